@@ -1,0 +1,83 @@
+/**
+ * ClickHouse DDL (targets ClickHouse >= 23.8; the embedded chDB engine is 26.x).
+ * Applied idempotently at start: every statement is CREATE … IF NOT EXISTS.
+ *
+ * events: ReplacingMergeTree on the deterministic event id, so a re-ingested line collapses into
+ * the one already stored (the file checkpoint already skips most of them; this is the backstop).
+ * Ordered for lookup by message id; queue ids, senders and recipients get bloom-filter skip indexes.
+ */
+export const EVENTS_TABLE = 'events';
+export const REJECTED_TABLE = 'rejected';
+export const FILES_TABLE = 'ingested_files';
+
+export function ddlStatements(db: string): string[] {
+  return [
+    `CREATE DATABASE IF NOT EXISTS ${db}`,
+    `CREATE TABLE IF NOT EXISTS ${db}.${EVENTS_TABLE} (
+      id String,
+      ts DateTime64(3, 'UTC'),
+      host LowCardinality(String),
+      source LowCardinality(String),
+      program LowCardinality(String),
+      instance LowCardinality(String),
+      pid UInt32,
+      kind LowCardinality(String),
+      queueId String,
+      messageId String,
+      sender String,
+      recipient String,
+      origRecipient String,
+      client String,
+      clientIp String,
+      relay String,
+      relayIp String,
+      relayPort UInt16,
+      nextQueueId String,
+      status LowCardinality(String),
+      dsn LowCardinality(String),
+      reply String,
+      delay Float32,
+      delayBefore Float32,
+      delayQueue Float32,
+      delayConnect Float32,
+      delayTransmit Float32,
+      size UInt64,
+      nrcpt UInt32,
+      tls LowCardinality(String),
+      tlsVersion LowCardinality(String),
+      cipher LowCardinality(String),
+      cipherBits UInt16,
+      tlsTrust LowCardinality(String),
+      tlsEvidence LowCardinality(String),
+      sourceFile LowCardinality(String),
+      sourceOffset UInt64,
+      INDEX idx_queue queueId TYPE bloom_filter(0.01) GRANULARITY 4,
+      INDEX idx_next nextQueueId TYPE bloom_filter(0.01) GRANULARITY 4,
+      INDEX idx_sender sender TYPE bloom_filter(0.01) GRANULARITY 4,
+      INDEX idx_rcpt recipient TYPE bloom_filter(0.01) GRANULARITY 4
+    ) ENGINE = ReplacingMergeTree
+    PARTITION BY toYYYYMM(ts)
+    ORDER BY (messageId, host, queueId, kind, ts, id)`,
+    `CREATE TABLE IF NOT EXISTS ${db}.${REJECTED_TABLE} (
+      ingestedAt DateTime64(3, 'UTC'),
+      reason LowCardinality(String),
+      detail String,
+      sourceFile String,
+      sourceOffset UInt64,
+      lineNumber UInt64,
+      excerpt String
+    ) ENGINE = ReplacingMergeTree
+    PARTITION BY toYYYYMM(ingestedAt)
+    ORDER BY (sourceFile, sourceOffset, reason)`,
+    // One row per input file, keyed by a content fingerprint (not the path: a rotated or copied
+    // file is the same file). `offset` is committed only after the events before it are stored.
+    `CREATE TABLE IF NOT EXISTS ${db}.${FILES_TABLE} (
+      fingerprint String,
+      path String,
+      offset UInt64,
+      lines UInt64,
+      updatedAt DateTime64(3, 'UTC')
+    ) ENGINE = ReplacingMergeTree(updatedAt)
+    ORDER BY fingerprint`,
+  ];
+}

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+
+/**
+ * Why an input line was kept aside. A closed set, so counters and the UI can group by it.
+ * 'unparsed' is the honest bucket for mail-system lines we do not model (yet): they are counted,
+ * not stored, unless the caller asks to keep them.
+ */
+export const RejectReason = z.enum([
+  'binary',            // NUL bytes or mostly non-text
+  'invalid-utf8',      // bytes that are not UTF-8 (kept, decoded with replacement characters)
+  'line-too-long',     // longer than the line limit; the excess is dropped, the head is kept here
+  'truncated',         // the line ends before its fields do
+  'unknown-format',    // no known log envelope (syslog, RFC 5424, ISO)
+  'bad-timestamp',     // envelope found but the time cannot be read
+  'out-of-order',      // time runs backwards by more than the tolerance; the event is still stored
+  'schema',            // the parser produced an event that failed its schema
+]);
+export type RejectReason = z.infer<typeof RejectReason>;
+
+export const Rejection = z.object({
+  reason: RejectReason,
+  detail: z.string(),
+  sourceFile: z.string(),
+  sourceOffset: z.number().int().nonnegative(),
+  lineNumber: z.number().int().nonnegative(),
+  /** the first bytes of the line, as text */
+  excerpt: z.string(),
+});
+export type Rejection = z.infer<typeof Rejection>;

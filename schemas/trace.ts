@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { TlsStatus, TlsTrust } from './tls.ts';
+
+/** Final outcome for one recipient, as far as the ingested logs tell. */
+export const RecipientStatus = z.enum(['delivered', 'deferred', 'bounced', 'rejected', 'unknown']);
+export type RecipientStatus = z.infer<typeof RecipientStatus>;
+
+/** One transfer of the message between two servers (or from the first client to the first server). */
+export const Hop = z.object({
+  from: z.string(),
+  to: z.string(),
+  tls: TlsStatus,
+  tlsVersion: z.string(),
+  cipher: z.string(),
+  tlsTrust: TlsTrust,
+  /** which log line told us the TLS state ('' when unknown) */
+  tlsEvidence: z.string(),
+  /** ISO times: when the sending side started handing over, when the receiving side had it */
+  start: z.string(),
+  end: z.string(),
+  /** queue ids on each side, when logged */
+  fromQueueId: z.string(),
+  toQueueId: z.string(),
+  /** how the two sides were joined: 'queued-as' (exact), 'message-id' (inferred), 'first-hop', 'unmatched' */
+  link: z.enum(['first-hop', 'queued-as', 'message-id', 'unmatched']),
+});
+export type Hop = z.infer<typeof Hop>;
+
+export const RecipientTrace = z.object({
+  address: z.string(),
+  status: RecipientStatus,
+  hops: z.array(Hop),
+  /** last host whose logs show the message, and what it said last for this recipient */
+  lastHost: z.string(),
+  dsn: z.string(),
+  reply: z.string(),
+  relay: z.string(),
+  /** time of the last event for this recipient */
+  lastSeen: z.string(),
+});
+export type RecipientTrace = z.infer<typeof RecipientTrace>;
+
+/** A message that the traced one caused: a bounce or delay notification with its own queue id. */
+export const RelatedMessage = z.object({
+  kind: z.enum(['dsn']),
+  host: z.string(),
+  queueId: z.string(),
+  parentQueueId: z.string(),
+  messageId: z.string(),
+});
+export type RelatedMessage = z.infer<typeof RelatedMessage>;
+
+export const Trace = z.object({
+  messageId: z.string(),
+  sender: z.string(),
+  size: z.number(),
+  firstSeen: z.string(),
+  lastSeen: z.string(),
+  /** every (host, queue id) that held this message */
+  queues: z.array(z.object({ host: z.string(), queueId: z.string() })),
+  recipients: z.array(RecipientTrace),
+  related: z.array(RelatedMessage),
+  /** human-readable caveats: missing logs, inferred links */
+  notes: z.array(z.string()),
+});
+export type Trace = z.infer<typeof Trace>;

@@ -1,0 +1,3 @@
+export { Store, type FileCheckpoint, type QueryParams } from './store.ts';
+export { Batcher, type BatcherOptions } from './batcher.ts';
+export { Limiter } from './limiter.ts';

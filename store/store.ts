@@ -1,0 +1,122 @@
+import { Readable } from 'node:stream';
+import {
+  ddlStatements, EVENT_COLUMNS, EVENTS_TABLE, FILES_TABLE, MailtraceError, REJECTED_TABLE,
+  type MailEvent, type QueryLimits, type Rejection, type StoreConfig,
+} from '../schemas/index.ts';
+import { connect, type Connected } from './connect.ts';
+import { Limiter } from './limiter.ts';
+import { eventToTsv, REJECTED_COLUMNS, rejectionToTsv } from './tsv.ts';
+
+export type QueryParams = Record<string, string | number | boolean | string[] | number[]>;
+
+export interface FileCheckpoint {
+  fingerprint: string;
+  path: string;
+  offset: number;
+  lines: number;
+}
+
+/**
+ * The columnar store: owns the connection, applies the DDL, writes events and rejections,
+ * runs queries under a timeout and a concurrency limit. Ingest writes through it and the API reads
+ * through it; in embedded mode both share this one engine session in one process.
+ */
+export class Store {
+  readonly #conn: Connected;
+  readonly #limiter: Limiter;
+  readonly #timeoutMs: number;
+  #closed = false;
+
+  private constructor(conn: Connected, limits: QueryLimits) {
+    this.#conn = conn;
+    // The embedded engine executes one statement at a time; queueing in JS keeps timeouts honest.
+    this.#limiter = new Limiter(conn.mode === 'embedded' ? 1 : limits.concurrency);
+    this.#timeoutMs = limits.timeoutMs;
+  }
+
+  static async open(config: StoreConfig, limits: Partial<QueryLimits> = {}): Promise<Store> {
+    const conn = await connect(config);
+    const store = new Store(conn, { timeoutMs: limits.timeoutMs ?? 10_000, concurrency: limits.concurrency ?? 4 });
+    try {
+      for (const sql of ddlStatements(conn.database)) await conn.client.command({ query: sql });
+    } catch (err) {
+      await conn.client.close();
+      throw new MailtraceError('MT_ERR_STORE_UNAVAILABLE', `cannot apply the schema: ${(err as Error).message}`, { cause: err });
+    }
+    return store;
+  }
+
+  get mode(): 'embedded' | 'server' {
+    return this.#conn.mode;
+  }
+
+  get database(): string {
+    return this.#conn.database;
+  }
+
+  /** Fully qualified name of one of our tables; only names from the DDL module are ever spliced. */
+  table(name: typeof EVENTS_TABLE | typeof REJECTED_TABLE | typeof FILES_TABLE): string {
+    return `${this.#conn.database}.${name}`;
+  }
+
+  /** Run a SELECT with {name:Type} parameters; rows as objects. */
+  async query<T>(sql: string, params: QueryParams = {}, timeoutMs = this.#timeoutMs): Promise<T[]> {
+    return this.#limiter.run(async (signal) => {
+      const rs = await this.#conn.client.query({ query: sql, query_params: params, format: 'JSONEachRow', abort_signal: signal });
+      return rs.json<T>();
+    }, timeoutMs);
+  }
+
+  async command(sql: string, params: QueryParams = {}): Promise<void> {
+    await this.#limiter.run(async () => {
+      await this.#conn.client.command({ query: sql, query_params: params });
+    }, Math.max(this.#timeoutMs, 120_000));
+  }
+
+  async insertEvents(events: readonly MailEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    let body = '';
+    for (const e of events) body += eventToTsv(e) + '\n';
+    await this.#insertTsv(this.table(EVENTS_TABLE), EVENT_COLUMNS, body);
+  }
+
+  async insertRejections(rows: readonly Rejection[]): Promise<void> {
+    if (rows.length === 0) return;
+    const now = new Date().toISOString();
+    let body = '';
+    for (const r of rows) body += rejectionToTsv(r, now) + '\n';
+    await this.#insertTsv(this.table(REJECTED_TABLE), REJECTED_COLUMNS, body);
+  }
+
+  async getCheckpoint(fingerprint: string): Promise<FileCheckpoint | undefined> {
+    const rows = await this.query<FileCheckpoint>(
+      `SELECT fingerprint, argMax(path, updatedAt) AS path, toUInt64(argMax(offset, updatedAt)) AS offset, toUInt64(argMax(lines, updatedAt)) AS lines
+       FROM ${this.table(FILES_TABLE)} WHERE fingerprint = {fp:String} GROUP BY fingerprint`,
+      { fp: fingerprint },
+    );
+    const row = rows[0];
+    return row ? { ...row, offset: Number(row.offset), lines: Number(row.lines) } : undefined;
+  }
+
+  async setCheckpoint(cp: FileCheckpoint): Promise<void> {
+    const body = [cp.fingerprint, cp.path, cp.offset, cp.lines, new Date().toISOString().replace('T', ' ').slice(0, 23)].map(String).join('\t') + '\n';
+    await this.#insertTsv(this.table(FILES_TABLE), ['fingerprint', 'path', 'offset', 'lines', 'updatedAt'], body);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#conn.client.close();
+  }
+
+  async #insertTsv(table: string, columns: readonly string[], body: string): Promise<void> {
+    const raw = this.#conn.rawInsert;
+    await this.#limiter.run(async () => {
+      if (raw) {
+        await raw(table, columns, Buffer.from(body));
+      } else {
+        await this.#conn.client.insert({ table, columns: [...columns] as [string, ...string[]], values: Readable.from([body]), format: 'TabSeparated' });
+      }
+    }, Math.max(this.#timeoutMs, 300_000));
+  }
+}
