@@ -1,0 +1,47 @@
+import { resolve } from 'node:path';
+import { MailtraceError, ServeConfig, StoreConfig } from '../schemas/index.ts';
+
+/**
+ * The one reader of process.env. Flags win over environment variables, which win over defaults.
+ *   MAILTRACE_DATA            data directory of the embedded store (default ./data)
+ *   MAILTRACE_CLICKHOUSE_URL  use a ClickHouse server instead of the embedded engine
+ *   MAILTRACE_TOKEN           bearer token the API requires (mandatory when not bound to loopback)
+ *   MAILTRACE_TZ_OFFSET       minutes east of UTC for syslog stamps without a zone (default 0)
+ */
+export interface CommonFlags {
+  data?: string;
+  clickhouse?: string;
+}
+
+export function storeConfig(flags: CommonFlags, env: NodeJS.ProcessEnv = process.env): StoreConfig {
+  const url = flags.clickhouse ?? env.MAILTRACE_CLICKHOUSE_URL;
+  const parsed = StoreConfig.safeParse(url ? { kind: 'server', url } : { kind: 'embedded', dataDir: resolve(flags.data ?? env.MAILTRACE_DATA ?? './data') });
+  if (!parsed.success) throw new MailtraceError('MT_ERR_BAD_CONFIG', parsed.error.issues.map((i) => i.message).join('; '));
+  return Object.freeze(parsed.data);
+}
+
+export function serveConfig(flags: { host?: string; port?: string }, env: NodeJS.ProcessEnv = process.env): ServeConfig {
+  const parsed = ServeConfig.safeParse({ host: flags.host, port: flags.port, token: env.MAILTRACE_TOKEN || undefined });
+  if (!parsed.success) throw new MailtraceError('MT_ERR_BAD_CONFIG', parsed.error.issues.map((i) => i.message).join('; '));
+  const cfg = parsed.data;
+  if (!isLoopback(cfg.host) && !cfg.token) {
+    throw new MailtraceError('MT_ERR_BAD_CONFIG', `refusing to listen on ${cfg.host} without a token: set MAILTRACE_TOKEN (16+ characters) or bind to 127.0.0.1`);
+  }
+  return Object.freeze(cfg);
+}
+
+export function tzOffset(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.MAILTRACE_TZ_OFFSET;
+  if (raw === undefined || raw === '') return 0;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || Math.abs(n) > 14 * 60) throw new MailtraceError('MT_ERR_BAD_CONFIG', `MAILTRACE_TZ_OFFSET must be whole minutes east of UTC, got ${raw}`);
+  return n;
+}
+
+export function apiToken(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.MAILTRACE_TOKEN || undefined;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === '127.0.0.1' || host === 'localhost' || host === '::1' || host.startsWith('127.');
+}

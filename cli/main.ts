@@ -1,0 +1,246 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { runIngest, type IngestSummary, type InputFormat } from '../ingest/index.ts';
+import { buildApp, traceMessage } from '../query/index.ts';
+import { MailtraceError, type StoreConfig, type Trace } from '../schemas/index.ts';
+import { Store } from '../store/index.ts';
+import { apiToken, serveConfig, storeConfig, tzOffset, type CommonFlags } from './config.ts';
+import { formatCount, formatIngestSummary, formatTrace } from './format.ts';
+import { findOwner, removeOwner, writeOwner } from './owner.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const SAMPLE_LOG = join(ROOT, 'bench', 'sample', 'maillog');
+const DASHBOARD_DIR = join(ROOT, 'dashboard', 'dist');
+
+const STORE_HELP = `  --data DIR          embedded store directory (default ./data, or $MAILTRACE_DATA)
+  --clickhouse URL    use a ClickHouse server instead (or $MAILTRACE_CLICKHOUSE_URL)`;
+
+const HELP: Record<string, string> = {
+  main: `mailtrace — reconstruct each message's path across mail servers, with TLS per hop
+
+usage: mailtrace <command> [options]
+
+commands:
+  ingest <file|dir|->...   parse mail logs into the store
+  serve                    serve the API and dashboard
+  trace <id>               show one message's path (message-id or queue id)
+  demo                     ingest the bundled sample (once) and serve the dashboard
+
+Run \`mailtrace <command> --help\` for a command's options.`,
+  ingest: `usage: mailtrace ingest <file|dir|->... [options]
+
+Reads Postfix maillog files (plain or .gz; directories recursively; - for standard input),
+correlates each host's lines and stores the events. Files already ingested are skipped; a file
+that grew since is read on from where the last run stopped.
+
+options:
+  --format auto|postfix  input format (default auto: detected from the first lines)
+  --force                read files again even if already ingested (events are not duplicated)
+${STORE_HELP}
+  -h, --help
+
+Syslog stamps without a year get one from the file's modification time; stamps without a zone are
+read as UTC unless MAILTRACE_TZ_OFFSET (minutes east of UTC) says otherwise.
+Exit status: 0 when anything was read, 1 when nothing could be, 2 on a usage error.`,
+  serve: `usage: mailtrace serve [options]
+
+Serves the API (/api/messages, /api/messages/:id/trace, /api/summary, /health) and the dashboard.
+
+options:
+  --host HOST         address to bind (default 127.0.0.1; anything else requires $MAILTRACE_TOKEN)
+  --port PORT         port (default 8080; 0 picks a free one)
+${STORE_HELP}
+  -h, --help`,
+  trace: `usage: mailtrace trace <message-id|queue-id> [options]
+
+Prints the message's path per recipient: every hop from the first client to the last server,
+with its TLS state, times and the final status.
+
+options:
+  --json              print the trace as JSON
+${STORE_HELP}
+  -h, --help
+
+While \`mailtrace serve\` owns the data directory, the trace is asked of the running server.`,
+  demo: `usage: mailtrace demo [options]
+
+Ingests the bundled sample log (bench/sample/maillog) once, then serves the dashboard.
+Accepts the options of \`serve\`.`,
+};
+
+const COMMON = {
+  data: { type: 'string' },
+  clickhouse: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'ingest': return await ingestCommand(rest);
+      case 'serve': return await serveCommand(rest, false);
+      case 'demo': return await serveCommand(rest, true);
+      case 'trace': return await traceCommand(rest);
+      case undefined: case '-h': case '--help': case 'help':
+        process.stdout.write(`${HELP.main}\n`);
+        return command === undefined ? 2 : 0;
+      default:
+        process.stderr.write(`mailtrace: unknown command ${JSON.stringify(command)}\n\n${HELP.main}\n`);
+        return 2;
+    }
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+function reportError(err: unknown): number {
+  if (err instanceof MailtraceError) {
+    process.stderr.write(`mailtrace: ${err.message} [${err.code}]\n`);
+    return err.code === 'MT_ERR_NOT_FOUND' ? 1 : err.code === 'MT_ERR_BAD_CONFIG' ? 2 : 1;
+  }
+  if (err instanceof Error && 'code' in err && String((err as { code: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`mailtrace: ${err.message}\n`);
+    return 2;
+  }
+  process.stderr.write(`mailtrace: unexpected error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  return 1;
+}
+
+async function ingestCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...COMMON, format: { type: 'string', default: 'auto' }, force: { type: 'boolean' } } });
+  if (values.help) return help('ingest');
+  if (positionals.length === 0) return usage('ingest', 'give at least one file, directory or -');
+  if (values.format !== 'auto' && values.format !== 'postfix') return usage('ingest', `unknown --format ${values.format}`);
+  const cfg = storeConfig(values);
+  const owner = cfg.kind === 'embedded' ? findOwner(cfg.dataDir) : undefined;
+  if (owner) {
+    process.stderr.write(`mailtrace: ${cfg.kind === 'embedded' ? cfg.dataDir : ''} is served by pid ${owner.pid}; ingesting through ${owner.url}\n`);
+    const summary = await remote<IngestSummary>(owner.url, '/api/ingest', { paths: positionals.map((p) => (p === '-' ? p : resolve(p))) });
+    process.stdout.write(`${formatIngestSummary(summary)}\n`);
+    return summary.lines > 0 || summary.filesSkipped.some((f) => f.why.startsWith('already')) ? 0 : 1;
+  }
+  const store = await Store.open(cfg);
+  try {
+    const summary = await ingestWithProgress(store, positionals, values.format, values.force ?? false);
+    process.stdout.write(`${formatIngestSummary(summary)}\n`);
+    if (summary.lines === 0 && !summary.filesSkipped.some((f) => f.why.startsWith('already'))) {
+      process.stderr.write('mailtrace: nothing could be read from the inputs\n');
+      return 1;
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+async function ingestWithProgress(store: Store, inputs: string[], format: string, force: boolean): Promise<IngestSummary> {
+  const tty = process.stderr.isTTY;
+  let last = 0;
+  const started = performance.now();
+  const summary = await runIngest({
+    inputs,
+    store,
+    format: format as InputFormat,
+    force,
+    tzOffsetMin: tzOffset(),
+    onWarning: (msg) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}mailtrace: ${msg}\n`),
+    onProgress: (p) => {
+      const now = performance.now();
+      if (!tty || now - last < 250) return;
+      last = now;
+      const rate = p.lines / ((now - started) / 1000);
+      process.stderr.write(`\r\x1b[K${p.file}: ${formatCount(p.lines)} lines (${formatCount(Math.round(rate))}/s), ${formatCount(p.events)} events, ${p.rejected} rejected`);
+    },
+  });
+  if (tty) process.stderr.write('\r\x1b[K');
+  return summary;
+}
+
+async function serveCommand(args: string[], demo: boolean): Promise<number> {
+  const { values } = parseArgs({ args, options: { ...COMMON, host: { type: 'string' }, port: { type: 'string' } } });
+  if (values.help) return help(demo ? 'demo' : 'serve');
+  const cfg = storeConfig(values);
+  const serve = serveConfig(values);
+  const store = await Store.open(cfg);
+  if (demo) {
+    if (!existsSync(SAMPLE_LOG)) throw new MailtraceError('MT_ERR_BAD_INPUT', `the bundled sample ${SAMPLE_LOG} is missing`);
+    const summary = await ingestWithProgress(store, [SAMPLE_LOG], 'auto', false);
+    process.stdout.write(`${formatIngestSummary(summary)}\n`);
+  }
+  const ingest = async (paths: string[]) => runIngest({ inputs: paths, store, tzOffsetMin: tzOffset() });
+  if (!existsSync(join(DASHBOARD_DIR, 'index.html'))) throw new MailtraceError('MT_ERR_BAD_CONFIG', `the dashboard is not built (${DASHBOARD_DIR}): run \`npm run build\``);
+  const app = await buildApp({ store, token: serve.token, dashboardDir: DASHBOARD_DIR, ingest, logger: { level: process.env.LOG_LEVEL ?? 'warn' } });
+  const address = await app.listen({ host: serve.host, port: serve.port });
+  const url = address.replace('[::1]', 'localhost');
+  if (cfg.kind === 'embedded') writeOwner(cfg.dataDir, { pid: process.pid, url });
+  process.stdout.write(`mailtrace is serving ${describe(cfg)} at ${url}/\n`);
+  await new Promise<void>((done) => {
+    const stop = () => done();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await app.close();
+  if (cfg.kind === 'embedded') removeOwner(cfg.dataDir);
+  await store.close();
+  return 0;
+}
+
+async function traceCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...COMMON, json: { type: 'boolean' } } });
+  if (values.help) return help('trace');
+  if (positionals.length !== 1) return usage('trace', 'give exactly one message-id or queue id');
+  const id = positionals[0];
+  const cfg = storeConfig(values);
+  let trace: Trace;
+  const owner = cfg.kind === 'embedded' ? findOwner(cfg.dataDir) : undefined;
+  if (owner) {
+    trace = await remote<Trace>(owner.url, `/api/messages/${encodeURIComponent(id)}/trace`);
+  } else {
+    if (cfg.kind === 'embedded' && !existsSync(cfg.dataDir)) throw new MailtraceError('MT_ERR_NOT_FOUND', `no store at ${cfg.dataDir}: run \`mailtrace ingest\` first`);
+    const store = await Store.open(cfg);
+    try {
+      trace = await traceMessage(store, id);
+    } finally {
+      await store.close();
+    }
+  }
+  process.stdout.write(values.json ? `${JSON.stringify(trace, null, 2)}\n` : `${formatTrace(trace)}\n`);
+  return 0;
+}
+
+async function remote<T>(base: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  const token = apiToken();
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(`${base}${path}`, { method: body === undefined ? 'GET' : 'POST', headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (err) {
+    throw new MailtraceError('MT_ERR_STORE_UNAVAILABLE', `the server at ${base} that owns the data directory did not answer`, { cause: err });
+  }
+  const json = (await res.json()) as T | { error: { code: string; message: string } };
+  if (!res.ok) {
+    const e = (json as { error?: { code?: string; message?: string } }).error;
+    const code = e?.code === 'MT_ERR_NOT_FOUND' ? 'MT_ERR_NOT_FOUND' : e?.code === 'MT_ERR_UNAUTHORIZED' ? 'MT_ERR_UNAUTHORIZED' : 'MT_ERR_STORE_UNAVAILABLE';
+    throw new MailtraceError(code, e?.message ?? `HTTP ${res.status}`);
+  }
+  return json as T;
+}
+
+function describe(cfg: StoreConfig): string {
+  return cfg.kind === 'embedded' ? `the embedded store in ${cfg.dataDir}` : `ClickHouse at ${new URL(cfg.url).host}`;
+}
+
+function help(cmd: string): number {
+  process.stdout.write(`${HELP[cmd]}\n`);
+  return 0;
+}
+
+function usage(cmd: string, why: string): number {
+  process.stderr.write(`mailtrace ${cmd}: ${why}\n\n${HELP[cmd]}\n`);
+  return 2;
+}

@@ -1,0 +1,297 @@
+import { blankEvent, type MailEvent, type TlsInfo } from '../../../schemas/index.ts';
+import type { Envelope } from './envelope.ts';
+import type { DeliveryRecord, PostfixRecord, TlsRecord } from './records.ts';
+import { eventId } from '../../event-id.ts';
+
+/**
+ * Per-host correlation for Postfix. Lines that carry no queue id (connect, TLS summaries,
+ * disconnect) are joined to queue files here: an smtpd session by process id collects the queue
+ * ids it received and, when it closes, emits one `receive` event per queue id with the session's
+ * TLS evidence; an smtp/lmtp process keeps the TLS summary of its current connection and lends it
+ * to the deliveries that follow on the same peer (§4.4 of the format notes).
+ *
+ * All maps are bounded (oldest entries leave first) and entries expire by log time, so memory does
+ * not grow with input size. Nothing is invented: evidence we do not have stays `unknown`.
+ */
+export interface CorrelatorLimits {
+  maxQueues: number;
+  maxSessions: number;
+  /** log-time after which an unfinished session or queue entry is let go */
+  expireMs: number;
+}
+
+export const DEFAULT_LIMITS: CorrelatorLimits = { maxQueues: 200_000, maxSessions: 20_000, expireMs: 6 * 3600_000 };
+
+interface Session {
+  client: string;
+  ip: string;
+  startMs: number;
+  tls: TlsRecord | undefined;
+  tlsFailed: boolean;
+  receipts: Receipt[];
+}
+
+interface Receipt {
+  qid: string;
+  ms: number;
+  env: Envelope;
+  client: string;
+  ip: string;
+  file: string;
+  offset: number;
+}
+
+interface QueueEntry {
+  messageId: string;
+  sender: string;
+  lastMs: number;
+}
+
+interface OutboundTls {
+  tls: TlsRecord;
+  /** first queue id delivered on this connection; later ones need conn_use > 1 to share it */
+  boundQid: string;
+}
+
+type Emit = (e: MailEvent) => void;
+
+export class HostCorrelator {
+  readonly host: string;
+  readonly #limits: CorrelatorLimits;
+  readonly #sessions = new Map<number, Session>();
+  readonly #queues = new Map<string, QueueEntry>();
+  readonly #outbound = new Map<number, OutboundTls>();
+  #lastSweepMs = 0;
+
+  constructor(host: string, limits: CorrelatorLimits = DEFAULT_LIMITS) {
+    this.host = host;
+    this.#limits = limits;
+  }
+
+  get stateSize(): number {
+    return this.#sessions.size + this.#queues.size + this.#outbound.size;
+  }
+
+  handle(env: Envelope, rec: PostfixRecord, file: string, offset: number, emit: Emit): void {
+    switch (rec.t) {
+      case 'connect':
+        this.#closeSession(env.pid, emit, 'replaced');
+        this.#sessions.set(env.pid, { client: rec.client, ip: rec.ip, startMs: env.ms, tls: undefined, tlsFailed: false, receipts: [] });
+        this.#bound(this.#sessions, this.#limits.maxSessions, (pid) => this.#closeSession(pid, emit, 'evicted'));
+        break;
+      case 'tls':
+        if (rec.direction === 'from') {
+          const s = this.#sessions.get(env.pid);
+          if (s) s.tls = rec;
+        } else {
+          this.#outbound.set(env.pid, { tls: rec, boundQid: '' });
+        }
+        break;
+      case 'tls-failed': {
+        const s = this.#sessions.get(env.pid);
+        if (s) s.tlsFailed = true;
+        break;
+      }
+      case 'client': {
+        let s = this.#sessions.get(env.pid);
+        if (!s) {
+          // the connect line is outside what we read: a session that starts here, TLS unknown
+          s = { client: rec.client, ip: rec.ip, startMs: env.ms, tls: undefined, tlsFailed: false, receipts: [] };
+          this.#sessions.set(env.pid, s);
+        }
+        s.receipts.push({ qid: rec.qid, ms: env.ms, env, client: rec.client, ip: rec.ip, file, offset });
+        this.#touchQueue(rec.qid, env.ms);
+        break;
+      }
+      case 'disconnect': {
+        const s = this.#sessions.get(env.pid);
+        if (s) this.#finishSession(env.pid, s, rec.starttls, emit);
+        break;
+      }
+      case 'pickup': {
+        const q = this.#touchQueue(rec.qid, env.ms);
+        q.sender = rec.sender;
+        const e = this.#event(env, 'receive', rec.qid, file, offset);
+        e.client = 'pickup';
+        e.sender = rec.sender;
+        e.tlsEvidence = 'local-submission';
+        emit(e);
+        break;
+      }
+      case 'message-id': {
+        const q = this.#touchQueue(rec.qid, env.ms);
+        q.messageId = rec.messageId;
+        emit(this.#event(env, 'message', rec.qid, file, offset));
+        break;
+      }
+      case 'qmgr-from': {
+        const q = this.#touchQueue(rec.qid, env.ms);
+        q.sender = rec.sender;
+        const e = this.#event(env, 'queued', rec.qid, file, offset);
+        e.size = rec.size;
+        e.nrcpt = rec.nrcpt;
+        emit(e);
+        break;
+      }
+      case 'expired': {
+        const e = this.#event(env, 'expired', rec.qid, file, offset);
+        e.status = 'expired';
+        emit(e);
+        break;
+      }
+      case 'removed':
+        emit(this.#event(env, 'removed', rec.qid, file, offset));
+        this.#queues.delete(rec.qid);
+        break;
+      case 'delivery':
+        emit(this.#delivery(env, rec, file, offset));
+        break;
+      case 'dsn': {
+        const e = this.#event(env, 'dsn', rec.qid, file, offset);
+        e.nextQueueId = rec.dsnQid;
+        e.reply = rec.notice;
+        emit(e);
+        break;
+      }
+      case 'reject': {
+        const e = this.#event(env, 'reject', rec.qid, file, offset);
+        e.client = rec.client;
+        e.clientIp = rec.ip;
+        e.sender = rec.sender;
+        e.recipient = rec.recipient;
+        e.reply = rec.reply;
+        e.status = 'rejected';
+        const dsn = /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(rec.reply);
+        e.dsn = dsn ? dsn[1] : '';
+        if (rec.qid) e.messageId = this.#queues.get(rec.qid)?.messageId ?? '';
+        emit(e);
+        break;
+      }
+    }
+    if (env.ms - this.#lastSweepMs > 60_000) this.#sweep(env.ms, emit);
+  }
+
+  /** Emit what is still open (end of input): sessions without a disconnect keep TLS from what we saw. */
+  flush(emit: Emit): void {
+    for (const pid of [...this.#sessions.keys()]) this.#closeSession(pid, emit, 'end-of-input');
+  }
+
+  #event(env: Envelope, kind: MailEvent['kind'], qid: string, file: string, offset: number): MailEvent {
+    const q = qid ? this.#queues.get(qid) : undefined;
+    return {
+      ...blankEvent(),
+      id: eventId(this.host, env.ms, env.program, env.pid, env.text),
+      ts: new Date(env.ms).toISOString(),
+      host: this.host,
+      kind,
+      source: 'postfix',
+      program: env.program,
+      instance: env.instance,
+      pid: env.pid,
+      queueId: qid,
+      messageId: q?.messageId ?? '',
+      sender: q?.sender ?? '',
+      sourceFile: file,
+      sourceOffset: offset,
+    };
+  }
+
+  #delivery(env: Envelope, rec: DeliveryRecord, file: string, offset: number): MailEvent {
+    const e = this.#event(env, 'delivery', rec.qid, file, offset);
+    e.recipient = rec.to;
+    e.origRecipient = rec.origTo;
+    e.relay = rec.relayName || rec.relay;
+    e.relayIp = rec.relayIp;
+    e.relayPort = rec.relayPort;
+    e.nextQueueId = rec.nextQid;
+    e.status = normalizeStatus(rec.status);
+    e.dsn = rec.dsn;
+    e.reply = rec.reply;
+    e.delay = rec.delay;
+    [e.delayBefore, e.delayQueue, e.delayConnect, e.delayTransmit] = rec.delays;
+    if (env.program === 'smtp' || env.program === 'lmtp') Object.assign(e, this.#outboundTls(env.pid, rec));
+    return e;
+  }
+
+  /** TLS of an outbound delivery: the summary line logged by the same process for the same peer. */
+  #outboundTls(pid: number, rec: DeliveryRecord): Pick<MailEvent, keyof TlsInfo | 'tlsEvidence'> {
+    const o = this.#outbound.get(pid);
+    if (o && o.tls.peer === rec.relay) {
+      if (o.boundQid === '') o.boundQid = rec.qid;
+      if (o.boundQid === rec.qid || rec.connUse > 1) return { ...fromTlsRecord(o.tls), tlsEvidence: 'smtp-tls-line' };
+    }
+    // Postfix ≥ 3.11 logs the TLS level per delivery: `tls=may:none` means it went in plaintext
+    if (rec.tlsFeature) {
+      const level = rec.tlsFeature.replace(/^!/, '').split(/[/:?]/);
+      if (rec.tlsFeature.includes(':none') || level[0] === 'none') return { tls: 'plaintext', tlsVersion: '', cipher: '', cipherBits: 0, tlsTrust: 'none', tlsEvidence: 'tls-feature' };
+    }
+    return { tls: 'unknown', tlsVersion: '', cipher: '', cipherBits: 0, tlsTrust: '', tlsEvidence: '' };
+  }
+
+  #touchQueue(qid: string, ms: number): QueueEntry {
+    let q = this.#queues.get(qid);
+    if (!q) {
+      q = { messageId: '', sender: '', lastMs: ms };
+      this.#queues.set(qid, q);
+      if (this.#queues.size > this.#limits.maxQueues) this.#queues.delete(this.#queues.keys().next().value as string);
+    }
+    q.lastMs = ms;
+    return q;
+  }
+
+  #finishSession(pid: number, s: Session, starttls: number, emit: Emit): void {
+    this.#sessions.delete(pid);
+    let tls: Pick<MailEvent, keyof TlsInfo | 'tlsEvidence'>;
+    if (s.tls) tls = { ...fromTlsRecord(s.tls), tlsEvidence: 'smtpd-tls-line' };
+    else if (starttls > 0 && !s.tlsFailed) tls = { tls: 'encrypted', tlsVersion: '', cipher: '', cipherBits: 0, tlsTrust: '', tlsEvidence: 'smtpd-counters' };
+    // the disconnect counters list every command; no starttls= means the session never asked for TLS
+    else tls = { tls: 'plaintext', tlsVersion: '', cipher: '', cipherBits: 0, tlsTrust: 'none', tlsEvidence: 'smtpd-counters' };
+    this.#emitReceipts(s, tls, emit);
+  }
+
+  #closeSession(pid: number, emit: Emit, _why: string): void {
+    const s = this.#sessions.get(pid);
+    if (!s) return;
+    this.#sessions.delete(pid);
+    const tls = s.tls
+      ? { ...fromTlsRecord(s.tls), tlsEvidence: 'smtpd-tls-line' }
+      : { tls: 'unknown' as const, tlsVersion: '', cipher: '', cipherBits: 0, tlsTrust: '' as const, tlsEvidence: '' };
+    this.#emitReceipts(s, tls, emit);
+  }
+
+  #emitReceipts(s: Session, tls: Pick<MailEvent, keyof TlsInfo | 'tlsEvidence'>, emit: Emit): void {
+    for (const r of s.receipts) {
+      const e = this.#event(r.env, 'receive', r.qid, r.file, r.offset);
+      e.client = r.client;
+      e.clientIp = r.ip;
+      Object.assign(e, tls);
+      emit(e);
+    }
+  }
+
+  #bound<K, V>(map: Map<K, V>, max: number, evict: (k: K) => void): void {
+    while (map.size > max) evict(map.keys().next().value as K);
+  }
+
+  /** Let go of state older than the expiry window (by log time). */
+  #sweep(nowMs: number, emit: Emit): void {
+    this.#lastSweepMs = nowMs;
+    const cutoff = nowMs - this.#limits.expireMs;
+    for (const [pid, s] of this.#sessions) if (s.startMs < cutoff) this.#closeSession(pid, emit, 'expired');
+    for (const [qid, q] of this.#queues) if (q.lastMs < cutoff) this.#queues.delete(qid);
+    if (this.#outbound.size > this.#limits.maxSessions) this.#outbound.clear();
+  }
+}
+
+function fromTlsRecord(t: TlsRecord): TlsInfo {
+  return { tls: 'encrypted', tlsVersion: t.version, cipher: t.cipher, cipherBits: t.bits, tlsTrust: t.trust };
+}
+
+function normalizeStatus(s: string): MailEvent['status'] {
+  switch (s) {
+    case 'sent': case 'deferred': case 'bounced': case 'expired': case 'undeliverable': case 'deliverable':
+      return s;
+    default:
+      return '';
+  }
+}

@@ -1,0 +1,4 @@
+export { PostfixParser, type ParseSink, type LineRef, type PostfixParserOptions } from './parser.ts';
+export { parseEnvelope, YearTracker, parseIsoTime } from './envelope.ts';
+export { parseRecord, type PostfixRecord } from './records.ts';
+export { looksLikePostfix } from './detect.ts';

@@ -1,0 +1,132 @@
+import { EVENTS_TABLE, REJECTED_TABLE, type MessageList, type MessageSearch, type MessageSummaryRow, type RecipientStatus, type Summary } from '../../schemas/index.ts';
+import type { QueryParams, Store } from '../../store/index.ts';
+import { isoOf } from '../trace/reconstruct.ts';
+
+/**
+ * SQL for search and summary. Values always travel as {name:Type} parameters; the only spliced
+ * text is table names from the DDL module and fixed fragments chosen below.
+ */
+export function buildSearch(store: Store, s: MessageSearch): { sql: string; countSql: string; params: QueryParams } {
+  const events = store.table(EVENTS_TABLE);
+  const where: string[] = [`messageId != ''`];
+  const params: QueryParams = { limit: s.limit, offset: s.offset };
+  const sub = (cond: string): string => `messageId IN (SELECT messageId FROM ${events} WHERE ${cond} AND messageId != '')`;
+  if (s.messageId) {
+    where.push('messageId = {messageId:String}');
+    params.messageId = s.messageId.startsWith('<') ? s.messageId : `<${s.messageId}>`;
+  }
+  if (s.sender) {
+    where.push(sub('sender = {sender:String}'));
+    params.sender = s.sender;
+  }
+  if (s.recipient) {
+    where.push(sub('(recipient = {recipient:String} OR origRecipient = {recipient:String})'));
+    params.recipient = s.recipient;
+  }
+  if (s.queueId) {
+    where.push(sub('queueId = {queueId:String}'));
+    params.queueId = s.queueId;
+  }
+  if (s.from) {
+    where.push(`ts >= parseDateTime64BestEffort({from:String}, 3)`);
+    params.from = s.from;
+  }
+  if (s.to) {
+    where.push(`ts < parseDateTime64BestEffort({to:String}, 3)`);
+    params.to = s.to;
+  }
+  const grouped = `
+    SELECT messageId,
+      anyIf(sender, sender != '') AS sender,
+      groupUniqArrayIf(recipient, kind IN ('delivery', 'reject') AND recipient != '') AS recipients,
+      groupUniqArray(host) AS hosts,
+      toString(min(ts)) AS firstSeen,
+      toString(max(ts)) AS lastSeen,
+      countIf(kind = 'receive' AND tls = 'plaintext') AS plaintextHops,
+      arrayMap(x -> x.2, arraySort(x -> x.1, groupArrayIf((ts, recipient, status), kind IN ('delivery', 'reject') AND recipient != ''))) AS statuses,
+      arrayMap(x -> x.1, arraySort(x -> x.2, groupArrayIf((recipient, ts), kind IN ('delivery', 'reject') AND recipient != ''))) AS rcptOrder
+    FROM ${events} FINAL
+    WHERE ${where.join(' AND ')}
+    GROUP BY messageId`;
+  const statusExpr = `multiIf(
+      has(last, 'bounced') OR has(last, 'expired'), 'bounced',
+      has(last, 'rejected'), 'rejected',
+      has(last, 'deferred'), 'deferred',
+      length(last) > 0 AND arrayAll(x -> x = 'sent', last), 'delivered',
+      'unknown')`;
+  // last status per recipient = the status of its latest event (across hosts)
+  const withStatus = `
+    SELECT messageId, sender, recipients, hosts, firstSeen, lastSeen, plaintextHops,
+      arrayMap(r -> statuses[arrayLastIndex(x -> x = r, rcptOrder)], recipients) AS last,
+      ${statusExpr} AS status
+    FROM (${grouped})`;
+  const statusFilter = s.status ? 'WHERE status = {status:String}' : '';
+  if (s.status) params.status = s.status;
+  const sql = `SELECT messageId, sender, recipients, hosts, firstSeen, lastSeen, plaintextHops, status FROM (${withStatus}) ${statusFilter}
+    ORDER BY firstSeen DESC, messageId LIMIT {limit:UInt32} OFFSET {offset:UInt32}`;
+  const countSql = `SELECT count() AS total FROM (${withStatus}) ${statusFilter}`;
+  return { sql, countSql, params };
+}
+
+interface RawRow extends Omit<MessageSummaryRow, 'plaintextHops'> {
+  plaintextHops: number | string;
+}
+
+export async function searchMessages(store: Store, s: MessageSearch): Promise<MessageList> {
+  const { sql, countSql, params } = buildSearch(store, s);
+  const rows = await store.query<RawRow>(sql, params);
+  const total = await store.query<{ total: string | number }>(countSql, params);
+  return {
+    total: Number(total[0]?.total ?? 0),
+    limit: s.limit,
+    offset: s.offset,
+    messages: rows.map((r) => ({ ...r, firstSeen: isoOf(r.firstSeen), lastSeen: isoOf(r.lastSeen), plaintextHops: Number(r.plaintextHops), status: r.status as RecipientStatus })),
+  };
+}
+
+export async function summarize(store: Store): Promise<Summary> {
+  const events = store.table(EVENTS_TABLE);
+  const [counts] = await store.query<{ messages: string }>(`SELECT uniqExact(messageId) AS messages FROM ${events} WHERE messageId != ''`);
+  const byStatus = await store.query<{ status: string; n: string }>(`
+    SELECT status, count() AS n FROM (
+      SELECT messageId, recipient, argMax(status, ts) AS status
+      FROM ${events} FINAL WHERE kind IN ('delivery', 'reject') AND recipient != ''
+      GROUP BY messageId, recipient)
+    GROUP BY status`);
+  // a hop is a receipt by an ingested host, or a hand-off to a host we have no logs of;
+  // a receipt whose own log is silent on TLS takes the sender's word for it
+  const hops = await store.query<{ tls: string; n: string }>(`
+    WITH sends AS (
+      SELECT host, queueId, nextQueueId, relay, tls FROM ${events} FINAL
+      WHERE kind = 'delivery' AND status = 'sent' AND program IN ('smtp', 'lmtp')
+    ), receipts AS (
+      SELECT host, queueId, tls FROM ${events} FINAL WHERE kind = 'receive' AND client != 'pickup'
+    )
+    SELECT tls, count() AS n FROM (
+      SELECT if(r.tls != 'unknown', r.tls, ifNull(s.tls, 'unknown')) AS tls
+      FROM receipts AS r LEFT JOIN (SELECT nextQueueId, any(tls) AS tls FROM sends WHERE nextQueueId != '' GROUP BY nextQueueId) AS s
+        ON s.nextQueueId = r.queueId
+      UNION ALL
+      SELECT s.tls AS tls FROM sends AS s
+      WHERE s.nextQueueId = '' OR s.nextQueueId NOT IN (SELECT queueId FROM receipts)
+    ) GROUP BY tls`);
+  const rejected = await store.query<{ reason: string; n: string }>(`SELECT reason, count() AS n FROM ${store.table(REJECTED_TABLE)} FINAL GROUP BY reason`);
+  const recipientsByStatus: Summary['recipientsByStatus'] = { delivered: 0, deferred: 0, bounced: 0, rejected: 0, unknown: 0 };
+  for (const r of byStatus) {
+    const key: RecipientStatus = r.status === 'sent' ? 'delivered' : r.status === 'expired' ? 'bounced' : r.status === 'deferred' || r.status === 'bounced' || r.status === 'rejected' ? r.status : 'unknown';
+    recipientsByStatus[key] += Number(r.n);
+  }
+  const hopsByTls: Summary['hopsByTls'] = { encrypted: 0, plaintext: 0, unknown: 0 };
+  for (const h of hops) if (h.tls === 'encrypted' || h.tls === 'plaintext' || h.tls === 'unknown') hopsByTls[h.tls] += Number(h.n);
+  const rejectedByReason: Record<string, number> = {};
+  let rejectedLines = 0;
+  for (const r of rejected) {
+    rejectedByReason[r.reason] = Number(r.n);
+    rejectedLines += Number(r.n);
+  }
+  return { messages: Number(counts?.messages ?? 0), recipientsByStatus, hopsByTls, rejectedLines, rejectedByReason };
+}
+
+export async function listRejected(store: Store, limit: number): Promise<{ reason: string; detail: string; sourceFile: string; sourceOffset: number; lineNumber: number; excerpt: string }[]> {
+  return store.query(`SELECT reason, detail, sourceFile, sourceOffset, lineNumber, excerpt FROM ${store.table(REJECTED_TABLE)} FINAL ORDER BY ingestedAt DESC, sourceFile, sourceOffset LIMIT {limit:UInt32}`, { limit });
+}

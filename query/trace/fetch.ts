@@ -1,0 +1,58 @@
+import { EVENTS_TABLE, MailtraceError, type Trace } from '../../schemas/index.ts';
+import type { Store } from '../../store/index.ts';
+import { reconstruct, type StoredEvent } from './reconstruct.ts';
+
+const TRACE_COLUMNS = `toString(ts) AS ts, host, kind, program, queueId, messageId, sender, recipient, origRecipient, client, clientIp,
+  relay, relayIp, relayPort, nextQueueId, status, dsn, reply, delayConnect, delayTransmit, size, tls, tlsVersion, cipher, tlsTrust, tlsEvidence`;
+
+/** Normalize what a user types for a message id: `abc@host` and `<abc@host>` are the same. */
+export function normalizeMessageId(id: string): string {
+  const t = id.trim();
+  return t.startsWith('<') ? t : `<${t}>`;
+}
+
+export function looksLikeMessageId(id: string): boolean {
+  return id.includes('@') || id.startsWith('<');
+}
+
+/**
+ * Fetch every event of the message from all hosts, then reconstruct its path.
+ * Two or three point queries: by message id (the table's sort key), then any queue that the
+ * message's deliveries name (`queued as`) but whose lines had no message id yet.
+ */
+export async function traceMessage(store: Store, idOrQueueId: string): Promise<Trace> {
+  const events = store.table(EVENTS_TABLE);
+  let messageId = '';
+  if (looksLikeMessageId(idOrQueueId)) {
+    messageId = normalizeMessageId(idOrQueueId);
+  } else {
+    const rows = await store.query<{ messageId: string }>(
+      `SELECT messageId FROM ${events} FINAL WHERE queueId = {q:String} AND messageId != '' ORDER BY ts LIMIT 1`,
+      { q: idOrQueueId },
+    );
+    messageId = rows[0]?.messageId ?? '';
+    if (!messageId) {
+      const any = await store.query<StoredEvent>(`SELECT ${TRACE_COLUMNS} FROM ${events} FINAL WHERE queueId = {q:String} ORDER BY ts`, { q: idOrQueueId });
+      if (any.length === 0) throw new MailtraceError('MT_ERR_NOT_FOUND', `no message or queue id ${idOrQueueId} in the store`);
+      return reconstruct('', any);
+    }
+  }
+  const found = await store.query<StoredEvent>(`SELECT ${TRACE_COLUMNS} FROM ${events} FINAL WHERE messageId = {m:String} ORDER BY ts`, { m: messageId });
+  if (found.length === 0) throw new MailtraceError('MT_ERR_NOT_FOUND', `no message ${messageId} in the store`);
+  // queues named by `queued as` / DSN links whose own lines carry no message id (yet)
+  const known = new Set(found.map((e) => `${e.host} ${e.queueId}`));
+  const wanted = [...new Set(found.filter((e) => e.nextQueueId && !found.some((f) => f.queueId === e.nextQueueId)).map((e) => e.nextQueueId))];
+  if (wanted.length > 0) {
+    const more = await store.query<StoredEvent>(
+      `SELECT ${TRACE_COLUMNS} FROM ${events} FINAL WHERE queueId IN {q:Array(String)} ORDER BY ts`,
+      { q: wanted },
+    );
+    for (const e of more) if (!known.has(`${e.host} ${e.queueId}`)) found.push(e);
+  }
+  for (const e of found) {
+    e.delayConnect = Number(e.delayConnect);
+    e.delayTransmit = Number(e.delayTransmit);
+    e.size = Number(e.size);
+  }
+  return reconstruct(messageId, found);
+}

@@ -1,0 +1,281 @@
+import type { Hop, MailEvent, RecipientStatus, RecipientTrace, RelatedMessage, TlsInfo, Trace } from '../../schemas/index.ts';
+
+/**
+ * Events of one message (from every host that held it) → its path per recipient.
+ * Pure: no I/O. Queue ids are unique only per host, so a queue is (host, queueId); the link from a
+ * delivery to the next host's queue is the `queued as` id the next host announced (exact), or —
+ * when the next hop is not Postfix — the same message id received soon after on another host
+ * (inferred, and said so). Whatever the logs do not show stays unknown.
+ */
+export type StoredEvent = Pick<MailEvent,
+  'ts' | 'host' | 'kind' | 'program' | 'queueId' | 'messageId' | 'sender' | 'recipient' | 'origRecipient' | 'client' | 'clientIp'
+  | 'relay' | 'relayIp' | 'relayPort' | 'nextQueueId' | 'status' | 'dsn' | 'reply' | 'delayConnect' | 'delayTransmit' | 'size'
+  | 'tls' | 'tlsVersion' | 'cipher' | 'tlsTrust' | 'tlsEvidence'>;
+
+interface Queue {
+  key: string;
+  host: string;
+  queueId: string;
+  messageId: string;
+  sender: string;
+  size: number;
+  receive: StoredEvent | undefined;
+  queuedAt: string;
+  deliveries: StoredEvent[];
+  rejects: StoredEvent[];
+  dsns: StoredEvent[];
+  /** delivery event → child queue */
+  children: Map<StoredEvent, { queue: Queue; link: Hop['link'] }>;
+  parent: Queue | undefined;
+}
+
+const LOCAL_PROGRAMS = new Set(['local', 'virtual', 'pipe', 'discard', 'error', 'retry']);
+/** how long after a hand-off the next host may log its receipt (clock skew + queueing) */
+const LINK_WINDOW_MS = 10 * 60_000;
+
+export function queueKey(host: string, queueId: string): string {
+  return `${host}\u0000${queueId}`;
+}
+
+export function reconstruct(messageId: string, events: readonly StoredEvent[]): Trace {
+  const queues = groupQueues(events);
+  const notes: string[] = [];
+  linkQueues(queues, notes);
+
+  const roots = [...queues.values()].filter((q) => !q.parent && q.messageId === messageId).sort(byFirstTime);
+  const primaryRoots = roots.length > 0 ? roots : [...queues.values()].filter((q) => !q.parent).sort(byFirstTime);
+  const recipients = collectRecipients(primaryRoots);
+  const traces: RecipientTrace[] = [];
+  for (const address of recipients) traces.push(traceRecipient(address, primaryRoots));
+
+  if (primaryRoots.some((q) => !q.receive)) notes.push('the receipt of this message is not in the ingested logs (the first hop is unknown)');
+
+  const related: RelatedMessage[] = [];
+  for (const q of queues.values()) {
+    for (const d of q.dsns) related.push({ kind: 'dsn', host: q.host, queueId: d.nextQueueId, parentQueueId: q.queueId, messageId: queues.get(queueKey(q.host, d.nextQueueId))?.messageId ?? '' });
+  }
+
+  const all = [...queues.values()].filter((q) => q.messageId === messageId || inTree(q, primaryRoots));
+  const times = events.map((e) => e.ts).sort();
+  const anyQueue = primaryRoots[0] ?? all[0];
+  return {
+    messageId,
+    sender: anyQueue?.sender ?? '',
+    size: anyQueue?.size ?? 0,
+    firstSeen: isoOf(times[0] ?? ''),
+    lastSeen: isoOf(times[times.length - 1] ?? ''),
+    queues: all.sort(byFirstTime).map((q) => ({ host: q.host, queueId: q.queueId })),
+    recipients: traces,
+    related,
+    notes,
+  };
+}
+
+function groupQueues(events: readonly StoredEvent[]): Map<string, Queue> {
+  const queues = new Map<string, Queue>();
+  const sorted = [...events].sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
+  for (const e of sorted) {
+    if (!e.queueId) continue;
+    const key = queueKey(e.host, e.queueId);
+    let q = queues.get(key);
+    if (!q) {
+      q = { key, host: e.host, queueId: e.queueId, messageId: '', sender: '', size: 0, receive: undefined, queuedAt: '', deliveries: [], rejects: [], dsns: [], children: new Map(), parent: undefined };
+      queues.set(key, q);
+    }
+    if (e.messageId) q.messageId = e.messageId;
+    if (e.sender) q.sender = e.sender;
+    switch (e.kind) {
+      case 'receive': q.receive ??= e; break;
+      case 'queued': q.size = e.size; q.queuedAt ||= e.ts; break;
+      case 'message': q.queuedAt ||= e.ts; break;
+      case 'delivery': q.deliveries.push(e); break;
+      case 'reject': q.rejects.push(e); break;
+      case 'dsn': q.dsns.push(e); break;
+      default: break;
+    }
+  }
+  return queues;
+}
+
+function linkQueues(queues: Map<string, Queue>, notes: string[]): void {
+  const byQueueId = new Map<string, Queue[]>();
+  for (const q of queues.values()) {
+    const list = byQueueId.get(q.queueId);
+    if (list) list.push(q);
+    else byQueueId.set(q.queueId, [q]);
+  }
+  for (const q of queues.values()) {
+    for (const d of q.deliveries) {
+      if (d.status !== 'sent' || LOCAL_PROGRAMS.has(d.program)) continue;
+      let child: Queue | undefined;
+      let link: Hop['link'] = 'queued-as';
+      if (d.nextQueueId) {
+        const candidates = (byQueueId.get(d.nextQueueId) ?? []).filter((c) => c.host !== q.host && near(c, d));
+        child = candidates.find((c) => relayNames(d).has(c.host)) ?? candidates[0];
+      }
+      if (!child && q.messageId) {
+        // next hop not Postfix (or its reply not logged): same message id, received on another host soon after
+        child = [...queues.values()].find((c) => c !== q && c.host !== q.host && !c.parent && c.messageId === q.messageId && c.receive && near(c, d) && relayMatches(c, d));
+        link = 'message-id';
+        if (child) notes.push(`${q.host} → ${child.host} joined by message id and time (no queue id in the reply)`);
+      }
+      if (child && child.parent === undefined && !isAncestor(child, q)) {
+        child.parent = q;
+        q.children.set(d, { queue: child, link });
+      } else if (child && child.parent === q) {
+        q.children.set(d, { queue: child, link });
+      }
+    }
+  }
+}
+
+function near(c: Queue, d: StoredEvent): boolean {
+  const t = Date.parse(isoOf(c.receive?.ts ?? c.queuedAt));
+  const dt = Date.parse(isoOf(d.ts));
+  return Number.isNaN(t) || Math.abs(t - dt) <= LINK_WINDOW_MS;
+}
+
+/** Names the relay may be known by on the other side: `hub.example.net` → {hub.example.net, hub}. */
+function relayNames(d: StoredEvent): Set<string> {
+  return new Set([d.relay, d.relay.split('.')[0]]);
+}
+
+function relayMatches(c: Queue, d: StoredEvent): boolean {
+  if (!c.receive) return false;
+  return relayNames(d).has(c.host) || (d.relayIp !== '' && d.relayIp === c.receive.clientIp) || d.relayIp.startsWith('127.');
+}
+
+function isAncestor(a: Queue, q: Queue): boolean {
+  for (let p: Queue | undefined = q; p; p = p.parent) if (p === a) return true;
+  return false;
+}
+
+function inTree(q: Queue, roots: Queue[]): boolean {
+  for (let p: Queue | undefined = q; p; p = p.parent) if (roots.includes(p)) return true;
+  return false;
+}
+
+/** Recipients as the first host saw them (one path each), plus those refused before queueing. */
+function collectRecipients(roots: Queue[]): string[] {
+  const seen = new Set<string>();
+  for (const q of roots) {
+    for (const d of q.deliveries) if (d.recipient) seen.add(d.recipient);
+    for (const r of q.rejects) if (r.recipient) seen.add(r.recipient);
+  }
+  return [...seen];
+}
+
+function traceRecipient(address: string, roots: Queue[]): RecipientTrace {
+  const hops: Hop[] = [];
+  const out: RecipientTrace = { address, status: 'unknown', hops, lastHost: '', dsn: '', reply: '', relay: '', lastSeen: '' };
+  const root = roots.find((q) => q.deliveries.some((d) => forRecipient(d, address)) || q.rejects.some((r) => r.recipient === address)) ?? roots[0];
+  if (!root) return out;
+  const reject = root.rejects.find((r) => r.recipient === address);
+  if (reject) {
+    Object.assign(out, { status: 'rejected', lastHost: root.host, dsn: reject.dsn, reply: reject.reply, lastSeen: isoOf(reject.ts) });
+  }
+  if (root.receive && root.receive.client !== 'pickup') hops.push(firstHop(root));
+  let q: Queue | undefined = root;
+  const visited = new Set<Queue>();
+  while (q && !visited.has(q)) {
+    visited.add(q);
+    out.lastHost = q.host;
+    const attempts: StoredEvent[] = q.deliveries.filter((d) => forRecipient(d, address));
+    const last: StoredEvent | undefined = attempts[attempts.length - 1];
+    if (!last) {
+      if (!reject) out.status = 'unknown';
+      break;
+    }
+    Object.assign(out, { status: toRecipientStatus(last.status), dsn: last.dsn, reply: last.reply, relay: last.relay, lastSeen: isoOf(last.ts) });
+    const linked: { queue: Queue; link: Hop['link'] } | undefined = q.children.get(last) ?? [...q.children.entries()].find(([d]) => forRecipient(d, address) && d.status === 'sent')?.[1];
+    if (last.status !== 'sent' || LOCAL_PROGRAMS.has(last.program)) break;
+    const prevEnd = hops.length > 0 ? hops[hops.length - 1].end : '';
+    if (linked) {
+      hops.push(transferHop(q, last, linked.queue, linked.link, prevEnd));
+      q = linked.queue;
+      continue;
+    }
+    // handed to a server whose logs we do not have
+    hops.push(transferHop(q, last, undefined, 'unmatched', prevEnd));
+    break;
+  }
+  return out;
+}
+
+function forRecipient(d: StoredEvent, address: string): boolean {
+  return d.recipient === address || d.origRecipient === address;
+}
+
+function toRecipientStatus(s: string): RecipientStatus {
+  switch (s) {
+    case 'sent': case 'deliverable': return 'delivered';
+    case 'deferred': return 'deferred';
+    case 'bounced': case 'expired': case 'undeliverable': return 'bounced';
+    case 'rejected': return 'rejected';
+    default: return 'unknown';
+  }
+}
+
+function tlsOf(e: StoredEvent | undefined): TlsInfo & { tlsEvidence: string } {
+  if (!e) return { tls: 'unknown', tlsVersion: '', cipher: '', cipherBits: 0, tlsTrust: '', tlsEvidence: '' };
+  return { tls: e.tls, tlsVersion: e.tlsVersion, cipher: e.cipher, cipherBits: 0, tlsTrust: e.tlsTrust, tlsEvidence: e.tlsEvidence };
+}
+
+/** Both ends may have logged the same connection: take the richer evidence; a plaintext word beats silence. */
+function mergeTls(sender: StoredEvent | undefined, receiver: StoredEvent | undefined): Pick<Hop, 'tls' | 'tlsVersion' | 'cipher' | 'tlsTrust' | 'tlsEvidence'> {
+  const a = tlsOf(sender);
+  const b = tlsOf(receiver);
+  const pick = (x: typeof a) => ({ tls: x.tls, tlsVersion: x.tlsVersion, cipher: x.cipher, tlsTrust: x.tlsTrust, tlsEvidence: x.tlsEvidence });
+  if (a.tls === 'encrypted' && a.tlsVersion) return pick(a);
+  if (b.tls === 'encrypted' && b.tlsVersion) return b.tls === 'encrypted' && a.tls === 'encrypted' ? { ...pick(b), tlsTrust: a.tlsTrust || b.tlsTrust } : pick(b);
+  if (a.tls !== 'unknown') return pick(a);
+  return pick(b);
+}
+
+function firstHop(root: Queue): Hop {
+  const r = root.receive!;
+  return {
+    from: r.client || r.clientIp || 'unknown',
+    to: root.host,
+    ...mergeTls(undefined, r),
+    start: isoOf(r.ts),
+    end: isoOf(root.queuedAt || r.ts),
+    fromQueueId: '',
+    toQueueId: root.queueId,
+    link: 'first-hop',
+  };
+}
+
+/**
+ * A hand-off from q's host. The delivery line is written when the next server has answered, so it
+ * marks the end; the start is that minus connection setup and transmission (delays c + d), but
+ * never before the message reached q (log stamps are often whole seconds).
+ */
+function transferHop(q: Queue, d: StoredEvent, child: Queue | undefined, link: Hop['link'], notBefore: string): Hop {
+  const endMs = Date.parse(isoOf(d.ts));
+  const floor = notBefore ? Date.parse(notBefore) : Number.NEGATIVE_INFINITY;
+  const startMs = Math.min(endMs, Math.max(floor, endMs - Math.round((d.delayConnect + d.delayTransmit) * 1000)));
+  return {
+    from: q.host,
+    to: child ? child.host : d.relay || 'unknown',
+    ...mergeTls(d, child?.receive),
+    start: new Date(startMs).toISOString(),
+    end: new Date(endMs).toISOString(),
+    fromQueueId: q.queueId,
+    toQueueId: child ? child.queueId : d.nextQueueId,
+    link,
+  };
+}
+
+function byFirstTime(a: Queue, b: Queue): number {
+  const ta = a.receive?.ts ?? a.queuedAt ?? '';
+  const tb = b.receive?.ts ?? b.queuedAt ?? '';
+  return ta < tb ? -1 : ta > tb ? 1 : 0;
+}
+
+/** The store returns `2026-03-01 08:00:00.123`; the API speaks ISO 8601 UTC. */
+export function isoOf(ts: string): string {
+  if (!ts) return '';
+  if (ts.endsWith('Z')) return ts;
+  return `${ts.replace(' ', 'T')}${ts.includes('.') ? '' : '.000'}Z`;
+}
