@@ -73,6 +73,7 @@ export class HostCorrelator {
   }
 
   handle(env: Envelope, rec: PostfixRecord, file: string, offset: number, emit: Emit): void {
+    if (env.ms - this.#lastSweepMs > 60_000) this.#sweep(env.ms, emit);
     switch (rec.t) {
       case 'connect':
         this.#closeSession(env.pid, emit, 'replaced');
@@ -168,7 +169,6 @@ export class HostCorrelator {
         break;
       }
     }
-    if (env.ms - this.#lastSweepMs > 60_000) this.#sweep(env.ms, emit);
   }
 
   /** Emit what is still open (end of input): sessions without a disconnect keep TLS from what we saw. */

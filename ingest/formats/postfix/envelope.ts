@@ -109,7 +109,13 @@ export function parseIsoTime(token: string, tzOffsetMin = 0): number {
   const m = ISO_RE.exec(token);
   if (!m) return Number.NaN;
   const ms = m[7] ? Number(m[7].slice(0, 3).padEnd(3, '0')) : 0;
-  let t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), ms);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = Number(m[4]);
+  const minute = Number(m[5]);
+  const second = Number(m[6]);
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return Number.NaN;
+  let t = Date.UTC(Number(m[1]), month - 1, day, hour, minute, second, ms);
   const zone = m[8];
   if (!zone) return t - tzOffsetMin * 60_000;
   if (zone !== 'Z') {
