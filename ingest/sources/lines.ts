@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
 
 /**
@@ -30,29 +31,40 @@ export async function readLines(stream: Readable, sink: LineSink, opts: LineRead
   let skippingLong = false;
   let bytes = 0;
 
+  const emitLine = (line: string, off: number, flags: number): void => {
+    lineNumber++;
+    if (skippingLong) {
+      // the tail of an over-long line: already reported
+      skippingLong = false;
+      return;
+    }
+    if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+    if (line.length === 0) return;
+    if (line.includes('\u0000')) flags |= LineFlags.Binary;
+    sink.line(line, off, lineNumber, flags);
+  };
+
+  /** Emit the complete lines in buf[start, end); end is just past a '\n'. */
   const emitRegion = (buf: Buffer, start: number, end: number, regionOffset: number): void => {
-    // end is exclusive and points at the final '\n' + 1 of the region
     const text = buf.toString('utf8', start, end);
-    const ascii = text.length === end - start;
-    let pos = 0;
-    let off = regionOffset;
-    while (pos < text.length) {
-      let nl = text.indexOf('\n', pos);
-      if (nl < 0) nl = text.length;
-      let line = text.slice(pos, nl);
-      const lineBytes = ascii ? nl - pos : Buffer.byteLength(line);
-      if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
-      lineNumber++;
-      if (skippingLong) {
-        // the tail of an over-long line: already reported
-        skippingLong = false;
-      } else if (line.length > 0) {
-        let flags: number = LineFlags.None;
-        if (!ascii && line.includes('\uFFFD')) flags |= LineFlags.InvalidUtf8;
-        if (line.includes('\u0000')) flags |= LineFlags.Binary;
-        sink.line(line, off, lineNumber, flags);
+    if (text.length === end - start && !text.includes('\uFFFD')) {
+      // fast path: pure ASCII, so character positions are byte positions
+      let pos = 0;
+      while (pos < text.length) {
+        const nl = text.indexOf('\n', pos);
+        const stop = nl < 0 ? text.length : nl;
+        emitLine(text.slice(pos, stop), regionOffset + pos, LineFlags.None);
+        pos = stop + 1;
       }
-      off += lineBytes + 1;
+      return;
+    }
+    // multi-byte or invalid bytes: split on bytes so offsets stay exact, decode line by line
+    let pos = start;
+    while (pos < end) {
+      let nl = buf.indexOf(10, pos);
+      if (nl < 0 || nl >= end) nl = end;
+      const line = buf.toString('utf8', pos, nl);
+      emitLine(line, regionOffset + (pos - start), line.includes('\uFFFD') && !isUtf8(buf.subarray(pos, nl)) ? LineFlags.InvalidUtf8 : LineFlags.None);
       pos = nl + 1;
     }
   };
