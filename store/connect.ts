@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { MailtraceError, type StoreConfig } from '../schemas/index.ts';
 
@@ -33,6 +35,9 @@ export async function connect(config: StoreConfig): Promise<Connected> {
   const { mkdirSync } = await import('node:fs');
   mkdirSync(config.dataDir, { recursive: true });
   const { createChdbConnection } = await import('chdb/connection');
+  const lockedBy = lockOwner(config.dataDir);
+  // checked first: the engine would print its own lock error to stderr before throwing
+  if (lockedBy !== undefined) throw lockedError(config.dataDir, lockedBy);
   let connection: ReturnType<typeof createChdbConnection>;
   try {
     connection = createChdbConnection({ path: config.dataDir });
@@ -40,8 +45,9 @@ export async function connect(config: StoreConfig): Promise<Connected> {
     await connection.chdb.queryAsync('SELECT 1', { format: 'CSV' });
   } catch (err) {
     const text = err instanceof Error ? err.message : String(err);
-    if (LOCK_HINT.test(text)) {
-      throw new MailtraceError('MT_ERR_STORE_LOCKED', `the data directory ${config.dataDir} is in use by another mailtrace process (is \`mailtrace serve\` running? point --server at it, or stop it)`, { cause: err });
+    const owner = lockOwner(config.dataDir);
+    if (owner !== undefined || LOCK_HINT.test(text)) {
+      throw lockedError(config.dataDir, owner, err);
     }
     throw new MailtraceError('MT_ERR_STORE_UNAVAILABLE', `cannot open the embedded store in ${config.dataDir}: ${text}`, { cause: err });
   }
@@ -53,6 +59,31 @@ export async function connect(config: StoreConfig): Promise<Connected> {
     await connection.chdb.rawInsert({ table, columns, values: tsv, format: 'TabSeparated' });
   };
   return { client, database: 'mailtrace', mode: 'embedded', rawInsert };
+}
+
+function lockedError(dataDir: string, pid: number | undefined, cause?: unknown): MailtraceError {
+  return new MailtraceError('MT_ERR_STORE_LOCKED', `the data directory ${dataDir} is in use by another mailtrace process${pid ? ` (pid ${pid})` : ''}: wait for it or stop it (while \`mailtrace serve\` runs, \`mailtrace ingest\` and \`trace\` go through it)`, { cause });
+}
+
+/**
+ * The engine prints its lock error to stderr and throws a generic one; the lock itself is the
+ * `status` file it keeps in the data directory, which names the owning process.
+ */
+function lockOwner(dataDir: string): number | undefined {
+  let status: string;
+  try {
+    status = readFileSync(join(dataDir, 'status'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(/PID:\s*(\d+)/.exec(status)?.[1]);
+  if (!pid || pid === process.pid) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
 }
 
 function redactUrl(url: string): string {
