@@ -43,8 +43,7 @@ export function buildSearch(store: Store, s: MessageSearch): { sql: string; coun
       toString(min(ts)) AS firstSeen,
       toString(max(ts)) AS lastSeen,
       countIf(kind = 'receive' AND tls = 'plaintext') AS plaintextHops,
-      arrayMap(x -> x.2, arraySort(x -> x.1, groupArrayIf((ts, recipient, status), kind IN ('delivery', 'reject') AND recipient != ''))) AS statuses,
-      arrayMap(x -> x.1, arraySort(x -> x.2, groupArrayIf((recipient, ts), kind IN ('delivery', 'reject') AND recipient != ''))) AS rcptOrder
+      arraySort(x -> (x.1, x.2), groupArrayIf((ts, kind = 'delivery', recipient, status), kind IN ('delivery', 'reject') AND recipient != '')) AS outcomes
     FROM ${events} FINAL
     WHERE ${where.join(' AND ')}
     GROUP BY messageId`;
@@ -54,10 +53,11 @@ export function buildSearch(store: Store, s: MessageSearch): { sql: string; coun
       has(last, 'deferred'), 'deferred',
       length(last) > 0 AND arrayAll(x -> x = 'sent', last), 'delivered',
       'unknown')`;
-  // last status per recipient = the status of its latest event (across hosts)
+  // last status per recipient = the status of its latest event across hosts; on a tie the sending
+  // host's delivery line outranks the receiving host's reject (it is the later word on the matter)
   const withStatus = `
     SELECT messageId, sender, recipients, hosts, firstSeen, lastSeen, plaintextHops,
-      arrayMap(r -> statuses[arrayLastIndex(x -> x = r, rcptOrder)], recipients) AS last,
+      arrayMap(r -> arrayFilter(x -> x.3 = r, outcomes)[-1].4, recipients) AS last,
       ${statusExpr} AS status
     FROM (${grouped})`;
   const statusFilter = s.status ? 'WHERE status = {status:String}' : '';
@@ -89,8 +89,12 @@ export async function summarize(store: Store): Promise<Summary> {
   const [counts] = await store.query<{ messages: string }>(`SELECT uniqExact(messageId) AS messages FROM ${events} WHERE messageId != ''`);
   const byStatus = await store.query<{ status: string; n: string }>(`
     SELECT status, count() AS n FROM (
-      SELECT messageId, recipient, argMax(status, ts) AS status
+      SELECT messageId, recipient, argMax(status, (ts, kind = 'delivery')) AS status
       FROM ${events} FINAL WHERE kind IN ('delivery', 'reject') AND recipient != ''
+        -- a refusal before queueing counts once, unless it is the next hop refusing what an
+        -- ingested host then bounced or deferred (that recipient is already counted there)
+        AND NOT (kind = 'reject' AND messageId = '' AND (sender, recipient) IN (
+          SELECT sender, recipient FROM ${events} WHERE kind = 'delivery' AND status IN ('bounced', 'deferred')))
       GROUP BY messageId, recipient)
     GROUP BY status`);
   // a hop is a receipt by an ingested host, or a hand-off to a host we have no logs of;
