@@ -40,9 +40,13 @@ export const RecipientTrace = z.object({
 });
 export type RecipientTrace = z.infer<typeof RecipientTrace>;
 
-/** A message that the traced one caused: a bounce or delay notification with its own queue id. */
+/**
+ * A message linked to the traced one: `dsn` — a bounce or delay notification it caused (its own
+ * queue id on the same host); `dsn-for` — the traced message is itself such a notification, for
+ * the message in `parentQueueId`.
+ */
 export const RelatedMessage = z.object({
-  kind: z.enum(['dsn']),
+  kind: z.enum(['dsn', 'dsn-for']),
   host: z.string(),
   queueId: z.string(),
   parentQueueId: z.string(),

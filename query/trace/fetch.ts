@@ -49,6 +49,15 @@ export async function traceMessage(store: Store, idOrQueueId: string): Promise<T
     );
     for (const e of more) if (!known.has(`${e.host} ${e.queueId}`)) found.push(e);
   }
+  // is this message itself a notification? the parent's bounce line names our queue id
+  const ownQueues = [...new Set(found.filter((e) => e.messageId === messageId).map((e) => e.queueId).filter(Boolean))];
+  if (ownQueues.length > 0) {
+    const parents = await store.query<StoredEvent>(
+      `SELECT ${TRACE_COLUMNS} FROM ${events} FINAL WHERE kind = 'dsn' AND nextQueueId IN {q:Array(String)} ORDER BY ts`,
+      { q: ownQueues },
+    );
+    for (const e of parents) if (!known.has(`${e.host} ${e.queueId}`)) found.push(e);
+  }
   for (const e of found) {
     e.delayConnect = Number(e.delayConnect);
     e.delayTransmit = Number(e.delayTransmit);

@@ -48,12 +48,21 @@ export function reconstruct(messageId: string, events: readonly StoredEvent[]): 
   const traces: RecipientTrace[] = [];
   for (const address of recipients) traces.push(traceRecipient(address, primaryRoots));
 
-  if (primaryRoots.some((q) => !q.receive)) notes.push('the receipt of this message is not in the ingested logs (the first hop is unknown)');
-
   const related: RelatedMessage[] = [];
+  const notifications = new Set<string>();
   for (const q of queues.values()) {
-    for (const d of q.dsns) related.push({ kind: 'dsn', host: q.host, queueId: d.nextQueueId, parentQueueId: q.queueId, messageId: queues.get(queueKey(q.host, d.nextQueueId))?.messageId ?? '' });
+    for (const d of q.dsns) {
+      const child = queues.get(queueKey(q.host, d.nextQueueId));
+      notifications.add(queueKey(q.host, d.nextQueueId));
+      if (q.messageId === messageId || !child || child.messageId !== messageId) {
+        related.push({ kind: 'dsn', host: q.host, queueId: d.nextQueueId, parentQueueId: q.queueId, messageId: child?.messageId ?? '' });
+      } else {
+        related.push({ kind: 'dsn-for', host: q.host, queueId: q.queueId, parentQueueId: q.queueId, messageId: q.messageId });
+      }
+    }
   }
+  // a notification is made on its host by the bounce daemon: it has no receipt to miss
+  if (primaryRoots.some((q) => !q.receive && !notifications.has(q.key))) notes.push('the receipt of this message is not in the ingested logs (the first hop is unknown)');
 
   const all = [...queues.values()].filter((q) => q.messageId === messageId || inTree(q, primaryRoots));
   const times = events.map((e) => e.ts).sort();
@@ -113,9 +122,9 @@ function linkQueues(queues: Map<string, Queue>, notes: string[]): void {
         const candidates = (byQueueId.get(d.nextQueueId) ?? []).filter((c) => c.host !== q.host && near(c, d));
         child = candidates.find((c) => relayNames(d).has(c.host)) ?? candidates[0];
       }
-      if (!child && q.messageId) {
+      if (!child && !d.nextQueueId && q.messageId) {
         // next hop not Postfix (or its reply not logged): same message id, received on another host soon after
-        child = [...queues.values()].find((c) => c !== q && c.host !== q.host && !c.parent && c.messageId === q.messageId && c.receive && near(c, d) && relayMatches(c, d));
+        child = [...queues.values()].find((c) => c !== q && c.host !== q.host && !c.parent && c.messageId === q.messageId && c.receive && near(c, d) && relayMatches(c, d, q));
         link = 'message-id';
         if (child) notes.push(`${q.host} → ${child.host} joined by message id and time (no queue id in the reply)`);
       }
@@ -140,9 +149,10 @@ function relayNames(d: StoredEvent): Set<string> {
   return new Set([d.relay, d.relay.split('.')[0]]);
 }
 
-function relayMatches(c: Queue, d: StoredEvent): boolean {
+/** The next host is the one the sender named as relay, or the one that names the sender as its client. */
+function relayMatches(c: Queue, d: StoredEvent, sender: Queue): boolean {
   if (!c.receive) return false;
-  return relayNames(d).has(c.host) || (d.relayIp !== '' && d.relayIp === c.receive.clientIp) || d.relayIp.startsWith('127.');
+  return relayNames(d).has(c.host) || c.receive.client.split('.')[0] === sender.host;
 }
 
 function isAncestor(a: Queue, q: Queue): boolean {
