@@ -1,0 +1,97 @@
+/**
+ * `npm run bench` — ingest throughput and memory against pflogsumm on the same log, path accuracy
+ * against the generator's ground truth, and trace latency at the API over a store scaled to
+ * ≥ 10M events. Everything is measured side by side in this one run; ratios are the figures to
+ * compare across machines.
+ *
+ * options: --lines N (default 2,000,000)  --trace-events N (default 10,000,000; 0 skips)
+ *          --keep (leave the work directory)  --out DIR (default bench/out)
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { writePostfixLog, type TruthMessage } from './generate/postfix.ts';
+import { Store } from '../store/index.ts';
+import { checkAccuracy, measureTrace } from './trace.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const { values } = parseArgs({ options: { lines: { type: 'string', default: '2000000' }, 'trace-events': { type: 'string', default: '10000000' }, keep: { type: 'boolean' }, out: { type: 'string', default: join(ROOT, 'bench', 'out') } } });
+const targetLines = Number(values.lines);
+const traceEvents = Number(values['trace-events']);
+const out = resolve(values.out);
+mkdirSync(out, { recursive: true });
+
+function version(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0].trim();
+  } catch {
+    return 'not installed';
+  }
+}
+
+function child(args: string[]): Record<string, number | string> {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'child.ts'), ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`bench child ${args[0]} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number | string>;
+}
+
+function timed<T>(fn: () => T): { result: T; seconds: number } {
+  const t0 = performance.now();
+  const result = fn();
+  return { result, seconds: (performance.now() - t0) / 1000 };
+}
+
+console.log('mailtrace benchmark');
+console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB; node ${process.version}; chdb ${JSON.parse(readFileSync(join(ROOT, 'node_modules', 'chdb', 'package.json'), 'utf8')).version}; pflogsumm: ${version('pflogsumm', ['--version'])}`);
+
+// 1. workload: a multi-host Postfix log of at least targetLines lines, with its ground truth
+const logFile = join(out, 'bench-maillog');
+const truthFile = join(out, 'bench-truth.jsonl');
+const messages = Math.ceil(targetLines / 14);
+let gen = { lines: 0, bytes: 0, messages: 0 };
+if (!existsSync(logFile) || !existsSync(truthFile) || statSync(logFile).size === 0) {
+  const t0 = performance.now();
+  gen = await writePostfixLog(logFile, { messages, seed: 42 }, truthFile);
+  console.log(`workload: generated ${gen.lines.toLocaleString()} lines (${(gen.bytes / 2 ** 20).toFixed(0)} MiB, ${gen.messages.toLocaleString()} messages) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+} else {
+  console.log(`workload: reusing ${logFile}`);
+}
+const lineCount = Number(execFileSync('wc', ['-l', logFile], { encoding: 'utf8' }).trim().split(/\s+/)[0]);
+if (lineCount < targetLines) console.log(`  note: ${lineCount} lines < ${targetLines}; pass a larger --lines or delete ${logFile}`);
+
+// 2. parse only, full ingest, pflogsumm — same file, same run
+const parse = child(['parse', logFile]);
+const dataDir = join(out, 'bench-data');
+rmSync(dataDir, { recursive: true, force: true });
+const ingest = child(['ingest', logFile, dataDir]);
+const pflog = version('pflogsumm', ['--version']) === 'not installed'
+  ? undefined
+  : timed(() => spawnSync('pflogsumm', [logFile], { stdio: ['ignore', 'ignore', 'ignore'] }));
+
+const rate = (r: Record<string, number | string>) => Math.round(Number(r.lines) / Number(r.seconds));
+console.log('\nthroughput (same log, one run):');
+console.log(`  parse + correlate only : ${rate(parse).toLocaleString()} lines/s, ${parse.events} events, peak RSS ${parse.maxRssMb} MB (${Number(parse.seconds).toFixed(1)} s)`);
+console.log(`  full ingest (→ store)  : ${rate(ingest).toLocaleString()} lines/s, peak RSS ${ingest.maxRssMb} MB (${Number(ingest.seconds).toFixed(1)} s)`);
+if (pflog) {
+  const pfRate = Math.round(lineCount / pflog.seconds);
+  console.log(`  pflogsumm              : ${pfRate.toLocaleString()} lines/s (${pflog.seconds.toFixed(1)} s)`);
+  console.log(`  ratio full ingest / pflogsumm speed: ${(pflog.seconds / Number(ingest.seconds)).toFixed(2)}× (target ≥ 10×)`);
+  console.log(`  ratio parse only / pflogsumm speed : ${(pflog.seconds / Number(parse.seconds)).toFixed(2)}×`);
+} else {
+  console.log('  pflogsumm not installed: no ratio (apt-get install pflogsumm)');
+}
+
+// 3. accuracy against the generator's truth, then trace latency at the API over ≥ traceEvents events
+const truth: TruthMessage[] = readFileSync(truthFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TruthMessage);
+const store = await Store.open({ kind: 'embedded', dataDir });
+const acc = await checkAccuracy(store, truth, 2000);
+console.log(`\npath accuracy: ${acc.exact}/${acc.checked} sampled messages reconstructed exactly (hosts, TLS per hop, status per recipient)`);
+for (const m of acc.mismatches.slice(0, 5)) console.log(`  mismatch ${m}`);
+if (traceEvents > 0) {
+  const lat = await measureTrace(store, truth, traceEvents);
+  console.log(`\ntrace latency at the API over ${lat.events.toLocaleString()} stored events (warm, ${lat.samples} lookups): median ${lat.medianMs.toFixed(1)} ms, p95 ${lat.p95Ms.toFixed(1)} ms (target ≤ 50 ms)`);
+}
+await store.close();
+if (!values.keep) rmSync(dataDir, { recursive: true, force: true });

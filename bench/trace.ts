@@ -1,0 +1,74 @@
+import { EVENT_COLUMNS, EVENTS_TABLE, type Trace } from '../schemas/index.ts';
+import { buildApp, traceMessage } from '../query/index.ts';
+import type { Store } from '../store/index.ts';
+import type { TruthMessage } from './generate/postfix.ts';
+
+/** Compare reconstructed paths with the generator's truth: hosts in order, TLS per hop, status per recipient. */
+export async function checkAccuracy(store: Store, truth: TruthMessage[], sample: number): Promise<{ checked: number; exact: number; mismatches: string[] }> {
+  const step = Math.max(1, Math.floor(truth.length / sample));
+  const mismatches: string[] = [];
+  let checked = 0;
+  let exact = 0;
+  for (let i = 0; i < truth.length && checked < sample; i += step) {
+    const t = truth[i];
+    checked++;
+    let trace: Trace;
+    try {
+      trace = await traceMessage(store, t.messageId);
+    } catch (err) {
+      mismatches.push(`${t.messageId}: ${(err as Error).message}`);
+      continue;
+    }
+    const problems: string[] = [];
+    for (const want of t.recipients) {
+      const got = trace.recipients.find((r) => r.address === want.address);
+      const wantPath = want.hops.map((h) => `${h.from}>${h.to}:${h.tls}`).join(' ');
+      const gotPath = got?.hops.map((h) => `${h.from}>${h.to}:${h.tls}`).join(' ') ?? '(recipient missing)';
+      if (!got || got.status !== want.status || gotPath !== wantPath) problems.push(`${want.address} want ${want.status} [${wantPath}] got ${got?.status} [${gotPath}]`);
+    }
+    if (problems.length === 0) exact++;
+    else mismatches.push(`${t.messageId}: ${problems.join('; ')}`);
+  }
+  return { checked, exact, mismatches };
+}
+
+/**
+ * Scale the store to ≥ target events by cloning what is there under new message and queue ids
+ * (the engine does this in SQL, fast), then time warm trace lookups over HTTP at the API.
+ */
+export async function measureTrace(store: Store, truth: TruthMessage[], target: number): Promise<{ events: number; samples: number; medianMs: number; p95Ms: number }> {
+  const events = store.table(EVENTS_TABLE);
+  const count = async () => Number((await store.query<{ n: string }>(`SELECT count() AS n FROM ${events}`))[0].n);
+  const have = await count();
+  const copies = Math.ceil(target / Math.max(have, 1)) - 1;
+  if (copies > 0) {
+    const cols = EVENT_COLUMNS.map((c) => {
+      switch (c) {
+        case 'id': return `concat(e.id, '-', toString(n.number)) AS id`;
+        case 'messageId': return `if(e.messageId = '', '', concat(e.messageId, '#', toString(n.number))) AS messageId`;
+        case 'queueId': case 'nextQueueId': return `if(e.${c} = '', '', concat(e.${c}, 'C', toString(n.number))) AS ${c}`;
+        default: return `e.${c} AS ${c}`;
+      }
+    });
+    await store.command(`INSERT INTO ${events} (${EVENT_COLUMNS.join(', ')}) SELECT ${cols.join(', ')} FROM ${events} AS e CROSS JOIN numbers(1, {copies:UInt32}) AS n`, { copies });
+  }
+  const total = await count();
+  const app = await buildApp({ store });
+  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    const ids = truth.filter((_, i) => i % Math.max(1, Math.floor(truth.length / 60)) === 0).slice(0, 60).map((t) => t.messageId);
+    for (const id of ids.slice(0, 5)) await fetch(`${base}/api/messages/${encodeURIComponent(id)}/trace`); // warm up
+    const times: number[] = [];
+    for (const id of ids) {
+      const t0 = performance.now();
+      const res = await fetch(`${base}/api/messages/${encodeURIComponent(id)}/trace`);
+      await res.json();
+      times.push(performance.now() - t0);
+      if (!res.ok) throw new Error(`trace ${id}: HTTP ${res.status}`);
+    }
+    times.sort((a, b) => a - b);
+    return { events: total, samples: times.length, medianMs: times[Math.floor(times.length / 2)], p95Ms: times[Math.floor(times.length * 0.95)] };
+  } finally {
+    await app.close();
+  }
+}
