@@ -1,0 +1,83 @@
+import type { MessageList, RecipientStatus, Rejection, Summary, Trace } from '../../schemas/index.ts';
+import { askForToken, currentToken } from './token.ts';
+
+/** An answer from the API that is not a success, with the API's own code and message. */
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/**
+ * GET a JSON resource. A 401 asks the user for the bearer token (once, however many calls are
+ * waiting) and tries again; a wrong token is asked for again.
+ */
+async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  let rejectedToken = false;
+  for (;;) {
+    const token = currentToken();
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (token) headers.authorization = `Bearer ${token}`;
+    const res = await fetch(path, { headers, signal });
+    if (res.status === 401) {
+      await askForToken(rejectedToken || token !== undefined ? 'That token was not accepted.' : undefined);
+      rejectedToken = true;
+      continue;
+    }
+    const body: unknown = await res.json().catch(() => undefined);
+    if (!res.ok) throw toApiError(res.status, body);
+    return body as T;
+  }
+}
+
+function toApiError(status: number, body: unknown): ApiError {
+  if (typeof body === 'object' && body !== null && 'error' in body) {
+    const e = (body as { error: { code?: unknown; message?: unknown } }).error;
+    return new ApiError(status, String(e.code ?? 'MT_ERR_HTTP'), String(e.message ?? `HTTP ${status}`));
+  }
+  return new ApiError(status, 'MT_ERR_HTTP', `the server answered HTTP ${status}`);
+}
+
+export interface MessageQuery {
+  sender?: string;
+  recipient?: string;
+  messageId?: string;
+  queueId?: string;
+  status?: RecipientStatus;
+  from?: string;
+  to?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export function searchMessages(q: MessageQuery, signal?: AbortSignal): Promise<MessageList> {
+  const qs = new URLSearchParams();
+  // the API refuses unknown keys and validates every one it gets: send only what is set
+  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== '') qs.set(k, String(v));
+  const s = qs.toString();
+  return getJson<MessageList>(`/api/messages${s ? `?${s}` : ''}`, signal);
+}
+
+export function fetchTrace(id: string, signal?: AbortSignal): Promise<Trace> {
+  return getJson<Trace>(`/api/messages/${encodeURIComponent(id)}/trace`, signal);
+}
+
+export function fetchSummary(signal?: AbortSignal): Promise<Summary> {
+  return getJson<Summary>('/api/summary', signal);
+}
+
+export function fetchRejected(limit: number, signal?: AbortSignal): Promise<Rejection[]> {
+  return getJson<{ rejected: Rejection[] }>(`/api/rejected?limit=${limit}`, signal).then((r) => r.rejected);
+}
+
+/** One line for an error caught while loading something. */
+export function describeError(err: unknown): { title: string; detail: string } {
+  if (err instanceof ApiError) return { title: err.status === 404 ? 'Not found' : `Request failed (${err.status})`, detail: `${err.message} [${err.code}]` };
+  if (err instanceof TypeError) return { title: 'Cannot reach the server', detail: err.message };
+  return { title: 'Something went wrong', detail: err instanceof Error ? err.message : String(err) };
+}
+
+export function isAbort(err: unknown): boolean {
+  return err instanceof DOMException && err.name === 'AbortError';
+}

@@ -1,0 +1,56 @@
+/**
+ * Two pages: `/` (search; its filters live in the query string so that back/forward and shared
+ * links restore them) and `/message/<url-encoded id>` (one trace). The server answers every such
+ * path with index.html.
+ */
+export type Route =
+  | { page: 'search'; params: URLSearchParams }
+  | { page: 'trace'; id: string }
+  | { page: 'unknown'; path: string };
+
+export function parseRoute(loc: Pick<Location, 'pathname' | 'search'>): Route {
+  if (loc.pathname === '/' || loc.pathname === '/index.html') return { page: 'search', params: new URLSearchParams(loc.search) };
+  if (loc.pathname.startsWith('/message/')) {
+    const raw = loc.pathname.slice('/message/'.length);
+    try {
+      const id = decodeURIComponent(raw);
+      if (id) return { page: 'trace', id };
+    } catch {
+      // malformed escape: fall through to the unknown page
+    }
+  }
+  return { page: 'unknown', path: loc.pathname };
+}
+
+export function traceHref(id: string): string {
+  return `/message/${encodeURIComponent(id)}`;
+}
+
+type Render = (route: Route) => void;
+let render: Render = () => {};
+
+export function navigate(href: string, opts: { replace?: boolean } = {}): void {
+  if (opts.replace) history.replaceState(null, '', href);
+  else history.pushState(null, '', href);
+  render(parseRoute(location));
+  if (!opts.replace) window.scrollTo(0, 0);
+}
+
+/**
+ * Start routing: render the current location, re-render on back/forward, and take over plain
+ * left clicks on same-origin links (modified clicks still open new tabs).
+ */
+export function startRouter(onRoute: Render): void {
+  render = onRoute;
+  window.addEventListener('popstate', () => render(parseRoute(location)));
+  document.addEventListener('click', (ev) => {
+    if (ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
+    const a = (ev.target as Element | null)?.closest?.('a');
+    if (!a || a.target || a.hasAttribute('download')) return;
+    const url = new URL(a.href, location.href);
+    if (url.origin !== location.origin || parseRoute(url).page === 'unknown') return;
+    ev.preventDefault();
+    navigate(url.pathname + url.search);
+  });
+  render(parseRoute(location));
+}

@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { buildDashboard } from '../../dashboard/build.ts';
+import { runIngest } from '../../ingest/index.ts';
+import { buildApp } from '../../query/index.ts';
+import { Store } from '../../store/index.ts';
+import { requireComponent } from '../helpers/component.ts';
+import { FIXTURES } from '../helpers/store.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SCREENSHOT = join(ROOT, '.tmp', 'dashboard-trace.png');
+const TOKEN = 'e2e-dashboard-token-0123456789';
+const TRACE_PATH = `/message/${encodeURIComponent('<m1@example.org>')}`;
+
+const chromiumAvailable = existsSync(CHROMIUM) ? { ok: true } as const : { ok: false, why: `${CHROMIUM} not found (apt-get install -y chromium)` } as const;
+
+let tmp: string | undefined;
+let store: Store | undefined;
+let app: FastifyInstance | undefined;
+let tokenApp: FastifyInstance | undefined;
+let browser: Browser | undefined;
+let base = '';
+let tokenBase = '';
+
+async function listen(a: FastifyInstance): Promise<string> {
+  await a.listen({ host: '127.0.0.1', port: 0 });
+  return `http://127.0.0.1:${(a.server.address() as AddressInfo).port}`;
+}
+
+before(async () => {
+  if (!chromiumAvailable.ok) return;
+  tmp = mkdtempSync(join(tmpdir(), 'mailtrace-dashboard-'));
+  const dashboardDir = join(tmp, 'dist');
+  await buildDashboard({ outDir: dashboardDir });
+  store = await Store.open({ kind: 'embedded', dataDir: join(tmp, 'data') });
+  await runIngest({ inputs: [join(FIXTURES, 'postfix', 'handmade-3hop.log')], store });
+  // the embedded engine allows one data directory per process: both apps share this store
+  app = await buildApp({ store, dashboardDir });
+  base = await listen(app);
+  tokenApp = await buildApp({ store, dashboardDir, token: TOKEN });
+  tokenBase = await listen(tokenApp);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await app?.close();
+  await tokenApp?.close();
+  await store?.close();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+/** A fresh page that records script errors and console errors (CSP violations among them). */
+async function openPage(): Promise<{ page: Page; problems: string[] }> {
+  assert.ok(browser);
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.setDefaultTimeout(15_000);
+  const problems: string[] = [];
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('console', (msg) => {
+    // a 401 or 404 answer is logged by the browser too; those are expected by some tests
+    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) problems.push(`console: ${msg.text()}`);
+  });
+  return { page, problems };
+}
+
+async function hopRows(page: Page, address: string): Promise<{ from: string; to: string; tls: string; plaintextBadges: number; text: string }[]> {
+  const rows = page.locator(`section.recipient[data-address="${address}"] tr.hop-row`);
+  await rows.first().waitFor();
+  return rows.evaluateAll((trs) => trs.map((tr) => ({
+    from: tr.getAttribute('data-from') ?? '',
+    to: tr.getAttribute('data-to') ?? '',
+    tls: tr.getAttribute('data-tls') ?? '',
+    plaintextBadges: tr.querySelectorAll('.badge-plaintext').length,
+    text: (tr.querySelector('.badge-plaintext')?.textContent ?? '').trim(),
+  })));
+}
+
+test('search page: summary, search by recipient, one row that opens its trace; back restores the search', { timeout: 60_000 }, async (t) => {
+  if (!requireComponent(t, chromiumAvailable)) return;
+  const { page, problems } = await openPage();
+  await page.goto(`${base}/`);
+  const messages = page.locator('[data-stat="messages"] .stat-value');
+  await messages.waitFor();
+  assert.equal((await messages.textContent())?.trim(), '1');
+  assert.ok(await page.locator('.chart-tls-pie canvas').count() > 0, 'the TLS pie is drawn');
+
+  await page.fill('input[name="recipient"]', 'alice@example.test');
+  await page.click('form.search-form button[type="submit"]');
+  await page.waitForURL(/[?&]recipient=alice%40example\.test/);
+  // the page is replaced synchronously on navigation: rows seen now belong to this search
+  await page.locator('tr.message-row').first().waitFor();
+  assert.equal(await page.locator('tr.message-row').count(), 1);
+  assert.equal(await page.locator('tr.message-row').getAttribute('data-message-id'), '<m1@example.org>');
+  assert.equal((await page.locator('tr.message-row .badge-plaintext').textContent())?.trim(), '1');
+
+  // click the row, not its link: the whole row opens the trace
+  await page.locator('tr.message-row td').nth(5).click();
+  await page.waitForURL(`${base}${TRACE_PATH}`);
+  assert.equal((await hopRows(page, 'alice@example.test')).length, 3);
+  assert.equal((await page.locator('h1.message-id').textContent())?.trim(), '<m1@example.org>');
+
+  await page.goBack();
+  await page.waitForURL(/[?&]recipient=alice%40example\.test/);
+  await page.locator('tr.message-row').first().waitFor();
+  assert.equal(await page.inputValue('input[name="recipient"]'), 'alice@example.test');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('trace page: three hops for alice, the hub → mailbox hop flagged plaintext, graph drawn', { timeout: 60_000 }, async (t) => {
+  if (!requireComponent(t, chromiumAvailable)) return;
+  const { page, problems } = await openPage();
+  await page.goto(`${base}${TRACE_PATH}`);
+  const hops = await hopRows(page, 'alice@example.test');
+  assert.deepEqual(hops.map(({ from, to, tls, plaintextBadges }) => ({ from, to, tls, plaintextBadges })), [
+    { from: 'client.example.org', to: 'edge', tls: 'encrypted', plaintextBadges: 0 },
+    { from: 'edge', to: 'hub', tls: 'encrypted', plaintextBadges: 0 },
+    { from: 'hub', to: 'mailbox', tls: 'plaintext', plaintextBadges: 1 },
+  ]);
+  assert.equal(hops[2].text, 'PLAINTEXT');
+  const plainRow = page.locator('section.recipient[data-address="alice@example.test"] tr.hop-row[data-tls="plaintext"]');
+  assert.equal(await plainRow.count(), 1);
+  assert.match((await plainRow.textContent()) ?? '', /hub\s*→\s*mailbox/);
+
+  // nobody@ bounced at the mailbox server: its path ends at hub, with the reply shown
+  const nobody = page.locator('section.recipient[data-address="nobody@example.test"]');
+  assert.equal(await nobody.locator('tr.hop-row').count(), 2);
+  assert.match((await nobody.textContent()) ?? '', /5\.1\.1/);
+
+  for (const chart of ['.chart-path', '.chart-timeline']) {
+    const canvas = page.locator(`${chart} canvas`).first();
+    await canvas.waitFor();
+    const box = await canvas.boundingBox();
+    assert.ok(box && box.width > 0 && box.height > 0, `${chart} canvas has a size`);
+    const painted = await canvas.evaluate((c: HTMLCanvasElement) => {
+      const data = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data ?? new Uint8ClampedArray();
+      let n = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) n++;
+      return n;
+    });
+    assert.ok(painted > 500, `${chart} canvas has something drawn (${painted} pixels)`);
+  }
+  mkdirSync(dirname(SCREENSHOT), { recursive: true });
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('trace page: an unknown id shows the API message', { timeout: 60_000 }, async (t) => {
+  if (!requireComponent(t, chromiumAvailable)) return;
+  const { page, problems } = await openPage();
+  await page.goto(`${base}/message/NOSUCHQUEUE`);
+  const error = page.locator('.state-error');
+  await error.waitFor();
+  assert.match((await error.textContent()) ?? '', /no message or queue id NOSUCHQUEUE in the store/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('token: a 401 asks for the token, a wrong one is refused, the right one loads the page', { timeout: 60_000 }, async (t) => {
+  if (!requireComponent(t, chromiumAvailable)) return;
+  const { page, problems } = await openPage();
+  await page.goto(`${tokenBase}/`);
+  await page.locator('form.token-form').waitFor();
+  await page.fill('form.token-form input[name="token"]', 'wrong-token');
+  await page.click('form.token-form button[type="submit"]');
+  await page.locator('form.token-form .form-error').waitFor();
+  await page.fill('form.token-form input[name="token"]', TOKEN);
+  await page.click('form.token-form button[type="submit"]');
+  const messages = page.locator('[data-stat="messages"] .stat-value');
+  await messages.waitFor();
+  assert.equal((await messages.textContent())?.trim(), '1');
+  await page.locator('tr.message-row').first().waitFor();
+  assert.equal(await page.locator('form.token-form').count(), 0);
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('mailtrace.token')), TOKEN);
+  assert.deepEqual(problems, []);
+  await page.close();
+});

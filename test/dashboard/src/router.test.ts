@@ -1,0 +1,16 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseRoute, traceHref } from '../../../dashboard/src/router.ts';
+
+test('routes: search with its query, trace by url-encoded id, anything else unknown', () => {
+  const r = parseRoute({ pathname: '/', search: '?recipient=a%40b.example' });
+  assert.equal(r.page, 'search');
+  assert.equal(r.page === 'search' && r.params.get('recipient'), 'a@b.example');
+  assert.deepEqual(parseRoute({ pathname: '/index.html', search: '' }).page, 'search');
+  for (const id of ['<m1@example.org>', '4A1B2C3D4E', '<a/b?c#d%e@x>']) {
+    assert.deepEqual(parseRoute(new URL(`http://x${traceHref(id)}`)), { page: 'trace', id });
+  }
+  assert.deepEqual(parseRoute({ pathname: '/message/', search: '' }), { page: 'unknown', path: '/message/' });
+  assert.deepEqual(parseRoute({ pathname: '/message/%E0%A4%A', search: '' }), { page: 'unknown', path: '/message/%E0%A4%A' });
+  assert.deepEqual(parseRoute({ pathname: '/nope', search: '' }), { page: 'unknown', path: '/nope' });
+});
