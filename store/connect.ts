@@ -11,6 +11,8 @@ export interface Connected {
   database: string;
   mode: 'embedded' | 'server';
   rawInsert: RawInsert | undefined;
+  /** embedded: the data directory (batch files for fast loads are written under it) */
+  dataDir?: string;
 }
 
 const LOCK_HINT = /Cannot lock file|Another server instance in same directory/i;
@@ -58,7 +60,7 @@ export async function connect(config: StoreConfig): Promise<Connected> {
   const rawInsert: RawInsert = async (table, columns, tsv) => {
     await connection.chdb.rawInsert({ table, columns, values: tsv, format: 'TabSeparated' });
   };
-  return { client, database: 'mailtrace', mode: 'embedded', rawInsert };
+  return { client, database: 'mailtrace', mode: 'embedded', rawInsert, dataDir: config.dataDir };
 }
 
 function lockedError(dataDir: string, pid: number | undefined, cause?: unknown): MailtraceError {

@@ -1,6 +1,8 @@
+import { readdir, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import {
-  ddlStatements, EVENT_COLUMNS, EVENTS_TABLE, FILES_TABLE, MailtraceError, REJECTED_TABLE,
+  ddlStatements, EVENT_COLUMNS, EVENT_STRUCTURE, EVENTS_TABLE, FILES_TABLE, MailtraceError, REJECTED_TABLE,
   type MailEvent, type QueryLimits, type Rejection, type StoreConfig,
 } from '../schemas/index.ts';
 import { connect, type Connected } from './connect.ts';
@@ -26,6 +28,7 @@ export class Store {
   readonly #limiter: Limiter;
   readonly #timeoutMs: number;
   #closed = false;
+  #batchSeq = 0;
 
   private constructor(conn: Connected, limits: QueryLimits) {
     this.#conn = conn;
@@ -36,6 +39,7 @@ export class Store {
 
   static async open(config: StoreConfig, limits: Partial<QueryLimits> = {}): Promise<Store> {
     const conn = await connect(config);
+    if (conn.dataDir) await removeStaleBatches(conn.dataDir);
     const store = new Store(conn, { timeoutMs: limits.timeoutMs ?? 10_000, concurrency: limits.concurrency ?? 4 });
     try {
       for (const sql of ddlStatements(conn.database)) await conn.client.command({ query: sql });
@@ -74,10 +78,34 @@ export class Store {
   }
 
   async insertEvents(events: readonly MailEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    let body = '';
-    for (const e of events) body += eventToTsv(e) + '\n';
-    await this.#insertTsv(this.table(EVENTS_TABLE), EVENT_COLUMNS, body);
+    await this.insertEventRows(events.map(eventToTsv));
+  }
+
+  /**
+   * Insert events already rendered as TSV rows (eventToTsv). Embedded: the batch goes through a
+   * file the engine reads with file(): measured ~1.6× faster than handing the same bytes to
+   * rawInsert here, and the JS side holds no event objects while the engine works. Duplicates
+   * (a re-read line) are left to the merges and FINAL: collapsing them at insert cost ~35%.
+   */
+  async insertEventRows(rows: readonly string[]): Promise<void> {
+    if (rows.length === 0) return;
+    const dataDir = this.#conn.dataDir;
+    if (this.#conn.mode !== 'embedded' || !dataDir) {
+      await this.#insertTsv(this.table(EVENTS_TABLE), EVENT_COLUMNS, rows.join('\n') + '\n');
+      return;
+    }
+    const path = join(resolve(dataDir), `.insert-${process.pid}-${++this.#batchSeq}.tsv`);
+    await writeFile(path, rows.join('\n') + '\n');
+    try {
+      await this.#limiter.run(async () => {
+        await this.#conn.client.command({
+          query: `INSERT INTO ${this.table(EVENTS_TABLE)} (${EVENT_COLUMNS.join(', ')}) SELECT * FROM file({path:String}, 'TabSeparated', {structure:String}) SETTINGS optimize_on_insert = 0`,
+          query_params: { path, structure: EVENT_STRUCTURE },
+        });
+      }, Math.max(this.#timeoutMs, 300_000));
+    } finally {
+      await rm(path, { force: true });
+    }
   }
 
   async insertRejections(rows: readonly Rejection[]): Promise<void> {
@@ -119,4 +147,10 @@ export class Store {
       }
     }, Math.max(this.#timeoutMs, 300_000));
   }
+}
+
+/** Batch files a killed ingest left behind (we hold the directory's lock, so none is in use). */
+async function removeStaleBatches(dataDir: string): Promise<void> {
+  const names = await readdir(dataDir).catch(() => [] as string[]);
+  await Promise.all(names.filter((n) => /^\.insert-\d+-\d+\.tsv$/.test(n)).map((n) => rm(join(dataDir, n), { force: true })));
 }

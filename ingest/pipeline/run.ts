@@ -1,5 +1,5 @@
-import type { MailEvent, Rejection, RejectReason } from '../../schemas/index.ts';
-import { Batcher, type Store } from '../../store/index.ts';
+import type { Rejection, RejectReason } from '../../schemas/index.ts';
+import { Batcher, eventToTsv, type Store } from '../../store/index.ts';
 import { looksLikePostfix, PostfixParser, type LineRef, type ParseSink } from '../formats/postfix/index.ts';
 import { expandInputs, fingerprint, openInput, sniff, type InputFile } from '../sources/files.ts';
 import { LineFlags, readLines } from '../sources/lines.ts';
@@ -51,7 +51,8 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   const started = performance.now();
   const warn = opts.onWarning ?? (() => {});
   const summary: IngestSummary = { files: 0, filesSkipped: [], lines: 0, bytes: 0, events: 0, unmodeled: 0, rejected: {}, rejectedTotal: 0, seconds: 0 };
-  const events = new Batcher<MailEvent>({ maxItems: opts.batchRows ?? 100_000, maxDelayMs: 2_000, flush: (b) => opts.store.insertEvents(b) });
+  // Events are rendered to TSV rows as they come (the objects die young; a batch is only text).
+  const events = new Batcher<string>({ maxItems: opts.batchRows ?? 50_000, maxDelayMs: 2_000, flush: (b) => opts.store.insertEventRows(b) });
   const rejections = new Batcher<Rejection>({ maxItems: 10_000, maxDelayMs: 2_000, flush: (b) => opts.store.insertRejections(b) });
   const parser = new PostfixParser({ tzOffsetMin: opts.tzOffsetMin });
   const maxStoredRejects = opts.maxStoredRejectsPerFile ?? 10_000;
@@ -68,7 +69,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   const sink: ParseSink = {
     event(e) {
       summary.events++;
-      const p = events.add(e);
+      const p = events.add(eventToTsv(e));
       if (p) pending = p;
     },
     reject,

@@ -1,4 +1,4 @@
-import { blankEvent, type MailEvent, type TlsInfo } from '../../../schemas/index.ts';
+import { type MailEvent, type TlsInfo } from '../../../schemas/index.ts';
 import type { Envelope } from './envelope.ts';
 import type { DeliveryRecord, PostfixRecord, TlsRecord } from './records.ts';
 import { eventId } from '../../event-id.ts';
@@ -178,21 +178,19 @@ export class HostCorrelator {
 
   #event(env: Envelope, kind: MailEvent['kind'], qid: string, file: string, offset: number): MailEvent {
     const q = qid ? this.#queues.get(qid) : undefined;
+    // One literal with every field in schema order: V8 gives all events one shape (a spread of
+    // blankEvent() followed by overrides made each event a dictionary and cost a third of parse time).
     return {
-      ...blankEvent(),
       id: eventId(this.host, env.ms, env.program, env.pid, env.text),
       ts: new Date(env.ms).toISOString(),
       host: this.host,
       kind,
-      source: 'postfix',
-      program: env.program,
-      instance: env.instance,
-      pid: env.pid,
-      queueId: qid,
-      messageId: q?.messageId ?? '',
-      sender: q?.sender ?? '',
-      sourceFile: file,
-      sourceOffset: offset,
+      source: 'postfix', program: env.program, instance: env.instance, pid: env.pid, queueId: qid,
+      messageId: q?.messageId ?? '', sender: q?.sender ?? '', recipient: '', origRecipient: '', client: '',
+      clientIp: '', relay: '', relayIp: '', relayPort: 0, nextQueueId: '', status: '', dsn: '', reply: '',
+      delay: 0, delayBefore: 0, delayQueue: 0, delayConnect: 0, delayTransmit: 0, size: 0, nrcpt: 0,
+      tls: 'unknown', tlsVersion: '', cipher: '', cipherBits: 0, tlsTrust: '', tlsEvidence: '',
+      sourceFile: file, sourceOffset: offset,
     };
   }
 
