@@ -39,15 +39,24 @@ export async function traceMessage(store: Store, idOrQueueId: string): Promise<T
   }
   const found = await store.query<StoredEvent>(`SELECT ${TRACE_COLUMNS} FROM ${events} FINAL WHERE messageId = {m:String} ORDER BY ts`, { m: messageId });
   if (found.length === 0) throw new MailtraceError('MT_ERR_NOT_FOUND', `no message ${messageId} in the store`);
-  // queues named by `queued as` / DSN links whose own lines carry no message id (yet)
+  // Lines of the same queues written before the message id was known (smtpd's receipt at an early
+  // disconnect, a refused recipient), and queues named by `queued as` / DSN links whose own lines
+  // carry no message id (yet). Own queues match on host + queue id; a next queue on its id alone,
+  // since the relay name in `queued as` lines need not be the next host's log name.
   const known = new Set(found.map((e) => `${e.host} ${e.queueId}`));
-  const wanted = [...new Set(found.filter((e) => e.nextQueueId && !found.some((f) => f.queueId === e.nextQueueId)).map((e) => e.nextQueueId))];
-  if (wanted.length > 0) {
+  const ownQids = new Set(found.filter((e) => e.queueId).map((e) => e.queueId));
+  const wanted = new Set(found.filter((e) => e.nextQueueId && !ownQids.has(e.nextQueueId)).map((e) => e.nextQueueId));
+  const ask = [...new Set([...ownQids, ...wanted])];
+  if (ask.length > 0) {
     const more = await store.query<StoredEvent>(
-      `SELECT ${TRACE_COLUMNS} FROM ${events} FINAL WHERE queueId IN {q:Array(String)} ORDER BY ts`,
-      { q: wanted },
+      `SELECT ${TRACE_COLUMNS} FROM ${events} FINAL WHERE queueId IN {q:Array(String)} AND messageId != {m:String} ORDER BY ts`,
+      { q: ask, m: messageId },
     );
-    for (const e of more) if (!known.has(`${e.host} ${e.queueId}`)) found.push(e);
+    for (const e of more) {
+      const key = `${e.host} ${e.queueId}`;
+      if (known.has(key) || wanted.has(e.queueId)) found.push(e);
+    }
+    for (const e of more) known.add(`${e.host} ${e.queueId}`);
   }
   // is this message itself a notification? the parent's bounce line names our queue id
   const ownQueues = [...new Set(found.filter((e) => e.messageId === messageId).map((e) => e.queueId).filter(Boolean))];

@@ -29,6 +29,15 @@ interface Session {
   tls: TlsRecord | undefined;
   tlsFailed: boolean;
   receipts: Receipt[];
+  /** NOQUEUE refusals not yet tied to a queue file: a later `QID: client=` in the same session is
+   * the transaction they were part of (Postfix creates the queue file at the first accepted RCPT) */
+  pending: PendingReject[];
+}
+
+interface PendingReject {
+  event: MailEvent;
+  /** queue id of the transaction that followed in this session ('' if none did) */
+  qid: string;
 }
 
 interface Receipt {
@@ -77,7 +86,7 @@ export class HostCorrelator {
     switch (rec.t) {
       case 'connect':
         this.#closeSession(env.pid, emit, 'replaced');
-        this.#sessions.set(env.pid, { client: rec.client, ip: rec.ip, startMs: env.ms, tls: undefined, tlsFailed: false, receipts: [] });
+        this.#sessions.set(env.pid, { client: rec.client, ip: rec.ip, startMs: env.ms, tls: undefined, tlsFailed: false, receipts: [], pending: [] });
         this.#bound(this.#sessions, this.#limits.maxSessions, (pid) => this.#closeSession(pid, emit, 'evicted'));
         break;
       case 'tls':
@@ -97,10 +106,11 @@ export class HostCorrelator {
         let s = this.#sessions.get(env.pid);
         if (!s) {
           // the connect line is outside what we read: a session that starts here, TLS unknown
-          s = { client: rec.client, ip: rec.ip, startMs: env.ms, tls: undefined, tlsFailed: false, receipts: [] };
+          s = { client: rec.client, ip: rec.ip, startMs: env.ms, tls: undefined, tlsFailed: false, receipts: [], pending: [] };
           this.#sessions.set(env.pid, s);
         }
         s.receipts.push({ qid: rec.qid, ms: env.ms, env, client: rec.client, ip: rec.ip, file, offset });
+        for (const p of s.pending) if (p.qid === '') p.qid = rec.qid;
         this.#touchQueue(rec.qid, env.ms);
         break;
       }
@@ -165,7 +175,10 @@ export class HostCorrelator {
         const dsn = /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(rec.reply);
         e.dsn = dsn ? dsn[1] : '';
         if (rec.qid) e.messageId = this.#queues.get(rec.qid)?.messageId ?? '';
-        emit(e);
+        const s = rec.qid ? undefined : this.#sessions.get(env.pid);
+        // held until the session ends: the transaction may still get a queue file
+        if (s && s.pending.length < 1000) s.pending.push({ event: e, qid: '' });
+        else emit(e);
         break;
       }
     }
@@ -217,6 +230,9 @@ export class HostCorrelator {
     if (o && o.tls.peer === rec.relay) {
       if (o.boundQid === '') o.boundQid = rec.qid;
       if (o.boundQid === rec.qid || rec.connUse > 1) return { ...fromTlsRecord(o.tls), tlsEvidence: 'smtp-tls-line' };
+      // Another queue file without conn_use: a new connection that logged no TLS summary. The TLS
+      // one is gone; later reuses (conn_use > 1) of this new connection must not inherit it.
+      this.#outbound.delete(pid);
     }
     // Postfix ≥ 3.11 logs the TLS level per delivery: `tls=may:none` means it went in plaintext
     if (rec.tlsFeature) {
@@ -258,6 +274,16 @@ export class HostCorrelator {
   }
 
   #emitReceipts(s: Session, tls: Pick<MailEvent, keyof TlsInfo | 'tlsEvidence'>, emit: Emit): void {
+    for (const p of s.pending) {
+      // tie a refusal to the transaction that followed only when that message's sender is the
+      // refused one's (or not known yet): another MAIL FROM after RSET is another transaction
+      const q = p.qid ? this.#queues.get(p.qid) : undefined;
+      if (p.qid && (!q || !q.sender || q.sender === p.event.sender)) {
+        p.event.queueId = p.qid;
+        p.event.messageId = q?.messageId ?? '';
+      }
+      emit(p.event);
+    }
     for (const r of s.receipts) {
       const e = this.#event(r.env, 'receive', r.qid, r.file, r.offset);
       e.client = r.client;

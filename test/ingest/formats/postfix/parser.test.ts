@@ -88,6 +88,38 @@ test('outbound TLS is lent to the first queue on the connection and to reused co
   assert.equal(events[0].relayPort, 25);
 });
 
+test('a reused connection after a new plaintext one does not inherit the earlier TLS connection', () => {
+  const { events } = run([
+    `${S}0 hub postfix/smtp[31]: Trusted TLS connection established to mailbox.example[10.0.0.3]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)`,
+    `${S}1 hub postfix/smtp[31]: AAAAA00001: to=<a@x.example>, relay=mailbox.example[10.0.0.3]:25, delay=1, delays=0.1/0/0.5/0.4, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as BBBBB00001)`,
+    // new connection (no conn_use) without a TLS line, then a reuse of that plaintext connection
+    `${S}2 hub postfix/smtp[31]: AAAAA00002: to=<b@x.example>, relay=mailbox.example[10.0.0.3]:25, delay=1, delays=0.1/0/0.5/0.4, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as BBBBB00002)`,
+    `${S}3 hub postfix/smtp[31]: AAAAA00003: to=<c@x.example>, relay=mailbox.example[10.0.0.3]:25, conn_use=2, delay=1, delays=0.1/0/0/0.4, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as BBBBB00003)`,
+  ]);
+  assert.deepEqual(events.map((e) => `${e.recipient}:${e.tls}`), ['a@x.example:encrypted', 'b@x.example:unknown', 'c@x.example:unknown']);
+});
+
+test('a NOQUEUE refusal before the first accepted recipient joins the queue file its transaction got', () => {
+  const { events } = run([
+    `${S}0 edge postfix/smtpd[40]: connect from a.example[192.0.2.1]`,
+    // refused first: Postfix has no queue file yet, so the line says NOQUEUE
+    `${S}0 edge postfix/smtpd[40]: NOQUEUE: reject: RCPT from a.example[192.0.2.1]: 550 5.1.1 <nobody@x.example>: Recipient address rejected: User unknown in relay recipient table; from=<s@a.example> to=<nobody@x.example> proto=ESMTP helo=<a.example>`,
+    `${S}1 edge postfix/smtpd[40]: CCCCC00001: client=a.example[192.0.2.1]`,
+    `${S}1 edge postfix/cleanup[41]: CCCCC00001: message-id=<t@a.example>`,
+    `${S}1 edge postfix/qmgr[42]: CCCCC00001: from=<s@a.example>, size=10, nrcpt=1 (queue active)`,
+    `${S}2 edge postfix/smtpd[40]: disconnect from a.example[192.0.2.1] ehlo=1 mail=1 rcpt=1/2 data=1 quit=1 commands=5/6`,
+    // another session: refused, then a different sender's transaction (after RSET) is queued
+    `${S}3 edge postfix/smtpd[43]: connect from b.example[192.0.2.2]`,
+    `${S}3 edge postfix/smtpd[43]: NOQUEUE: reject: RCPT from b.example[192.0.2.2]: 554 5.7.1 <x@x.example>: Relay access denied; from=<spam@b.example> to=<x@x.example> proto=ESMTP helo=<b.example>`,
+    `${S}4 edge postfix/smtpd[43]: CCCCC00002: client=b.example[192.0.2.2]`,
+    `${S}4 edge postfix/cleanup[41]: CCCCC00002: message-id=<u@b.example>`,
+    `${S}4 edge postfix/qmgr[42]: CCCCC00002: from=<ok@b.example>, size=10, nrcpt=1 (queue active)`,
+    `${S}5 edge postfix/smtpd[43]: disconnect from b.example[192.0.2.2] ehlo=1 mail=2 rcpt=1/2 data=1 rset=1 quit=1 commands=6/7`,
+  ]);
+  const rejects = events.filter((e) => e.kind === 'reject');
+  assert.deepEqual(rejects.map((e) => `${e.recipient}|${e.queueId}|${e.messageId}`), ['nobody@x.example|CCCCC00001|<t@a.example>', 'x@x.example||']);
+});
+
 test('Postfix 3.11 tls=may:none marks an outbound delivery plaintext', () => {
   const { events } = run([`${S}1 edge postfix/smtp[30]: DDDDD44444: to=<a@x.example>, relay=mx.x.example[192.0.2.3]:25, delay=1, delays=0.1/0/0.5/0.4, tls=may:none, dsn=2.0.0, status=sent (250 ok)`]);
   assert.equal(events[0].tls, 'plaintext');
