@@ -41,8 +41,12 @@ export type MessageList = z.infer<typeof MessageList>;
 
 export const Summary = z.object({
   messages: z.number(),
+  /** final status per recipient of every message (the same rule as search and trace) */
   recipientsByStatus: z.record(RecipientStatus, z.number()),
+  /** recipients refused in SMTP sessions that never queued a message (no message id to count them under) */
+  refusedWithoutMessage: z.number(),
   hopsByTls: z.record(TlsStatus, z.number()),
+  /** input lines kept aside as unusable (binary, too long, unknown format…), see /api/rejected */
   rejectedLines: z.number(),
   rejectedByReason: z.record(z.string(), z.number()),
 });

@@ -7,11 +7,11 @@ const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.j
 /** Serve the built dashboard: a handful of files, read once. Unknown paths fall back to index.html. */
 export async function serveDashboard(app: FastifyInstance, dir: string): Promise<void> {
   const files = new Map<string, { body: Buffer; type: string }>();
-  for (const name of ['index.html', 'app.js', 'app.css']) {
+  for (const name of ['index.html', 'app.js', 'app.css', 'app.js.map']) {
     try {
       files.set(`/${name}`, { body: await readFile(join(dir, name)), type: TYPES[name.slice(name.lastIndexOf('.'))] ?? 'application/octet-stream' });
     } catch {
-      // app.css is optional
+      // app.css and the source map are optional
     }
   }
   const index = files.get('/index.html');
@@ -24,5 +24,5 @@ export async function serveDashboard(app: FastifyInstance, dir: string): Promise
       return reply.type(f.type).header('cache-control', 'no-cache').send(f.body);
     });
   }
-  app.get('/message/*', async (_req, reply) => reply.type(index.type).send(index.body));
+  app.get('/message/*', async (_req, reply) => reply.type(index.type).header('cache-control', 'no-cache').send(index.body));
 }

@@ -6,6 +6,14 @@ import { isoOf } from '../trace/reconstruct.ts';
  * SQL for search and summary. Values always travel as {name:Type} parameters; the only spliced
  * text is table names from the DDL module and fixed fragments chosen below.
  */
+/**
+ * Which outcome is the later word on a recipient when log times tie (whole-second syslog stamps
+ * put a whole relay chain in one second): a hand-off to a next queue is never final, then a
+ * refusal (the sender's own line says what it did about it), a deferral, a final delivery, and a
+ * bounce or expiry, after which nothing more happens to that recipient.
+ */
+export const OUTCOME_RANK = `multiIf(kind = 'delivery' AND status = 'sent' AND nextQueueId != '', 0, kind = 'reject', 1, status = 'deferred', 2, status = 'sent', 3, 4)`;
+
 export function buildSearch(store: Store, s: MessageSearch): { sql: string; countSql: string; params: QueryParams } {
   const events = store.table(EVENTS_TABLE);
   const where: string[] = [`messageId != ''`];
@@ -27,23 +35,28 @@ export function buildSearch(store: Store, s: MessageSearch): { sql: string; coun
     where.push(sub('queueId = {queueId:String}'));
     params.queueId = s.queueId;
   }
+  // a time range selects messages with any line in it; their other lines still count
+  const range: string[] = [];
   if (s.from) {
-    where.push(`ts >= parseDateTime64BestEffort({from:String}, 3)`);
+    range.push(`ts >= parseDateTime64BestEffort({from:String}, 3)`);
     params.from = s.from;
   }
   if (s.to) {
-    where.push(`ts < parseDateTime64BestEffort({to:String}, 3)`);
+    range.push(`ts < parseDateTime64BestEffort({to:String}, 3)`);
     params.to = s.to;
   }
+  if (range.length > 0) where.push(sub(range.join(' AND ')));
   const grouped = `
     SELECT messageId,
       anyIf(sender, sender != '') AS sender,
       groupUniqArrayIf(recipient, kind IN ('delivery', 'reject') AND recipient != '') AS recipients,
-      groupUniqArray(host) AS hosts,
+      arraySort(x -> x.1, groupArray((ts, host))) AS hostSeen,
+      groupUniqArrayIf((host, nextQueueId), kind = 'delivery' AND nextQueueId != '') AS links,
+      groupUniqArrayIf((host, queueId), queueId != '') AS queues,
       toString(min(ts)) AS firstSeen,
       toString(max(ts)) AS lastSeen,
       countIf(kind = 'receive' AND tls = 'plaintext') AS plaintextHops,
-      arraySort(x -> (x.1, x.2), groupArrayIf((ts, kind = 'delivery', recipient, status), kind IN ('delivery', 'reject') AND recipient != '')) AS outcomes
+      arraySort(x -> (x.1, x.2), groupArrayIf((ts, ${OUTCOME_RANK}, recipient, status), kind IN ('delivery', 'reject') AND recipient != '')) AS outcomes
     FROM ${events} FINAL
     WHERE ${where.join(' AND ')}
     GROUP BY messageId`;
@@ -53,23 +66,46 @@ export function buildSearch(store: Store, s: MessageSearch): { sql: string; coun
       has(last, 'deferred'), 'deferred',
       length(last) > 0 AND arrayAll(x -> x = 'sent', last), 'delivered',
       'unknown')`;
-  // last status per recipient = the status of its latest event across hosts; on a tie the sending
-  // host's delivery line outranks the receiving host's reject (it is the later word on the matter)
+  // last status per recipient = the status of its latest outcome across hosts, ties by OUTCOME_RANK
   const withStatus = `
-    SELECT messageId, sender, recipients, hosts, firstSeen, lastSeen, plaintextHops,
+    SELECT messageId, sender, recipients, hostSeen, links, queues, firstSeen, lastSeen, plaintextHops,
       arrayMap(r -> arrayFilter(x -> x.3 = r, outcomes)[-1].4, recipients) AS last,
       ${statusExpr} AS status
     FROM (${grouped})`;
   const statusFilter = s.status ? 'WHERE status = {status:String}' : '';
   if (s.status) params.status = s.status;
-  const sql = `SELECT messageId, sender, recipients, hosts, firstSeen, lastSeen, plaintextHops, status FROM (${withStatus}) ${statusFilter}
+  const sql = `SELECT messageId, sender, recipients, hostSeen, links, queues, firstSeen, lastSeen, plaintextHops, status FROM (${withStatus}) ${statusFilter}
     ORDER BY firstSeen DESC, messageId LIMIT {limit:UInt32} OFFSET {offset:UInt32}`;
   const countSql = `SELECT count() AS total FROM (${withStatus}) ${statusFilter}`;
   return { sql, countSql, params };
 }
 
-interface RawRow extends Omit<MessageSummaryRow, 'plaintextHops'> {
+interface RawRow extends Omit<MessageSummaryRow, 'plaintextHops' | 'hosts'> {
   plaintextHops: number | string;
+  hostSeen: [string, string][];
+  links: [string, string][];
+  queues: [string, string][];
+}
+
+/**
+ * Hosts in path order: a host whose delivery names a next queue id comes before the host that
+ * holds that queue; otherwise by first appearance (log times alone tie within a second).
+ */
+export function pathOrder(hostSeen: readonly (readonly [string, string])[], links: readonly (readonly [string, string])[], queues: readonly (readonly [string, string])[]): string[] {
+  const seen = [...new Set(hostSeen.map(([, h]) => h))];
+  const holder = new Map<string, string[]>();
+  for (const [h, q] of queues) holder.set(q, [...(holder.get(q) ?? []), h]);
+  const before = new Map<string, Set<string>>(seen.map((h) => [h, new Set<string>()]));
+  for (const [from, next] of links) for (const to of holder.get(next) ?? []) if (to !== from) before.get(to)?.add(from);
+  const out: string[] = [];
+  const placed = new Set<string>();
+  while (out.length < seen.length) {
+    // the first host (by appearance) whose predecessors are all placed; on a cycle, the first left
+    const next = seen.find((h) => !placed.has(h) && [...(before.get(h) ?? [])].every((p) => placed.has(p))) ?? seen.find((h) => !placed.has(h))!;
+    out.push(next);
+    placed.add(next);
+  }
+  return out;
 }
 
 export async function searchMessages(store: Store, s: MessageSearch): Promise<MessageList> {
@@ -80,7 +116,7 @@ export async function searchMessages(store: Store, s: MessageSearch): Promise<Me
     total: Number(total[0]?.total ?? 0),
     limit: s.limit,
     offset: s.offset,
-    messages: rows.map((r) => ({ ...r, firstSeen: isoOf(r.firstSeen), lastSeen: isoOf(r.lastSeen), plaintextHops: Number(r.plaintextHops), status: r.status as RecipientStatus })),
+    messages: rows.map(({ hostSeen, links, queues, ...r }) => ({ ...r, hosts: pathOrder(hostSeen, links, queues), firstSeen: isoOf(r.firstSeen), lastSeen: isoOf(r.lastSeen), plaintextHops: Number(r.plaintextHops), status: r.status as RecipientStatus })),
   };
 }
 
@@ -89,14 +125,12 @@ export async function summarize(store: Store): Promise<Summary> {
   const [counts] = await store.query<{ messages: string }>(`SELECT uniqExact(messageId) AS messages FROM ${events} WHERE messageId != ''`);
   const byStatus = await store.query<{ status: string; n: string }>(`
     SELECT status, count() AS n FROM (
-      SELECT messageId, recipient, argMax(status, (ts, kind = 'delivery')) AS status
-      FROM ${events} FINAL WHERE kind IN ('delivery', 'reject') AND recipient != ''
-        -- a refusal before queueing counts once, unless it is the next hop refusing what an
-        -- ingested host then bounced or deferred (that recipient is already counted there)
-        AND NOT (kind = 'reject' AND messageId = '' AND (sender, recipient) IN (
-          SELECT sender, recipient FROM ${events} WHERE kind = 'delivery' AND status IN ('bounced', 'deferred')))
+      SELECT messageId, recipient, argMax(status, (ts, ${OUTCOME_RANK})) AS status
+      FROM ${events} FINAL WHERE kind IN ('delivery', 'reject') AND recipient != '' AND messageId != ''
       GROUP BY messageId, recipient)
     GROUP BY status`);
+  // refusals in sessions that never queued a message: no message to count them under
+  const [refused] = await store.query<{ n: string }>(`SELECT count() AS n FROM ${events} FINAL WHERE kind = 'reject' AND messageId = ''`);
   // a hop is a receipt by an ingested host, or a hand-off to a host we have no logs of;
   // a receipt whose own log is silent on TLS takes the sender's word for it
   const hops = await store.query<{ tls: string; n: string }>(`
@@ -128,7 +162,7 @@ export async function summarize(store: Store): Promise<Summary> {
     rejectedByReason[r.reason] = Number(r.n);
     rejectedLines += Number(r.n);
   }
-  return { messages: Number(counts?.messages ?? 0), recipientsByStatus, hopsByTls, rejectedLines, rejectedByReason };
+  return { messages: Number(counts?.messages ?? 0), recipientsByStatus, refusedWithoutMessage: Number(refused?.n ?? 0), hopsByTls, rejectedLines, rejectedByReason };
 }
 
 export async function listRejected(store: Store, limit: number): Promise<{ reason: string; detail: string; sourceFile: string; sourceOffset: number; lineNumber: number; excerpt: string }[]> {

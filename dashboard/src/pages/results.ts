@@ -31,8 +31,8 @@ function row(m: MessageSummaryRow): HTMLTableRowElement {
     h('td', { class: 'mono ellipsis id-cell' }, h('a', { href, title: m.messageId }, m.messageId)),
     h('td', { class: 'ellipsis', title: m.sender }, m.sender || h('span', { class: 'muted' }, '<>')),
     h('td', { class: 'ellipsis', title: m.recipients.join('\n') }, listCell(m.recipients, 2)),
-    // the API lists hosts in no particular order: sorted, at least equal rows look equal
-    h('td', { class: 'ellipsis mono small', title: [...m.hosts].sort().join('\n') }, listCell([...m.hosts].sort(), 3)),
+    // the API lists hosts in path order (first client side first)
+    h('td', { class: 'ellipsis mono small', title: m.hosts.join(' → ') }, listCell(m.hosts, 3)),
     h('td', { class: 'nowrap mono small' }, fmtDateTime(m.firstSeen)),
     h('td', null, h('span', { class: `badge status-${m.status}` }, m.status)),
     h('td', { class: 'num' }, m.plaintextHops > 0

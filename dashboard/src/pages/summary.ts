@@ -36,7 +36,10 @@ export async function renderSummary(el: HTMLElement, signal: AbortSignal): Promi
       h('div', { class: 'stat-card', 'data-stat': 'messages' },
         h('div', { class: 'stat-label' }, 'Messages'),
         h('div', { class: 'stat-value' }, fmtCount(summary.messages)),
-        h('div', { class: 'stat-foot' }, `${fmtCount(recipientsTotal)} recipients`)),
+        h('div', { class: 'stat-foot' }, `${fmtCount(recipientsTotal)} recipients`),
+        summary.refusedWithoutMessage > 0
+          ? h('div', { class: 'stat-foot', title: 'recipients refused in SMTP sessions that never queued a message' }, `${fmtCount(summary.refusedWithoutMessage)} refused before queueing`)
+          : null),
       h('div', { class: 'stat-card', 'data-stat': 'recipients' },
         h('div', { class: 'stat-label' }, 'Recipients by final status'),
         h('ul', { class: 'bars' }, STATUS_ORDER.map((s) => {

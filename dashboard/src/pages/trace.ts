@@ -85,8 +85,10 @@ function related(list: RelatedMessage[]): HTMLElement {
     h('h2', { class: 'card-title' }, 'Related messages'),
     h('ul', { class: 'related-list' }, list.map((m) => m.kind === 'dsn'
       ? h('li', null, 'Delivery status notification sent by ', h('span', { class: 'mono' }, m.host), ' as queue ',
-        h('a', { href: traceHref(m.queueId), class: 'mono' }, m.queueId),
-        m.messageId ? [' (', h('span', { class: 'mono' }, m.messageId), ')'] : null)
+        // a message id means the notification's own lines were ingested: only then is it traceable
+        m.messageId
+          ? [h('a', { href: traceHref(m.messageId), class: 'mono' }, m.queueId), ' (', h('span', { class: 'mono' }, m.messageId), ')']
+          : [h('span', { class: 'mono' }, m.queueId), h('span', { class: 'muted' }, ' (its own lines are not in the ingested logs)')])
       : h('li', null, 'This message is a delivery status notification for queue ',
         h('a', { href: traceHref(m.parentQueueId), class: 'mono' }, m.parentQueueId), ' on ', h('span', { class: 'mono' }, m.host)))));
 }

@@ -38,6 +38,9 @@ interface PendingReject {
   event: MailEvent;
   /** queue id of the transaction that followed in this session ('' if none did) */
   qid: string;
+  /** the line itself named the queue id */
+  fixed: boolean;
+  queue: QueueEntry | undefined;
 }
 
 interface Receipt {
@@ -48,6 +51,7 @@ interface Receipt {
   ip: string;
   file: string;
   offset: number;
+  queue: QueueEntry;
 }
 
 interface QueueEntry {
@@ -109,9 +113,10 @@ export class HostCorrelator {
           s = { client: rec.client, ip: rec.ip, startMs: env.ms, tls: undefined, tlsFailed: false, receipts: [], pending: [] };
           this.#sessions.set(env.pid, s);
         }
-        s.receipts.push({ qid: rec.qid, ms: env.ms, env, client: rec.client, ip: rec.ip, file, offset });
-        for (const p of s.pending) if (p.qid === '') p.qid = rec.qid;
-        this.#touchQueue(rec.qid, env.ms);
+        // the queue entry itself is kept: qmgr may log `removed` before smtpd's disconnect
+        const queue = this.#touchQueue(rec.qid, env.ms);
+        s.receipts.push({ qid: rec.qid, ms: env.ms, env, client: rec.client, ip: rec.ip, file, offset, queue });
+        for (const p of s.pending) if (p.qid === '') { p.qid = rec.qid; p.queue = queue; }
         break;
       }
       case 'disconnect': {
@@ -175,9 +180,10 @@ export class HostCorrelator {
         const dsn = /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(rec.reply);
         e.dsn = dsn ? dsn[1] : '';
         if (rec.qid) e.messageId = this.#queues.get(rec.qid)?.messageId ?? '';
-        const s = rec.qid ? undefined : this.#sessions.get(env.pid);
-        // held until the session ends: the transaction may still get a queue file
-        if (s && s.pending.length < 1000) s.pending.push({ event: e, qid: '' });
+        const s = this.#sessions.get(env.pid);
+        // Held until the session ends: a NOQUEUE refusal's transaction may still get a queue file,
+        // and a queue file's message id is logged (by cleanup) only after the refusal.
+        if (s && s.pending.length < 1000) s.pending.push({ event: e, qid: rec.qid, fixed: rec.qid !== '', queue: rec.qid ? this.#queues.get(rec.qid) : undefined });
         else emit(e);
         break;
       }
@@ -189,8 +195,8 @@ export class HostCorrelator {
     for (const pid of [...this.#sessions.keys()]) this.#closeSession(pid, emit, 'end-of-input');
   }
 
-  #event(env: Envelope, kind: MailEvent['kind'], qid: string, file: string, offset: number): MailEvent {
-    const q = qid ? this.#queues.get(qid) : undefined;
+  #event(env: Envelope, kind: MailEvent['kind'], qid: string, file: string, offset: number, queue?: QueueEntry): MailEvent {
+    const q = queue ?? (qid ? this.#queues.get(qid) : undefined);
     // One literal with every field in schema order: V8 gives all events one shape (a spread of
     // blankEvent() followed by overrides made each event a dictionary and cost a third of parse time).
     return {
@@ -277,15 +283,15 @@ export class HostCorrelator {
     for (const p of s.pending) {
       // tie a refusal to the transaction that followed only when that message's sender is the
       // refused one's (or not known yet): another MAIL FROM after RSET is another transaction
-      const q = p.qid ? this.#queues.get(p.qid) : undefined;
-      if (p.qid && (!q || !q.sender || q.sender === p.event.sender)) {
+      const q = p.queue;
+      if (p.qid && (p.fixed || !q || !q.sender || q.sender === p.event.sender)) {
         p.event.queueId = p.qid;
-        p.event.messageId = q?.messageId ?? '';
+        p.event.messageId = q?.messageId || p.event.messageId;
       }
       emit(p.event);
     }
     for (const r of s.receipts) {
-      const e = this.#event(r.env, 'receive', r.qid, r.file, r.offset);
+      const e = this.#event(r.env, 'receive', r.qid, r.file, r.offset, r.queue);
       e.client = r.client;
       e.clientIp = r.ip;
       Object.assign(e, tls);

@@ -40,7 +40,7 @@ test('search by recipient finds the message with its aggregate status and plaint
   const m = list.messages[0];
   assert.equal(m.messageId, '<m1@example.org>');
   assert.equal(m.sender, 's@example.org');
-  assert.deepEqual([...m.hosts].sort(), ['edge', 'hub', 'mailbox']);
+  assert.deepEqual(m.hosts, ['edge', 'hub', 'mailbox'], 'hosts in path order');
   assert.deepEqual([...m.recipients].sort(), ['alice@example.test', 'nobody@example.test']);
   assert.equal(m.status, 'bounced');
   assert.equal(m.plaintextHops, 1);
@@ -94,6 +94,7 @@ test('summary counts recipients by final status and hops by TLS', async () => {
   // nobody@ was refused by the mailbox and bounced by the hub: one recipient, bounced
   assert.equal(s.recipientsByStatus.bounced, 1);
   assert.equal(s.recipientsByStatus.rejected, 0);
+  assert.equal(s.refusedWithoutMessage, 0);
   assert.deepEqual(s.hopsByTls, { encrypted: 2, plaintext: 1, unknown: 0 });
 });
 

@@ -120,6 +120,21 @@ test('a NOQUEUE refusal before the first accepted recipient joins the queue file
   assert.deepEqual(rejects.map((e) => `${e.recipient}|${e.queueId}|${e.messageId}`), ['nobody@x.example|CCCCC00001|<t@a.example>', 'x@x.example||']);
 });
 
+test('a queue file removed before the client disconnects still gives the receipt and refusals its message id', () => {
+  const { events } = run([
+    `${S}0 edge postfix/smtpd[50]: connect from a.example[192.0.2.1]`,
+    `${S}0 edge postfix/smtpd[50]: DDDDD00001: client=a.example[192.0.2.1]`,
+    `${S}0 edge postfix/smtpd[50]: DDDDD00001: reject: RCPT from a.example[192.0.2.1]: 550 5.1.1 <no@x.example>: Recipient address rejected: User unknown in relay recipient table; from=<s@a.example> to=<no@x.example> proto=ESMTP helo=<a.example>`,
+    `${S}1 edge postfix/cleanup[51]: DDDDD00001: message-id=<v@a.example>`,
+    `${S}1 edge postfix/qmgr[52]: DDDDD00001: from=<s@a.example>, size=10, nrcpt=1 (queue active)`,
+    `${S}1 edge postfix/local[53]: DDDDD00001: to=<yes@x.example>, relay=local, delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (delivered to mailbox)`,
+    `${S}1 edge postfix/qmgr[52]: DDDDD00001: removed`,
+    `${S}2 edge postfix/smtpd[50]: disconnect from a.example[192.0.2.1] ehlo=1 mail=1 rcpt=1/2 data=1 quit=1 commands=5/6`,
+  ]);
+  const late = events.filter((e) => e.kind === 'receive' || e.kind === 'reject');
+  assert.deepEqual(late.map((e) => `${e.kind}|${e.queueId}|${e.messageId}|${e.sender}`).sort(), ['receive|DDDDD00001|<v@a.example>|s@a.example', 'reject|DDDDD00001|<v@a.example>|s@a.example']);
+});
+
 test('Postfix 3.11 tls=may:none marks an outbound delivery plaintext', () => {
   const { events } = run([`${S}1 edge postfix/smtp[30]: DDDDD44444: to=<a@x.example>, relay=mx.x.example[192.0.2.3]:25, delay=1, delays=0.1/0/0.5/0.4, tls=may:none, dsn=2.0.0, status=sent (250 ok)`]);
   assert.equal(events[0].tls, 'plaintext');
