@@ -45,3 +45,14 @@ export function apiToken(env: NodeJS.ProcessEnv = process.env): string | undefin
 export function isLoopback(host: string): boolean {
   return host === '127.0.0.1' || host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** pino level for `serve` (MAILTRACE_LOG_LEVEL, or LOG_LEVEL); default warn: requests are not logged */
+export function logLevel(env: NodeJS.ProcessEnv = process.env): string {
+  const raw = (env.MAILTRACE_LOG_LEVEL || env.LOG_LEVEL || 'warn').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(raw)) {
+    throw new MailtraceError('MT_ERR_BAD_CONFIG', `MAILTRACE_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got ${JSON.stringify(raw)})`);
+  }
+  return raw;
+}

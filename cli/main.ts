@@ -6,7 +6,7 @@ import { runIngest, type IngestSummary, type InputFormat } from '../ingest/index
 import { buildApp, traceMessage } from '../query/index.ts';
 import { MailtraceError, type StoreConfig, type Trace } from '../schemas/index.ts';
 import { Store } from '../store/index.ts';
-import { apiToken, serveConfig, storeConfig, tzOffset, type CommonFlags } from './config.ts';
+import { apiToken, logLevel, serveConfig, storeConfig, tzOffset, type CommonFlags } from './config.ts';
 import { formatCount, formatIngestSummary, formatTrace } from './format.ts';
 import { findOwner, removeOwner, writeOwner } from './owner.ts';
 
@@ -172,7 +172,7 @@ async function serveCommand(args: string[], demo: boolean): Promise<number> {
   }
   const ingest = async (paths: string[]) => runIngest({ inputs: paths, store, tzOffsetMin: tzOffset() });
   if (!existsSync(join(DASHBOARD_DIR, 'index.html'))) throw new MailtraceError('MT_ERR_BAD_CONFIG', `the dashboard is not built (${DASHBOARD_DIR}): run \`npm run build\``);
-  const app = await buildApp({ store, token: serve.token, dashboardDir: DASHBOARD_DIR, ingest, logger: { level: process.env.LOG_LEVEL ?? 'warn' } });
+  const app = await buildApp({ store, token: serve.token, dashboardDir: DASHBOARD_DIR, ingest, logger: { level: logLevel() } });
   const address = await app.listen({ host: serve.host, port: serve.port });
   const url = address.replace('[::1]', 'localhost');
   if (cfg.kind === 'embedded') writeOwner(cfg.dataDir, { pid: process.pid, url });
