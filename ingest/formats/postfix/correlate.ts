@@ -90,15 +90,15 @@ export class HostCorrelator {
     switch (rec.t) {
       case 'connect':
         this.#closeSession(env.pid, emit, 'replaced');
-        this.#sessions.set(env.pid, { client: rec.client, ip: rec.ip, startMs: env.ms, tls: undefined, tlsFailed: false, receipts: [], pending: [] });
+        this.#sessions.set(env.pid, { client: own(rec.client), ip: own(rec.ip), startMs: env.ms, tls: undefined, tlsFailed: false, receipts: [], pending: [] });
         this.#bound(this.#sessions, this.#limits.maxSessions, (pid) => this.#closeSession(pid, emit, 'evicted'));
         break;
       case 'tls':
         if (rec.direction === 'from') {
           const s = this.#sessions.get(env.pid);
-          if (s) s.tls = rec;
+          if (s) s.tls = ownTls(rec);
         } else {
-          this.#outbound.set(env.pid, { tls: rec, boundQid: '' });
+          this.#outbound.set(env.pid, { tls: ownTls(rec), boundQid: '' });
         }
         break;
       case 'tls-failed': {
@@ -110,12 +110,12 @@ export class HostCorrelator {
         let s = this.#sessions.get(env.pid);
         if (!s) {
           // the connect line is outside what we read: a session that starts here, TLS unknown
-          s = { client: rec.client, ip: rec.ip, startMs: env.ms, tls: undefined, tlsFailed: false, receipts: [], pending: [] };
+          s = { client: own(rec.client), ip: own(rec.ip), startMs: env.ms, tls: undefined, tlsFailed: false, receipts: [], pending: [] };
           this.#sessions.set(env.pid, s);
         }
         // the queue entry itself is kept: qmgr may log `removed` before smtpd's disconnect
         const queue = this.#touchQueue(rec.qid, env.ms);
-        s.receipts.push({ qid: rec.qid, ms: env.ms, env, client: rec.client, ip: rec.ip, file, offset, queue });
+        s.receipts.push({ qid: own(rec.qid), ms: env.ms, env: ownEnvelope(env), client: own(rec.client), ip: own(rec.ip), file, offset, queue });
         for (const p of s.pending) if (p.qid === '') { p.qid = rec.qid; p.queue = queue; }
         break;
       }
@@ -126,7 +126,7 @@ export class HostCorrelator {
       }
       case 'pickup': {
         const q = this.#touchQueue(rec.qid, env.ms);
-        q.sender = rec.sender;
+        q.sender = own(rec.sender);
         const e = this.#event(env, 'receive', rec.qid, file, offset);
         e.client = 'pickup';
         e.sender = rec.sender;
@@ -136,13 +136,13 @@ export class HostCorrelator {
       }
       case 'message-id': {
         const q = this.#touchQueue(rec.qid, env.ms);
-        q.messageId = rec.messageId;
+        q.messageId = own(rec.messageId);
         emit(this.#event(env, 'message', rec.qid, file, offset));
         break;
       }
       case 'qmgr-from': {
         const q = this.#touchQueue(rec.qid, env.ms);
-        q.sender = rec.sender;
+        q.sender = own(rec.sender);
         const e = this.#event(env, 'queued', rec.qid, file, offset);
         e.size = rec.size;
         e.nrcpt = rec.nrcpt;
@@ -183,7 +183,7 @@ export class HostCorrelator {
         const s = this.#sessions.get(env.pid);
         // Held until the session ends: a NOQUEUE refusal's transaction may still get a queue file,
         // and a queue file's message id is logged (by cleanup) only after the refusal.
-        if (s && s.pending.length < 1000) s.pending.push({ event: e, qid: rec.qid, fixed: rec.qid !== '', queue: rec.qid ? this.#queues.get(rec.qid) : undefined });
+        if (s && s.pending.length < 1000) s.pending.push({ event: ownEvent(e), qid: own(rec.qid), fixed: rec.qid !== '', queue: rec.qid ? this.#queues.get(rec.qid) : undefined });
         else emit(e);
         break;
       }
@@ -252,7 +252,7 @@ export class HostCorrelator {
     let q = this.#queues.get(qid);
     if (!q) {
       q = { messageId: '', sender: '', lastMs: ms };
-      this.#queues.set(qid, q);
+      this.#queues.set(own(qid), q);
       if (this.#queues.size > this.#limits.maxQueues) this.#queues.delete(this.#queues.keys().next().value as string);
     }
     q.lastMs = ms;
@@ -311,6 +311,31 @@ export class HostCorrelator {
     for (const [qid, q] of this.#queues) if (q.lastMs < cutoff) this.#queues.delete(qid);
     if (this.#outbound.size > this.#limits.maxSessions) this.#outbound.clear();
   }
+}
+
+/**
+ * A copy of a string that does not pin the text it was cut from. Lines are slices of a decoded
+ * read chunk (~1 MiB); anything kept in correlation state past its line must be detached, or a
+ * handful of long-lived entries keep every chunk alive (parse RSS grew ~150 MB per million lines).
+ */
+export function own(s: string): string {
+  return s.length < 13 ? s : (' ' + s).slice(1);
+}
+
+function ownTls(t: TlsRecord): TlsRecord {
+  const copy = { ...t };
+  for (const k of Object.keys(copy) as (keyof TlsRecord)[]) if (typeof copy[k] === 'string') (copy as Record<string, unknown>)[k] = own(copy[k] as string);
+  return copy;
+}
+
+function ownEnvelope(env: Envelope): Envelope {
+  return { ...env, host: own(env.host), program: own(env.program), instance: own(env.instance), text: own(env.text) };
+}
+
+function ownEvent(e: MailEvent): MailEvent {
+  const rec = e as unknown as Record<string, unknown>;
+  for (const k of Object.keys(rec)) if (typeof rec[k] === 'string') rec[k] = own(rec[k] as string);
+  return e;
 }
 
 function fromTlsRecord(t: TlsRecord): TlsInfo {

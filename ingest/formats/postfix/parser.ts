@@ -1,7 +1,7 @@
 import type { MailEvent, RejectReason } from '../../../schemas/index.ts';
 import { parseEnvelope, YearTracker } from './envelope.ts';
 import { parseRecord } from './records.ts';
-import { DEFAULT_LIMITS, HostCorrelator, type CorrelatorLimits } from './correlate.ts';
+import { DEFAULT_LIMITS, HostCorrelator, own, type CorrelatorLimits } from './correlate.ts';
 
 export interface LineRef {
   file: string;
@@ -80,8 +80,8 @@ export class PostfixParser {
     }
     let host = this.#hosts.get(env.host);
     if (!host) {
-      host = new HostCorrelator(env.host, this.#opts.limits);
-      this.#hosts.set(env.host, host);
+      host = new HostCorrelator(own(env.host), this.#opts.limits);
+      this.#hosts.set(host.host, host);
     }
     host.handle(env, rec, ref.file, ref.offset, (e) => sink.event(e));
   }
