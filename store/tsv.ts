@@ -38,3 +38,55 @@ export const REJECTED_COLUMNS = ['ingestedAt', 'reason', 'detail', 'sourceFile',
 export function rejectionToTsv(r: Rejection, ingestedAt: string): string {
   return [tsvTime(ingestedAt), r.reason, tsvEscape(r.detail), tsvEscape(r.sourceFile), String(r.sourceOffset), String(r.lineNumber), tsvEscape(r.excerpt)].join('\t');
 }
+
+/**
+ * Packs TSV rows into byte chunks as they are made, so a batch waiting for the engine is a few
+ * plain buffers: no per-row strings (each a rope pinning the line it was cut from) stay alive.
+ */
+export class TsvChunker {
+  readonly #chunkBytes: number;
+  #buf: Buffer;
+  #pos = 0;
+  #rows = 0;
+  #firstRowAt = 0;
+
+  constructor(chunkBytes = 1 << 20) {
+    this.#chunkBytes = chunkBytes;
+    this.#buf = Buffer.allocUnsafe(chunkBytes);
+  }
+
+  /** rows in the chunk being filled */
+  get pendingRows(): number {
+    return this.#rows;
+  }
+
+  /** when the oldest row of the chunk being filled was added (performance.now()) */
+  get pendingSince(): number {
+    return this.#firstRowAt;
+  }
+
+  /** Add one row (without newline); returns a full chunk when one is ready. */
+  add(row: string): Buffer | undefined {
+    let full: Buffer | undefined;
+    const worst = row.length * 3 + 1;
+    if (this.#buf.length - this.#pos < worst) {
+      full = this.take();
+      if (worst > this.#buf.length) this.#buf = Buffer.allocUnsafe(Math.max(this.#chunkBytes, worst));
+    }
+    if (this.#rows === 0) this.#firstRowAt = performance.now();
+    this.#pos += this.#buf.write(row, this.#pos);
+    this.#buf[this.#pos++] = 10;
+    this.#rows++;
+    return full;
+  }
+
+  /** The rows added so far as one chunk (undefined when there are none); starts a new chunk. */
+  take(): Buffer | undefined {
+    if (this.#rows === 0) return undefined;
+    const chunk = this.#buf.subarray(0, this.#pos);
+    this.#buf = Buffer.allocUnsafe(this.#chunkBytes);
+    this.#pos = 0;
+    this.#rows = 0;
+    return chunk;
+  }
+}

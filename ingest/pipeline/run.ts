@@ -1,5 +1,5 @@
 import type { Rejection, RejectReason } from '../../schemas/index.ts';
-import { Batcher, eventToTsv, type Store } from '../../store/index.ts';
+import { Batcher, eventToTsv, TsvChunker, type Store } from '../../store/index.ts';
 import { looksLikePostfix, PostfixParser, type LineRef, type ParseSink } from '../formats/postfix/index.ts';
 import { expandInputs, fingerprint, openInput, sniff, type InputFile } from '../sources/files.ts';
 import { LineFlags, readLines } from '../sources/lines.ts';
@@ -12,7 +12,8 @@ export interface IngestOptions {
   format?: InputFormat;
   /** minutes east of UTC for log stamps without a zone (classic syslog) */
   tzOffsetMin?: number;
-  batchRows?: number;
+  /** 1 MiB chunks of TSV per store insert (default 16) */
+  batchChunks?: number;
   /** read files again even when their checkpoint says they are done */
   force?: boolean;
   /** rejected lines stored per file; more are still counted */
@@ -51,8 +52,15 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   const started = performance.now();
   const warn = opts.onWarning ?? (() => {});
   const summary: IngestSummary = { files: 0, filesSkipped: [], lines: 0, bytes: 0, events: 0, unmodeled: 0, rejected: {}, rejectedTotal: 0, seconds: 0 };
-  // Events are rendered to TSV rows as they come (the objects die young; a batch is only text).
-  const events = new Batcher<string>({ maxItems: opts.batchRows ?? 50_000, maxDelayMs: 2_000, flush: (b) => opts.store.insertEventRows(b) });
+  // Events are rendered to TSV bytes as they come (the objects die young; a batch is a few
+  // buffers). A batch is batchChunks chunks of 1 MiB (~3,500 events each).
+  const chunker = new TsvChunker();
+  const events = new Batcher<Buffer>({ maxItems: opts.batchChunks ?? 16, maxDelayMs: 2_000, flush: (b) => opts.store.insertEventChunks(b) });
+  const pushPartial = (olderThanMs: number): void => {
+    if (chunker.pendingRows === 0 || performance.now() - chunker.pendingSince < olderThanMs) return;
+    const p = events.add(chunker.take()!);
+    if (p) pending = p;
+  };
   const rejections = new Batcher<Rejection>({ maxItems: 10_000, maxDelayMs: 2_000, flush: (b) => opts.store.insertRejections(b) });
   const parser = new PostfixParser({ tzOffsetMin: opts.tzOffsetMin });
   const maxStoredRejects = opts.maxStoredRejectsPerFile ?? 10_000;
@@ -69,8 +77,11 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   const sink: ParseSink = {
     event(e) {
       summary.events++;
-      const p = events.add(eventToTsv(e));
-      if (p) pending = p;
+      const chunk = chunker.add(eventToTsv(e));
+      if (chunk) {
+        const p = events.add(chunk);
+        if (p) pending = p;
+      }
     },
     reject,
     skipped() {
@@ -126,6 +137,8 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
     }, {
       startOffset: start,
       between: () => {
+        // a slow stream (stdin, a growing file) still gets its events stored within seconds
+        pushPartial(2_000);
         if (opts.onProgress) {
           progress.lines = summary.lines;
           progress.events = summary.events;
@@ -142,12 +155,14 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
     progress.bytes = result.bytes;
     if (fp) {
       // durable first, then the checkpoint
+      pushPartial(0);
       await events.drain();
       await rejections.drain();
       await opts.store.setCheckpoint({ fingerprint: fp, path: file.path, offset: file.gzip ? file.size : start + result.bytes, lines: result.lines });
     }
   }
   parser.flush(sink);
+  pushPartial(0);
   await events.close();
   await rejections.close();
   summary.seconds = (performance.now() - started) / 1000;

@@ -2,7 +2,9 @@ import { EVENTS_TABLE, MailtraceError, type Trace } from '../../schemas/index.ts
 import type { Store } from '../../store/index.ts';
 import { reconstruct, type StoredEvent } from './reconstruct.ts';
 
-const TRACE_COLUMNS = `toString(ts) AS ts, host, kind, program, queueId, messageId, sender, recipient, origRecipient, client, clientIp,
+type FetchedEvent = StoredEvent & { id: string };
+
+const TRACE_COLUMNS = `id, toString(ts) AS ts, host, kind, program, queueId, messageId, sender, recipient, origRecipient, client, clientIp,
   relay, relayIp, relayPort, nextQueueId, status, dsn, reply, delayConnect, delayTransmit, size, tls, tlsVersion, cipher, tlsTrust, tlsEvidence`;
 
 /** Normalize what a user types for a message id: `abc@host` and `<abc@host>` are the same. */
@@ -27,17 +29,17 @@ export async function traceMessage(store: Store, idOrQueueId: string): Promise<T
     messageId = normalizeMessageId(idOrQueueId);
   } else {
     const rows = await store.query<{ messageId: string }>(
-      `SELECT messageId FROM ${events} FINAL WHERE queueId = {q:String} AND messageId != '' ORDER BY ts LIMIT 1`,
+      `SELECT messageId FROM ${events} WHERE queueId = {q:String} AND messageId != '' ORDER BY ts LIMIT 1`,
       { q: idOrQueueId },
     );
     messageId = rows[0]?.messageId ?? '';
     if (!messageId) {
-      const any = await store.query<StoredEvent>(`SELECT ${TRACE_COLUMNS} FROM ${events} FINAL WHERE queueId = {q:String} ORDER BY ts`, { q: idOrQueueId });
+      const any = await store.query<FetchedEvent>(`SELECT ${TRACE_COLUMNS} FROM ${events} WHERE queueId = {q:String} ORDER BY ts`, { q: idOrQueueId });
       if (any.length === 0) throw new MailtraceError('MT_ERR_NOT_FOUND', `no message or queue id ${idOrQueueId} in the store`);
-      return reconstruct('', any);
+      return reconstruct('', unique(any));
     }
   }
-  const found = await store.query<StoredEvent>(`SELECT ${TRACE_COLUMNS} FROM ${events} FINAL WHERE messageId = {m:String} ORDER BY ts`, { m: messageId });
+  const found = await store.query<FetchedEvent>(`SELECT ${TRACE_COLUMNS} FROM ${events} WHERE messageId = {m:String} ORDER BY ts`, { m: messageId });
   if (found.length === 0) throw new MailtraceError('MT_ERR_NOT_FOUND', `no message ${messageId} in the store`);
   // Lines of the same queues written before the message id was known (smtpd's receipt at an early
   // disconnect, a refused recipient), and queues named by `queued as` / DSN links whose own lines
@@ -48,8 +50,8 @@ export async function traceMessage(store: Store, idOrQueueId: string): Promise<T
   const wanted = new Set(found.filter((e) => e.nextQueueId && !ownQids.has(e.nextQueueId)).map((e) => e.nextQueueId));
   const ask = [...new Set([...ownQids, ...wanted])];
   if (ask.length > 0) {
-    const more = await store.query<StoredEvent>(
-      `SELECT ${TRACE_COLUMNS} FROM ${events} FINAL WHERE queueId IN {q:Array(String)} AND messageId != {m:String} ORDER BY ts`,
+    const more = await store.query<FetchedEvent>(
+      `SELECT ${TRACE_COLUMNS} FROM ${events} WHERE queueId IN {q:Array(String)} AND messageId != {m:String} ORDER BY ts`,
       { q: ask, m: messageId },
     );
     for (const e of more) {
@@ -58,19 +60,34 @@ export async function traceMessage(store: Store, idOrQueueId: string): Promise<T
     }
     for (const e of more) known.add(`${e.host} ${e.queueId}`);
   }
-  // is this message itself a notification? the parent's bounce line names our queue id
+  // Is this message itself a notification? The parent's bounce line names our queue id. Postfix
+  // sends notifications from the null sender, so a message with a known sender skips the lookup.
   const ownQueues = [...new Set(found.filter((e) => e.messageId === messageId).map((e) => e.queueId).filter(Boolean))];
-  if (ownQueues.length > 0) {
-    const parents = await store.query<StoredEvent>(
-      `SELECT ${TRACE_COLUMNS} FROM ${events} FINAL WHERE kind = 'dsn' AND nextQueueId IN {q:Array(String)} ORDER BY ts`,
+  const hasSender = found.some((e) => e.messageId === messageId && e.sender !== '');
+  if (ownQueues.length > 0 && !hasSender) {
+    const parents = await store.query<FetchedEvent>(
+      `SELECT ${TRACE_COLUMNS} FROM ${events} WHERE kind = 'dsn' AND nextQueueId IN {q:Array(String)} ORDER BY ts`,
       { q: ownQueues },
     );
     for (const e of parents) if (!known.has(`${e.host} ${e.queueId}`)) found.push(e);
   }
-  for (const e of found) {
+  return reconstruct(messageId, unique(found));
+}
+
+/**
+ * The trace queries read without FINAL (merging parts at read time cost more than the lookups
+ * themselves at 10M events); a line stored twice, before the merges collapse it, is dropped here.
+ */
+function unique(rows: FetchedEvent[]): StoredEvent[] {
+  const seen = new Set<string>();
+  const out: StoredEvent[] = [];
+  for (const e of rows) {
+    if (seen.has(e.id)) continue;
+    seen.add(e.id);
     e.delayConnect = Number(e.delayConnect);
     e.delayTransmit = Number(e.delayTransmit);
     e.size = Number(e.size);
+    out.push(e);
   }
-  return reconstruct(messageId, found);
+  return out;
 }
