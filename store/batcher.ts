@@ -32,7 +32,13 @@ export class Batcher<T> {
     if (this.#closed) throw new Error('batcher is closed');
     if (this.#error) throw this.#error;
     this.#buffer.push(item);
-    if (this.#buffer.length >= this.#opts.maxItems) return this.#startFlush();
+    if (this.#buffer.length >= this.#opts.maxItems) {
+      // Wait for the flush before this one, not for this one: the producer fills the next batch
+      // while the store writes this one (one batch written, one filling: memory stays bounded).
+      const previous = this.#inFlight;
+      void this.#startFlush().catch(() => {});
+      return previous;
+    }
     if (!this.#timer) this.#timer = setTimeout(() => void this.#startFlush().catch(() => {}), this.#opts.maxDelayMs);
     return undefined;
   }
