@@ -50,7 +50,13 @@ export const EVENT_COLUMN_TYPES: readonly (readonly [string, string])[] = [
   ['tlsEvidence', "LowCardinality(String)"],
   ['sourceFile', "LowCardinality(String)"],
   ['sourceOffset', "UInt64"],
+  ['sessionId', "String"],
+  ['role', "LowCardinality(String)"],
+  ['networkMessageId', "String"],
 ];
+
+/** Columns added after the first release: stores made before get them at start (idempotent). */
+const ADDED_EVENT_COLUMNS = ['sessionId', 'role', 'networkMessageId'];
 
 /** `name Type, …` for a table function's structure argument. */
 export const EVENT_STRUCTURE = EVENT_COLUMN_TYPES.map(([n, t]) => `${n} ${t}`).join(', ');
@@ -63,10 +69,13 @@ export function ddlStatements(db: string): string[] {
       INDEX idx_queue queueId TYPE bloom_filter(0.01) GRANULARITY 4,
       INDEX idx_next nextQueueId TYPE bloom_filter(0.01) GRANULARITY 4,
       INDEX idx_sender sender TYPE bloom_filter(0.01) GRANULARITY 4,
-      INDEX idx_rcpt recipient TYPE bloom_filter(0.01) GRANULARITY 4
+      INDEX idx_rcpt recipient TYPE bloom_filter(0.01) GRANULARITY 4,
+      INDEX idx_netid networkMessageId TYPE bloom_filter(0.01) GRANULARITY 4
     ) ENGINE = ReplacingMergeTree
     PARTITION BY toYYYYMM(ts)
     ORDER BY (messageId, host, queueId, kind, ts, id)`,
+    ...ADDED_EVENT_COLUMNS.map((c) => `ALTER TABLE ${db}.${EVENTS_TABLE} ADD COLUMN IF NOT EXISTS ${c} ${EVENT_COLUMN_TYPES.find(([n]) => n === c)![1]}`),
+    `ALTER TABLE ${db}.${EVENTS_TABLE} ADD INDEX IF NOT EXISTS idx_netid networkMessageId TYPE bloom_filter(0.01) GRANULARITY 4`,
     `CREATE TABLE IF NOT EXISTS ${db}.${REJECTED_TABLE} (
       ingestedAt DateTime64(3, 'UTC'),
       reason LowCardinality(String),

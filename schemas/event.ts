@@ -14,8 +14,13 @@ import { TlsStatus, TlsTrust } from './tls.ts';
  * - expired:  the queue manager gave up and returned the message (qmgr status=expired)
  * - removed:  the queue file is gone (qmgr removed)
  * - reject:   smtpd refused a recipient before a queue file existed (NOQUEUE: reject)
+ * - session:  one SMTP session of a protocol log (Exchange RECV/SEND) with its TLS outcome; one
+ *             event per message it carried (the `Queued mail for delivery` reply names the
+ *             receiving queue in nextQueueId/relay), or one for a session that carried none
+ * - expand:   a distribution list or alias became a member (recipient, origRecipient = list)
+ * - other:    a tracking row kept for the record that no path needs (shadow copies, agents, …)
  */
-export const EventKind = z.enum(['receive', 'message', 'queued', 'delivery', 'dsn', 'expired', 'removed', 'reject']);
+export const EventKind = z.enum(['receive', 'message', 'queued', 'delivery', 'dsn', 'expired', 'removed', 'reject', 'session', 'expand', 'other']);
 export type EventKind = z.infer<typeof EventKind>;
 
 /** Delivery outcome per recipient, as the source logs it (Postfix status=, Exchange event-id). */
@@ -74,6 +79,12 @@ export const MailEvent = z.object({
   tlsEvidence: z.string(),
   sourceFile: z.string(),
   sourceOffset: z.number().int().nonnegative(),
+  /** SMTP session id that joins a tracking row to its protocol-log session (Exchange) */
+  sessionId: z.string(),
+  /** the role the logging service plays, when the source says: edge, hub, mailbox, frontend ('' unknown) */
+  role: z.string(),
+  /** org-wide id that survives forks and expansion (Exchange network-message-id) */
+  networkMessageId: z.string(),
 });
 export type MailEvent = z.infer<typeof MailEvent>;
 
@@ -87,6 +98,6 @@ export function blankEvent(): Omit<MailEvent, 'id' | 'ts' | 'host' | 'kind'> {
     origRecipient: '', client: '', clientIp: '', relay: '', relayIp: '', relayPort: 0, nextQueueId: '',
     status: '', dsn: '', reply: '', delay: 0, delayBefore: 0, delayQueue: 0, delayConnect: 0, delayTransmit: 0,
     size: 0, nrcpt: 0, tls: 'unknown', tlsVersion: '', cipher: '', cipherBits: 0, tlsTrust: '', tlsEvidence: '',
-    sourceFile: '', sourceOffset: 0,
+    sourceFile: '', sourceOffset: 0, sessionId: '', role: '', networkMessageId: '',
   };
 }

@@ -209,7 +209,7 @@ export class HostCorrelator {
       clientIp: '', relay: '', relayIp: '', relayPort: 0, nextQueueId: '', status: '', dsn: '', reply: '',
       delay: 0, delayBefore: 0, delayQueue: 0, delayConnect: 0, delayTransmit: 0, size: 0, nrcpt: 0,
       tls: 'unknown', tlsVersion: '', cipher: '', cipherBits: 0, tlsTrust: '', tlsEvidence: '',
-      sourceFile: file, sourceOffset: offset,
+      sourceFile: file, sourceOffset: offset, sessionId: '', role: '', networkMessageId: '',
     };
   }
 
