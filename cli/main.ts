@@ -36,7 +36,7 @@ correlates each host's lines and stores the events. Files already ingested are s
 that grew since is read on from where the last run stopped.
 
 options:
-  --format auto|postfix  input format (default auto: detected from the first lines)
+  --format auto|postfix|exchange  input format (default auto: detected from each file's first lines)
   --force                read files again even if already ingested (events are not duplicated)
 ${STORE_HELP}
   -h, --help
@@ -113,7 +113,7 @@ async function ingestCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...COMMON, format: { type: 'string', default: 'auto' }, force: { type: 'boolean' } } });
   if (values.help) return help('ingest');
   if (positionals.length === 0) return usage('ingest', 'give at least one file, directory or -');
-  if (values.format !== 'auto' && values.format !== 'postfix') return usage('ingest', `unknown --format ${values.format}`);
+  if (values.format !== 'auto' && values.format !== 'postfix' && values.format !== 'exchange') return usage('ingest', `unknown --format ${values.format}`);
   const cfg = storeConfig(values);
   const owner = cfg.kind === 'embedded' ? findOwner(cfg.dataDir) : undefined;
   if (owner) {

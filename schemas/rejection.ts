@@ -14,6 +14,9 @@ export const RejectReason = z.enum([
   'bad-timestamp',     // envelope found but the time cannot be read
   'out-of-order',      // time runs backwards by more than the tolerance; the event is still stored
   'schema',            // the parser produced an event that failed its schema
+  'no-header',         // a W3C-style log row (Exchange) before any #Fields line: its columns are unknown
+  'bad-row',           // a row whose column count differs from its file's #Fields line
+  'unterminated-quote', // a CSV quote left open until the end of the file (or past the row limit)
 ]);
 export type RejectReason = z.infer<typeof RejectReason>;
 

@@ -1,10 +1,12 @@
 import type { Rejection, RejectReason } from '../../schemas/index.ts';
 import { Batcher, eventToTsv, TsvChunker, type Store } from '../../store/index.ts';
 import { looksLikePostfix, PostfixParser, type LineRef, type ParseSink } from '../formats/postfix/index.ts';
+import { ExchangeParser, looksLikeExchange } from '../formats/exchange/index.ts';
+import type { LogParser } from '../formats/types.ts';
 import { expandInputs, fingerprint, openInput, sniff, type InputFile } from '../sources/files.ts';
 import { LineFlags, readLines } from '../sources/lines.ts';
 
-export type InputFormat = 'auto' | 'postfix';
+export type InputFormat = 'auto' | 'postfix' | 'exchange';
 
 export interface IngestOptions {
   inputs: readonly string[];
@@ -62,7 +64,6 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
     if (p) pending = p;
   };
   const rejections = new Batcher<Rejection>({ maxItems: 10_000, maxDelayMs: 2_000, flush: (b) => opts.store.insertRejections(b) });
-  const parser = new PostfixParser({ tzOffsetMin: opts.tzOffsetMin });
   const maxStoredRejects = opts.maxStoredRejectsPerFile ?? 10_000;
 
   let pending: Promise<void> | undefined;
@@ -94,10 +95,15 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
     summary.filesSkipped.push({ path: msg, why: 'unreadable' });
   });
 
+  // one parser per format for the whole run: Postfix correlation spans files (one per host or a
+  // combined syslog); Exchange roles come from the layout of all the trees given
+  const postfix = new PostfixParser({ tzOffsetMin: opts.tzOffsetMin });
+  const exchange = new ExchangeParser({ allPaths: files.map((f) => f.path) });
+  const parsers: LogParser[] = [postfix, exchange];
   for (const file of files) {
-    const format = opts.format === 'postfix' ? 'postfix' : await detect(file);
+    const format = opts.format === 'postfix' || opts.format === 'exchange' ? opts.format : await detect(file);
     if (format === undefined) {
-      const why = 'not a recognized log format (no Postfix lines in its first 64 KiB)';
+      const why = 'not a recognized log format (no Postfix lines or Exchange log header in its first 64 KiB)';
       warn(`skipping ${file.path}: ${why}`);
       summary.filesSkipped.push({ path: file.path, why });
       reject('unknown-format', `file skipped: ${why}`, { file: file.path, offset: 0, lineNumber: 0 }, '');
@@ -118,7 +124,16 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
     }
     summary.files++;
     fileRejects = 0;
+    const parser: LogParser = format === 'exchange' ? exchange : postfix;
     parser.beginFile(file.path, file.mtimeMs);
+    if (parser === exchange && start > 0) {
+      // resuming a grown file: its columns are named in the header block at the top
+      const head = await sniff(file);
+      const body = head.findIndex((l) => !l.replace(/^\uFEFF/, '').startsWith('#'));
+      for (const line of head.slice(0, body < 0 ? head.length : body)) {
+        parser.parseLine(line, { file: file.path, offset: 0, lineNumber: 0 }, sink);
+      }
+    }
     const progress = { file: file.path, bytes: 0, lines: 0, events: 0, rejected: 0 };
     const baseLines = summary.lines;
     const result = await readLines(openInput(file, start), {
@@ -150,6 +165,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
         return p;
       },
     });
+    if (parser === exchange) exchange.endFile(sink);
     summary.lines = baseLines + result.lines;
     summary.bytes += result.bytes;
     progress.bytes = result.bytes;
@@ -161,7 +177,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
       await opts.store.setCheckpoint({ fingerprint: fp, path: file.path, offset: file.gzip ? file.size : start + result.bytes, lines: result.lines });
     }
   }
-  parser.flush(sink);
+  for (const p of parsers) p.flush(sink);
   pushPartial(0);
   await events.close();
   await rejections.close();
@@ -170,7 +186,8 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
 }
 
 async function detect(file: InputFile): Promise<InputFormat | undefined> {
-  if (file.path === '-') return 'postfix';
+  if (file.path === '-') return 'postfix';  // stdin: Postfix unless --format says otherwise
   const lines = await sniff(file);
+  if (looksLikeExchange(lines)) return 'exchange';
   return lines.some(looksLikePostfix) ? 'postfix' : undefined;
 }

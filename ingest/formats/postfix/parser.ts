@@ -1,20 +1,9 @@
-import type { MailEvent, RejectReason } from '../../../schemas/index.ts';
+import type { LineRef, LogParser, ParseSink } from '../types.ts';
+
+export type { LineRef, ParseSink } from '../types.ts';
 import { parseEnvelope, YearTracker } from './envelope.ts';
 import { parseRecord } from './records.ts';
 import { DEFAULT_LIMITS, HostCorrelator, own, type CorrelatorLimits } from './correlate.ts';
-
-export interface LineRef {
-  file: string;
-  offset: number;
-  lineNumber: number;
-}
-
-export interface ParseSink {
-  event(e: MailEvent): void;
-  reject(reason: RejectReason, detail: string, ref: LineRef, line: string): void;
-  /** a line in a known envelope that we do not model (anvil statistics, warnings, other daemons) */
-  skipped(): void;
-}
 
 export interface PostfixParserOptions {
   /** reference time for year-less syslog stamps (the file's mtime, or now) */
@@ -31,7 +20,7 @@ export interface PostfixParserOptions {
  * One parser may read several files (one per host, or one combined syslog); correlation state is
  * per host, year inference and ordering checks are per file.
  */
-export class PostfixParser {
+export class PostfixParser implements LogParser {
   readonly #opts: Required<Omit<PostfixParserOptions, 'limits'>> & { limits: CorrelatorLimits };
   readonly #hosts = new Map<string, HostCorrelator>();
   readonly #files = new Map<string, { years: YearTracker; lastMs: number }>();

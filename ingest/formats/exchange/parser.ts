@@ -1,0 +1,167 @@
+import type { MailEvent } from '../../../schemas/index.ts';
+import { eventId } from '../../event-id.ts';
+import type { LineRef, LogParser, ParseSink } from '../types.ts';
+import { splitRow } from './csv.ts';
+import { SessionAssembler, type SessionContext } from './protocol.ts';
+import { edgeServers, roleFromConnector, roleFromPath, serverFromPath, type ExchangeRole } from './roles.ts';
+import { rowEvents, shortHost, type Row } from './tracking.ts';
+
+/**
+ * Exchange logs with the W3C-style header (`#Software`, `#Version`, `#Log-type`, `#Date`,
+ * `#Fields`): message tracking (MSGTRK*), SMTP receive and send protocol logs (RECV*, SEND*), and
+ * Exchange Online extended message trace exports (the tracking columns with `_` in their names).
+ * Columns are always mapped from the file's own `#Fields` line; a repeated header (the service
+ * restarted) re-maps the rest of the file. A quoted field may span lines (RFC 4180); a quote still
+ * open after MAX_ROW_LINES lines or at the end of the file is reported and the row dropped.
+ */
+type FileKind = 'tracking' | 'smtp-receive' | 'smtp-send' | 'other';
+
+interface FileState {
+  path: string;
+  kind: FileKind;
+  fields: string[] | undefined;
+  server: string;
+  role: ExchangeRole;
+  pending: { text: string; ref: LineRef; lines: number } | undefined;
+}
+
+const MAX_ROW_LINES = 50;
+
+export interface ExchangeParserOptions {
+  /** every input path of the run: servers with Edge logs make their MSGTRK files edge rows */
+  allPaths?: readonly string[];
+  /** explicit roles by server short name (configuration wins over inference) */
+  roles?: ReadonlyMap<string, ExchangeRole>;
+}
+
+export class ExchangeParser implements LogParser {
+  readonly #edge: Set<string>;
+  readonly #roles: ReadonlyMap<string, ExchangeRole>;
+  readonly #sessions = new SessionAssembler();
+  #file: FileState | undefined;
+
+  constructor(opts: ExchangeParserOptions = {}) {
+    this.#edge = edgeServers(opts.allPaths ?? []);
+    this.#roles = opts.roles ?? new Map();
+  }
+
+  beginFile(file: string): void {
+    this.#file = { path: file, kind: 'other', fields: undefined, server: serverFromPath(file), role: roleFromPath(file), pending: undefined };
+  }
+
+  parseLine(line: string, ref: LineRef, sink: ParseSink): void {
+    const f = this.#file ?? (this.beginFile(ref.file), this.#file!);
+    let text = line.charCodeAt(0) === 0xfeff ? line.slice(1) : line;
+    if (f.pending) {
+      text = `${f.pending.text}\n${text}`;
+      ref = f.pending.ref;
+      f.pending.lines++;
+    }
+    if (text.startsWith('#') && !f.pending) {
+      this.#header(f, text, sink);
+      return;
+    }
+    if (text === '') return;
+    if (!f.fields) {
+      sink.reject('no-header', 'a row before any #Fields line: its columns are unknown', ref, text);
+      return;
+    }
+    const split = splitRow(text);
+    if (split.open) {
+      if (f.pending && f.pending.lines >= MAX_ROW_LINES) {
+        f.pending = undefined;
+        sink.reject('unterminated-quote', `a quoted field is still open after ${MAX_ROW_LINES} lines`, ref, text);
+        return;
+      }
+      f.pending = { text, ref, lines: f.pending?.lines ?? 1 };
+      return;
+    }
+    f.pending = undefined;
+    const values = split.fields;
+    if (values.length !== f.fields.length) {
+      // protocol-log rows end with a comma when `context` is empty; one column short is the same row
+      if (!(values.length === f.fields.length - 1 && f.kind !== 'tracking')) {
+        sink.reject('bad-row', `${values.length} columns where #Fields names ${f.fields.length}`, ref, text);
+        return;
+      }
+    }
+    const row: Row = {};
+    for (let i = 0; i < f.fields.length; i++) row[f.fields[i]] = values[i] ?? '';
+    this.#row(f, row, ref, text, sink);
+  }
+
+  flush(sink: ParseSink): void {
+    this.#endFile(sink);
+  }
+
+  #header(f: FileState, text: string, sink: ParseSink): void {
+    const colon = text.indexOf(':');
+    const key = text.slice(1, colon < 0 ? undefined : colon).trim().toLowerCase();
+    const value = colon < 0 ? '' : text.slice(colon + 1).trim();
+    if (key === 'log-type') {
+      // a new header block: sessions of the part before it are over
+      if (f.kind === 'smtp-receive' || f.kind === 'smtp-send') this.#flushSessions(sink);
+      const v = value.toLowerCase();
+      f.kind = v.includes('message tracking') ? 'tracking' : v.includes('smtp receive') ? 'smtp-receive' : v.includes('smtp send') ? 'smtp-send' : 'other';
+    } else if (key === 'fields') {
+      // EXO extended reports name the columns with '_' (date_time_utc, event_id): one vocabulary
+      f.fields = value.split(',').map((n) => n.trim().replace(/^"|"$/g, '').replace(/_/g, '-'));
+      if (f.fields.includes('date-time-utc')) f.fields = f.fields.map((n) => (n === 'date-time-utc' ? 'date-time' : n));
+    }
+  }
+
+  #row(f: FileState, row: Row, ref: LineRef, text: string, sink: ParseSink): void {
+    if (f.kind === 'smtp-receive' || f.kind === 'smtp-send') {
+      const connector = row['connector-id'] ?? '';
+      const server = f.server || shortHost(connector.includes('\\') ? connector.split('\\')[0] : '') || 'unknown';
+      const role = this.#roles.get(server) || f.role || roleFromConnector(connector) || (this.#edge.has(server) ? 'edge' : '');
+      const ctx: SessionContext = { host: server, role, direction: f.kind === 'smtp-receive' ? 'receive' : 'send', id: (k) => eventId(server, 0, f.kind, 0, k) };
+      this.#sessions.row(row, ref.file, ref.offset, ctx, (e) => sink.event(e));
+      return;
+    }
+    if (f.kind !== 'tracking') {
+      sink.skipped();
+      return;
+    }
+    const server = f.server || this.#trackingServer(row);
+    if (!server) {
+      sink.reject('truncated', 'a tracking row that names no server (client and server host names empty)', ref, text);
+      return;
+    }
+    const role = this.#roles.get(server) || (f.role === 'mailbox' ? 'mailbox' : '')
+      || ((row['source'] ?? '').toUpperCase() === 'STOREDRIVER' ? 'mailbox' : '')
+      || (this.#edge.has(server) || roleFromConnector(row['connector-id'] ?? '') === 'edge' ? 'edge' : 'hub');
+    const events = rowEvents(row, { host: server, role, file: ref.file, offset: ref.offset, id: (n) => eventId(server, 0, 'msgtrk', n, text) });
+    if (events.some((e) => !e.ts)) {
+      sink.reject('bad-timestamp', `unreadable date-time ${JSON.stringify((row['date-time'] ?? '').slice(0, 40))}`, ref, text);
+      return;
+    }
+    for (const e of events) sink.event(e);
+  }
+
+  /** The server that wrote a tracking row when the path does not say: the receiving side of a receipt, the sending side of a send. */
+  #trackingServer(row: Row): string {
+    const ev = (row['event-id'] ?? '').toUpperCase();
+    const sending = ev === 'SEND' || ev === 'SENDEXTERNAL' || ev === 'SUBMIT' || ev === 'HAREDIRECT';
+    const name = sending ? row['client-hostname'] || row['server-hostname'] : row['server-hostname'] || row['client-hostname'];
+    return shortHost(name ?? '');
+  }
+
+  #endFile(sink: ParseSink): void {
+    const f = this.#file;
+    if (f?.pending) {
+      sink.reject('unterminated-quote', 'a quoted field is still open at the end of the file', f.pending.ref, f.pending.text);
+      f.pending = undefined;
+    }
+    this.#flushSessions(sink);
+  }
+
+  #flushSessions(sink: ParseSink): void {
+    this.#sessions.flush((e: MailEvent) => sink.event(e));
+  }
+
+  /** Called by the pipeline before the next file starts. */
+  endFile(sink: ParseSink): void {
+    this.#endFile(sink);
+  }
+}

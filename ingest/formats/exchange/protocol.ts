@@ -1,0 +1,162 @@
+import type { MailEvent, TlsTrust } from '../../../schemas/index.ts';
+import type { Row } from './tracking.ts';
+import { bracketId } from './tracking.ts';
+
+/**
+ * SMTP protocol logs (RECV… and SEND… files, log-formats.md §2): rows of many sessions interleave; a
+ * session is rebuilt from its session-id and closed at its `-` (disconnect) row or at the end of
+ * the file. What a session proves about TLS:
+ *   `TLS protocol SP_PROT_TLS1_2_SERVER negotiation succeeded using bulk encryption algorithm …`
+ *     → encrypted, with version, cipher and strength
+ *   `TLS negotiation failed with error …` → the upgrade failed
+ *   mail carried (MAIL FROM / queued reply) without any STARTTLS → plaintext
+ *   otherwise → unknown
+ * Each `250 2.6.0 <msgid> [InternalId=N, Hostname=H] … Queued mail for delivery` reply names the
+ * queue the receiving service put the message in: one session event per such reply, so the trace
+ * can find the session by message id and by (H, N).
+ */
+interface Session {
+  id: string;
+  connector: string;
+  startTs: string;
+  lastTs: string;
+  local: string;
+  remote: string;
+  ehlo: string;
+  starttls: boolean;
+  mail: boolean;
+  tls: { version: string; cipher: string; bits: number } | undefined;
+  tlsFailed: string;
+  certStatus: string;
+  queued: { ts: string; messageId: string; internalId: string; host: string; reply: string }[];
+  file: string;
+  offset: number;
+  ctx: SessionContext;
+}
+
+const TLS_OK = /TLS protocol SP_PROT_(TLS1_[0-3]|SSL3)_(?:SERVER|CLIENT) negotiation succeeded using bulk encryption algorithm (\S+?),? with strength (\d+) bits/;
+const TLS_OK_SHORT = /TLS protocol SP_PROT_(TLS1_[0-3]|SSL3)_(?:SERVER|CLIENT) negotiation succeeded using bulk encryption algorithm (\S+)/;
+const QUEUED = /250 2\.6\.0 <([^>]*)>(?: \[InternalId=(\d+)(?:, Hostname=([^\]\s]+))?\])?.*Queued mail for (delivery|redundancy)/;
+
+export interface SessionContext {
+  host: string;
+  role: string;
+  direction: 'receive' | 'send';
+  id: (key: string) => string;
+}
+
+export class SessionAssembler {
+  readonly #open = new Map<string, Session>();
+  readonly #max: number;
+
+  constructor(maxOpen = 20_000) {
+    this.#max = maxOpen;
+  }
+
+  get openSessions(): number {
+    return this.#open.size;
+  }
+
+  row(row: Row, file: string, offset: number, ctx: SessionContext, emit: (e: MailEvent) => void): void {
+    const sid = row['session-id'] ?? '';
+    if (!sid) return;
+    const ts = row['date-time'] ?? '';
+    let s = this.#open.get(sid);
+    if (!s) {
+      s = {
+        id: sid, connector: row['connector-id'] ?? '', startTs: ts, lastTs: ts, local: '', remote: '', ehlo: '',
+        starttls: false, mail: false, tls: undefined, tlsFailed: '', certStatus: '', queued: [], file, offset, ctx,
+      };
+      this.#open.set(sid, s);
+      if (this.#open.size > this.#max) {
+        const oldest = this.#open.keys().next().value as string;
+        this.#close(this.#open.get(oldest)!, emit);
+      }
+    }
+    s.lastTs = ts || s.lastTs;
+    if (row['local-endpoint']) s.local = row['local-endpoint'];
+    if (row['remote-endpoint']) s.remote = row['remote-endpoint'];
+    const event = row['event'] ?? '';
+    const data = row['data'] ?? '';
+    const context = row['context'] ?? '';
+    // '<' is what the remote side said, '>' what this server said; STARTTLS, MAIL FROM and the
+    // queued reply count from either side (a receive log hears them, a send log says them)
+    if (event === '<' || event === '>') {
+      const upper = data.slice(0, 10).toUpperCase();
+      if (upper.startsWith('STARTTLS')) s.starttls = true;
+      else if (upper.startsWith('EHLO ') || upper.startsWith('HELO ')) {
+        if (ctx.direction === 'receive' && event === '<') s.ehlo = data.slice(5).trim();
+      } else if (upper.startsWith('MAIL FROM')) s.mail = true;
+      const q = data.startsWith('250 2.6.0') ? QUEUED.exec(data) : null;
+      if (q && q[4] === 'delivery') s.queued.push({ ts, messageId: bracketId(q[1]), internalId: q[2] ?? '', host: q[3] ?? '', reply: data });
+    } else if (event === '*') {
+      const text = `${data} ${context}`;
+      const ok = TLS_OK.exec(text) ?? TLS_OK_SHORT.exec(text);
+      if (ok) {
+        s.tls = { version: ok[1] === 'SSL3' ? 'SSLv3' : `TLSv${ok[1].slice(3).replace('_', '.')}`, cipher: ok[2].replace(/,$/, ''), bits: Number(ok[3]) || 0 };
+      } else if (text.includes('TLS negotiation failed')) {
+        s.tlsFailed = /TLS negotiation failed with error (\S+)/.exec(text)?.[1] ?? 'failed';
+      } else if (text.includes('certificate chain validation status') || text.includes('TlsDomainCapabilities')) {
+        s.certStatus = /Status='([^']*)'/.exec(text)?.[1] ?? /status: '([^']*)'/.exec(text)?.[1] ?? s.certStatus;
+      }
+    } else if (event === '-') {
+      this.#close(s, emit);
+    }
+  }
+
+  /** End of a file: sessions without their disconnect row still say what they saw. */
+  flush(emit: (e: MailEvent) => void): void {
+    for (const s of [...this.#open.values()]) this.#close(s, emit);
+  }
+
+  #close(s: Session, emit: (e: MailEvent) => void): void {
+    this.#open.delete(s.id);
+    const ctx = s.ctx;
+    let tls: MailEvent['tls'] = 'unknown';
+    let evidence = '';
+    if (s.tls) {
+      tls = 'encrypted';
+      evidence = 'exchange-protocol-tls';
+    } else if (s.tlsFailed) {
+      tls = 'plaintext';
+      evidence = `exchange-tls-failed:${s.tlsFailed}`;
+    } else if ((s.mail || s.queued.length > 0) && !s.starttls) {
+      tls = 'plaintext';
+      evidence = 'exchange-protocol-no-starttls';
+    }
+    const [remoteIp] = splitEndpoint(s.remote);
+    // an EHLO with an address literal names no host: the address says as much
+    const ehlo = /^\[[^\]]*\]$/.test(s.ehlo) ? '' : s.ehlo;
+    const trust: TlsTrust = !s.tls ? '' : /NoRemoteCertificate|EmptyCertificate/i.test(s.certStatus) ? 'anonymous' : /Valid|Success/i.test(s.certStatus) ? 'verified' : '';
+    const base: MailEvent = {
+      id: '', ts: isoOf(s.startTs), host: ctx.host, kind: 'session', source: 'exchange',
+      program: ctx.direction === 'receive' ? 'smtpreceive' : 'smtpsend', instance: s.connector, pid: 0,
+      queueId: '', messageId: '', sender: '', recipient: '', origRecipient: '',
+      client: ctx.direction === 'receive' ? ehlo || remoteIp : '', clientIp: ctx.direction === 'receive' ? remoteIp : '',
+      relay: '', relayIp: ctx.direction === 'send' ? remoteIp : '', relayPort: Number(splitEndpoint(s.remote)[1]) || 0,
+      nextQueueId: '', status: '', dsn: '', reply: '', delay: 0, delayBefore: 0, delayQueue: 0, delayConnect: 0, delayTransmit: 0,
+      size: 0, nrcpt: 0, tls, tlsVersion: s.tls?.version ?? '', cipher: s.tls?.cipher ?? '', cipherBits: s.tls?.bits ?? 0,
+      tlsTrust: trust, tlsEvidence: evidence, sourceFile: s.file, sourceOffset: s.offset, sessionId: s.id, role: ctx.role, networkMessageId: '',
+    };
+    if (s.queued.length === 0) {
+      emit({ ...base, id: ctx.id(s.id) });
+      return;
+    }
+    for (const [i, q] of s.queued.entries()) {
+      emit({ ...base, id: ctx.id(`${s.id}#${i}`), ts: isoOf(q.ts) || base.ts, messageId: q.messageId, nextQueueId: q.internalId, relay: q.host, reply: q.reply });
+    }
+  }
+}
+
+function splitEndpoint(ep: string): [string, string] {
+  const i = ep.lastIndexOf(':');
+  if (i < 0) return [ep, ''];
+  return [ep.slice(0, i).replace(/^\[|\]$/g, ''), ep.slice(i + 1)];
+}
+
+function isoOf(t: string): string {
+  if (!t) return '';
+  if (t.endsWith('Z') && t.length === 24) return t;
+  const ms = Date.parse(t);
+  return Number.isNaN(ms) ? '' : new Date(ms).toISOString();
+}

@@ -1,0 +1,165 @@
+import type { MailEvent } from '../../../schemas/index.ts';
+
+/**
+ * One message tracking row (MSGTRK*, log-formats.md §1) → events. Columns are looked up by name
+ * from the file's #Fields line (Exchange 2007 … 2019 differ), so a row is a name → value map.
+ *
+ * Mapping onto the shared event model (one event per recipient where the row is per recipient):
+ *   RECEIVE (SMTP)        → receive; the SMTP session id of source-context joins the protocol log
+ *   RECEIVE (STOREDRIVER) → receive from a mailbox (local submission: no client hop)
+ *   SUBMIT                → delivery 'sent' to the transport server in server-hostname
+ *   SEND, SENDEXTERNAL    → delivery 'sent'; `[InternalId=N, Hostname=H]` of the next hop's reply is
+ *                           the queue the next service holds it in (nextQueueId, relay)
+ *   DELIVER               → delivery 'sent' into a mailbox (final)
+ *   DEFER / FAIL          → delivery 'deferred' / 'bounced'
+ *   DSN                   → dsn (reference = the notification's message id)
+ *   EXPAND, REDIRECT      → expand (recipient = member, origRecipient = the list or old address)
+ *   anything else         → other (kept, not on any path)
+ * internal-message-id is the queue id: per server and per service, like a Postfix queue id.
+ */
+export type Row = Record<string, string>;
+
+export interface RowContext {
+  /** the server that wrote the row, lower-case short name */
+  host: string;
+  /** role of the service that wrote the row ('' unknown) */
+  role: string;
+  file: string;
+  offset: number;
+  id: (n: number) => string;
+}
+
+const QUEUED = /\[InternalId=(\d+)(?:, Hostname=([^\]\s]+))?\]/;
+const ENHANCED = /\b([245]\.\d{1,3}\.\d{1,3})\b/;
+
+/** `<x@y>` whether or not the log kept the brackets (anonymised logs drop them). */
+export function bracketId(id: string): string {
+  const t = id.trim();
+  if (t === '') return '';
+  return t.startsWith('<') ? t : `<${t}>`;
+}
+
+/** First DNS label, lower case: `MBX1.corp.example` and `MBX1` are the same server. */
+export function shortHost(name: string): string {
+  const t = name.trim().toLowerCase();
+  if (t === '' || /^[\d.]+$/.test(t) || t.includes(':')) return t;
+  return t.split('.')[0];
+}
+
+function recipients(row: Row): { address: string; status: string }[] {
+  const list = (row['recipient-address'] ?? '').split(';').map((a) => a.trim()).filter(Boolean);
+  const raw = row['recipient-status'] ?? '';
+  if (list.length <= 1) return list.map((address) => ({ address, status: raw }));
+  // statuses may themselves contain ';' (`550 4.4.7 QUEUE.Expired;<text>`): split only when the
+  // counts agree, else every recipient gets the whole text
+  const parts = raw.split(';');
+  return list.map((address, i) => ({ address, status: parts.length === list.length ? parts[i] : raw }));
+}
+
+/** custom-data `S:key=value;S:key=value` → map (values may hold '=' and '|'). */
+export function customData(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const item of text.split(';')) {
+    const colon = item.indexOf(':');
+    const eq = item.indexOf('=');
+    if (colon < 0 || eq < colon) continue;
+    out.set(item.slice(colon + 1, eq), item.slice(eq + 1));
+  }
+  return out;
+}
+
+export function rowEvents(row: Row, ctx: RowContext): MailEvent[] {
+  const eventId = (row['event-id'] ?? '').toUpperCase();
+  const source = (row['source'] ?? '').toUpperCase();
+  const ts = isoTime(row['date-time'] ?? row['date_time_utc'] ?? '');
+  const returnPath = row['return-path'] ?? '';
+  const base: MailEvent = {
+    id: '', ts, host: ctx.host, kind: 'other',
+    source: 'exchange', program: eventId.toLowerCase(), instance: source.toLowerCase(), pid: 0,
+    queueId: row['internal-message-id'] ?? '', messageId: bracketId(row['message-id'] ?? ''),
+    sender: returnPath === '<>' ? '' : returnPath.replace(/^<|>$/g, '') || (row['sender-address'] ?? ''),
+    recipient: '', origRecipient: '', client: '', clientIp: '', relay: '', relayIp: '', relayPort: 0,
+    nextQueueId: '', status: '', dsn: '', reply: '', delay: 0, delayBefore: 0, delayQueue: 0, delayConnect: 0,
+    delayTransmit: 0, size: Number(row['total-bytes']) || 0, nrcpt: Number(row['recipient-count']) || 0,
+    tls: 'unknown', tlsVersion: '', cipher: '', cipherBits: 0, tlsTrust: '', tlsEvidence: '',
+    sourceFile: ctx.file, sourceOffset: ctx.offset, sessionId: '', role: ctx.role,
+    networkMessageId: row['network-message-id'] ?? '',
+  };
+  const out: MailEvent[] = [];
+  const push = (e: Partial<MailEvent>): void => {
+    out.push({ ...base, ...e, id: ctx.id(out.length) });
+  };
+  const perRecipient = (fields: (status: string) => Partial<MailEvent>): void => {
+    for (const r of recipients(row)) push({ recipient: r.address, ...fields(r.status) });
+  };
+  const sourceContext = row['source-context'] ?? '';
+  switch (eventId) {
+    case 'RECEIVE':
+    case 'HARECEIVE': {
+      if (eventId === 'HARECEIVE') {
+        push({ kind: 'other' });
+        break;
+      }
+      if (source === 'STOREDRIVER') {
+        push({ kind: 'receive', client: '', tlsEvidence: 'local-submission', role: ctx.role || 'mailbox' });
+        break;
+      }
+      const cd = customData(row['custom-data'] ?? '');
+      push({
+        kind: 'receive',
+        client: (row['client-hostname'] ?? '') || (row['client-ip'] ?? ''),
+        clientIp: row['client-ip'] ?? '',
+        sessionId: source === 'SMTP' ? sourceContext.split(';')[0].trim() : '',
+        origRecipient: '',
+        reply: cd.get('ProxiedClientHostname') ? `proxied for ${cd.get('ProxiedClientHostname')}` : '',
+      });
+      break;
+    }
+    case 'SUBMIT':
+      perRecipient(() => ({ kind: 'delivery', status: 'sent', relay: row['server-hostname'] ?? '', relayIp: row['server-ip'] ?? '' }));
+      break;
+    case 'SEND':
+    case 'SENDEXTERNAL': {
+      const q = QUEUED.exec(sourceContext);
+      const reply = sourceContext.replace(/^[^;]*;/, '').replace(/;ClientSubmitTime:.*$/, '');
+      perRecipient((status) => ({
+        kind: 'delivery', status: 'sent', relay: row['server-hostname'] || q?.[2] || '', relayIp: row['server-ip'] ?? '',
+        nextQueueId: q?.[1] ?? '', reply, dsn: ENHANCED.exec(status)?.[1] ?? '',
+      }));
+      break;
+    }
+    case 'DELIVER':
+      perRecipient((status) => ({ kind: 'delivery', status: 'sent', program: 'storedriver', relay: 'mailbox', reply: status, dsn: ENHANCED.exec(status)?.[1] ?? '2.0.0' }));
+      break;
+    case 'DEFER':
+    case 'FAIL':
+    case 'DELIVERFAIL':
+    case 'SUBMITDEFER':
+    case 'SUBMITFAIL': {
+      const failed = eventId.endsWith('FAIL');
+      perRecipient((status) => ({
+        kind: 'delivery', status: failed ? 'bounced' : 'deferred', relay: row['server-hostname'] ?? '', relayIp: row['server-ip'] ?? '',
+        reply: status || sourceContext, dsn: ENHANCED.exec(status)?.[1] ?? '',
+      }));
+      break;
+    }
+    case 'DSN':
+      push({ kind: 'dsn', reply: bracketId(row['reference'] ?? '') });
+      break;
+    case 'EXPAND':
+    case 'REDIRECT':
+      perRecipient(() => ({ kind: 'expand', origRecipient: row['related-recipient-address'] ?? '' }));
+      break;
+    default:
+      push({ kind: 'other' });
+  }
+  return out;
+}
+
+/** `2026-03-01T08:00:00.123Z` as logged; EXO exports drop the zone and carry 7 decimals (UTC). */
+export function isoTime(text: string): string {
+  const t = text.trim();
+  if (/Z$/.test(t)) return t.length === 24 ? t : new Date(t).toISOString();
+  const ms = Date.parse(`${t}Z`);
+  return Number.isNaN(ms) ? '' : new Date(ms).toISOString();
+}
