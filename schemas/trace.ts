@@ -9,6 +9,9 @@ export type RecipientStatus = z.infer<typeof RecipientStatus>;
 export const Hop = z.object({
   from: z.string(),
   to: z.string(),
+  /** what each end is, when the logs say: edge, hub, mailbox, frontend, external ('' unknown) */
+  fromRole: z.string(),
+  toRole: z.string(),
   tls: TlsStatus,
   tlsVersion: z.string(),
   cipher: z.string(),

@@ -5,7 +5,8 @@ import { reconstruct, type StoredEvent } from './reconstruct.ts';
 type FetchedEvent = StoredEvent & { id: string };
 
 const TRACE_COLUMNS = `id, toString(ts) AS ts, host, kind, program, queueId, messageId, sender, recipient, origRecipient, client, clientIp,
-  relay, relayIp, relayPort, nextQueueId, status, dsn, reply, delayConnect, delayTransmit, size, tls, tlsVersion, cipher, tlsTrust, tlsEvidence`;
+  relay, relayIp, relayPort, nextQueueId, status, dsn, reply, delayConnect, delayTransmit, size, tls, tlsVersion, cipher, tlsTrust, tlsEvidence,
+  source, sessionId, role`;
 
 /** Normalize what a user types for a message id: `abc@host` and `<abc@host>` are the same. */
 export function normalizeMessageId(id: string): string {

@@ -10,7 +10,7 @@ import type { Hop, MailEvent, RecipientStatus, RecipientTrace, RelatedMessage, T
 export type StoredEvent = Pick<MailEvent,
   'ts' | 'host' | 'kind' | 'program' | 'queueId' | 'messageId' | 'sender' | 'recipient' | 'origRecipient' | 'client' | 'clientIp'
   | 'relay' | 'relayIp' | 'relayPort' | 'nextQueueId' | 'status' | 'dsn' | 'reply' | 'delayConnect' | 'delayTransmit' | 'size'
-  | 'tls' | 'tlsVersion' | 'cipher' | 'tlsTrust' | 'tlsEvidence'>;
+  | 'tls' | 'tlsVersion' | 'cipher' | 'tlsTrust' | 'tlsEvidence'> & Partial<Pick<MailEvent, 'sessionId' | 'role' | 'source'>>;
 
 interface Queue {
   key: string;
@@ -24,12 +24,16 @@ interface Queue {
   deliveries: StoredEvent[];
   rejects: StoredEvent[];
   dsns: StoredEvent[];
+  /** what the logs say this queue's service is (edge, hub, mailbox, frontend; '' unknown) */
+  role: string;
   /** delivery event → child queue */
   children: Map<StoredEvent, { queue: Queue; link: Hop['link'] }>;
   parent: Queue | undefined;
 }
 
-const LOCAL_PROGRAMS = new Set(['local', 'virtual', 'pipe', 'discard', 'error', 'retry']);
+const LOCAL_PROGRAMS = new Set(['local', 'virtual', 'pipe', 'discard', 'error', 'retry', 'storedriver']);
+/** a hand-off made by a proxy (Exchange Front End) carries every recipient of the message */
+const PROXY_PROGRAM = 'proxy';
 /** how long after a hand-off the next host may log its receipt (clock skew + queueing) */
 const LINK_WINDOW_MS = 10 * 60_000;
 
@@ -40,18 +44,25 @@ export function queueKey(host: string, queueId: string): string {
 export function reconstruct(messageId: string, events: readonly StoredEvent[]): Trace {
   const queues = groupQueues(events);
   const notes: string[] = [];
+  applySessions(queues, events.filter((e) => e.kind === 'session'));
   linkQueues(queues, notes);
+  const aliases = aliasMap(events);
 
   const roots = [...queues.values()].filter((q) => !q.parent && q.messageId === messageId).sort(byFirstTime);
   const primaryRoots = roots.length > 0 ? roots : [...queues.values()].filter((q) => !q.parent).sort(byFirstTime);
-  const recipients = collectRecipients(primaryRoots);
+  const recipients = collectRecipients(primaryRoots, queues, aliases);
   const traces: RecipientTrace[] = [];
-  for (const address of recipients) traces.push(traceRecipient(address, primaryRoots));
+  for (const address of recipients) traces.push(traceRecipient(address, primaryRoots, aliases));
 
   const related: RelatedMessage[] = [];
   const notifications = new Set<string>();
   for (const q of queues.values()) {
     for (const d of q.dsns) {
+      if (!d.nextQueueId) {
+        // Exchange names the notification by its message id (reference), not by a queue
+        if (d.reply.startsWith('<')) related.push({ kind: d.reply === messageId ? 'dsn-for' : 'dsn', host: q.host, queueId: '', parentQueueId: q.queueId, messageId: d.reply === messageId ? q.messageId : d.reply });
+        continue;
+      }
       const child = queues.get(queueKey(q.host, d.nextQueueId));
       notifications.add(queueKey(q.host, d.nextQueueId));
       if (q.messageId === messageId || !child || child.messageId !== messageId) {
@@ -88,11 +99,13 @@ function groupQueues(events: readonly StoredEvent[]): Map<string, Queue> {
     const key = queueKey(e.host, e.queueId);
     let q = queues.get(key);
     if (!q) {
-      q = { key, host: e.host, queueId: e.queueId, messageId: '', sender: '', size: 0, receive: undefined, queuedAt: '', deliveries: [], rejects: [], dsns: [], children: new Map(), parent: undefined };
+      q = { key, host: e.host, queueId: e.queueId, messageId: '', sender: '', size: 0, receive: undefined, queuedAt: '', deliveries: [], rejects: [], dsns: [], role: '', children: new Map(), parent: undefined };
       queues.set(key, q);
     }
     if (e.messageId) q.messageId = e.messageId;
     if (e.sender) q.sender = e.sender;
+    if (e.role && (!q.role || e.kind === 'receive')) q.role = e.role;
+    if (e.size && !q.size) q.size = e.size;
     switch (e.kind) {
       case 'receive': q.receive ??= e; break;
       case 'queued': q.size = e.size; q.queuedAt ||= e.ts; break;
@@ -104,6 +117,61 @@ function groupQueues(events: readonly StoredEvent[]): Map<string, Queue> {
     }
   }
   return queues;
+}
+
+/**
+ * Exchange protocol-log sessions (kind 'session') lend their TLS outcome to the tracking rows: a
+ * receipt by its SMTP session id on the same server, a send by the queue id the next hop announced
+ * in its reply. A Front End session that proxied the message (its reply names the transport's
+ * queue) becomes a queue of its own in front of the transport's, so the client → Front End hop is
+ * on the path.
+ */
+function applySessions(queues: Map<string, Queue>, sessions: readonly StoredEvent[]): void {
+  if (sessions.length === 0) return;
+  const byReceive = new Map<string, StoredEvent>();
+  const bySend = new Map<string, StoredEvent>();
+  for (const s of sessions) {
+    if (s.program === 'smtpreceive' && s.sessionId) byReceive.set(`${s.host}\u0000${s.sessionId}`, s);
+    if (s.program === 'smtpsend' && s.nextQueueId) bySend.set(`${s.host}\u0000${s.nextQueueId}`, s);
+  }
+  for (const q of queues.values()) {
+    const r = q.receive;
+    if (r?.sessionId && r.tls === 'unknown') {
+      const s = byReceive.get(`${q.host}\u0000${r.sessionId}`);
+      if (s) copyTls(r, s);
+    }
+    for (const d of q.deliveries) {
+      if (!d.nextQueueId || d.tls !== 'unknown') continue;
+      const s = bySend.get(`${q.host}\u0000${d.nextQueueId}`);
+      if (s) copyTls(d, s);
+    }
+  }
+  for (const s of sessions) {
+    if (s.program !== 'smtpreceive' || s.role !== 'frontend' || !s.nextQueueId) continue;
+    const relay = s.relay.toLowerCase().split('.')[0];
+    const target = [...queues.values()].find((q) => q.queueId === s.nextQueueId && (!relay || q.host === relay));
+    if (!target) continue;
+    const queueId = `fe:${s.sessionId}`;
+    const key = queueKey(s.host, queueId);
+    if (queues.has(key)) continue;
+    const receive: StoredEvent = { ...s, kind: 'receive', queueId };
+    const handOff: StoredEvent = {
+      ...s, kind: 'delivery', queueId, program: PROXY_PROGRAM, status: 'sent', recipient: '', origRecipient: '',
+      tls: 'unknown', tlsVersion: '', cipher: '', tlsTrust: '', tlsEvidence: '', delayConnect: 0, delayTransmit: 0,
+    };
+    queues.set(key, {
+      key, host: s.host, queueId, messageId: target.messageId, sender: target.sender, size: target.size, receive, queuedAt: s.ts,
+      deliveries: [handOff], rejects: [], dsns: [], role: 'frontend', children: new Map(), parent: undefined,
+    });
+  }
+}
+
+function copyTls(to: StoredEvent, from: StoredEvent): void {
+  to.tls = from.tls;
+  to.tlsVersion = from.tlsVersion;
+  to.cipher = from.cipher;
+  to.tlsTrust = from.tlsTrust;
+  to.tlsEvidence = from.tlsEvidence;
 }
 
 function linkQueues(queues: Map<string, Queue>, notes: string[]): void {
@@ -119,12 +187,14 @@ function linkQueues(queues: Map<string, Queue>, notes: string[]): void {
       let child: Queue | undefined;
       let link: Hop['link'] = 'queued-as';
       if (d.nextQueueId) {
-        const candidates = (byQueueId.get(d.nextQueueId) ?? []).filter((c) => c.host !== q.host && near(c, d));
+        // the next queue may be on the same host (a content filter re-injecting, or another
+        // Exchange service on the same server): only the queue itself is excluded
+        const candidates = (byQueueId.get(d.nextQueueId) ?? []).filter((c) => c !== q && near(c, d));
         child = candidates.find((c) => relayNames(d).has(c.host)) ?? candidates[0];
       }
       if (!child && !d.nextQueueId && q.messageId) {
         // next hop not Postfix (or its reply not logged): same message id, received on another host soon after
-        child = [...queues.values()].find((c) => c !== q && c.host !== q.host && !c.parent && c.messageId === q.messageId && c.receive && near(c, d) && relayMatches(c, d, q));
+        child = [...queues.values()].find((c) => c !== q && (c.host !== q.host || relayNames(d).has(c.host)) && !c.parent && c.messageId === q.messageId && c.receive && near(c, d) && relayMatches(c, d, q));
         link = 'message-id';
         if (child) notes.push(`${q.host} → ${child.host} joined by message id and time (no queue id in the reply)`);
       }
@@ -146,13 +216,14 @@ function near(c: Queue, d: StoredEvent): boolean {
 
 /** Names the relay may be known by on the other side: `hub.example.net` → {hub.example.net, hub}. */
 function relayNames(d: StoredEvent): Set<string> {
-  return new Set([d.relay, d.relay.split('.')[0]]);
+  const r = d.relay.toLowerCase();
+  return new Set([d.relay, r, r.split('.')[0]]);
 }
 
 /** The next host is the one the sender named as relay, or the one that names the sender as its client. */
 function relayMatches(c: Queue, d: StoredEvent, sender: Queue): boolean {
   if (!c.receive) return false;
-  return relayNames(d).has(c.host) || c.receive.client.split('.')[0] === sender.host;
+  return relayNames(d).has(c.host) || c.receive.client.split('.')[0].toLowerCase() === sender.host;
 }
 
 function isAncestor(a: Queue, q: Queue): boolean {
@@ -165,39 +236,79 @@ function inTree(q: Queue, roots: Queue[]): boolean {
   return false;
 }
 
-/** Recipients as the first host saw them (one path each), plus those refused before queueing. */
-function collectRecipients(roots: Queue[]): string[] {
+/**
+ * Recipients of the message: every address a queue in its tree delivered to or refused, except
+ * lists and aliases that were expanded into members (each member gets its own path).
+ */
+function collectRecipients(roots: Queue[], queues: Map<string, Queue>, aliases: Map<string, Set<string>>): string[] {
   const seen = new Set<string>();
+  const expanded = new Set<string>();
+  for (const lists of aliases.values()) for (const l of lists) expanded.add(l);
+  const add = (a: string): void => {
+    if (a && !expanded.has(a)) seen.add(a);
+  };
   for (const q of roots) {
-    for (const d of q.deliveries) if (d.recipient) seen.add(d.recipient);
-    for (const r of q.rejects) if (r.recipient) seen.add(r.recipient);
+    for (const d of q.deliveries) add(d.recipient);
+    for (const r of q.rejects) add(r.recipient);
+  }
+  for (const q of queues.values()) {
+    if (!inTree(q, roots)) continue;
+    for (const d of q.deliveries) add(d.recipient);
   }
   return [...seen];
 }
 
-function traceRecipient(address: string, roots: Queue[]): RecipientTrace {
+/** member → every list or alias it was expanded from (transitively). */
+function aliasMap(events: readonly StoredEvent[]): Map<string, Set<string>> {
+  const direct = new Map<string, Set<string>>();
+  for (const e of events) {
+    if (e.kind !== 'expand' || !e.recipient || !e.origRecipient || e.recipient === e.origRecipient) continue;
+    const set = direct.get(e.recipient) ?? new Set<string>();
+    set.add(e.origRecipient);
+    direct.set(e.recipient, set);
+  }
+  const out = new Map<string, Set<string>>();
+  for (const member of direct.keys()) {
+    const all = new Set<string>();
+    const stack = [...(direct.get(member) ?? [])];
+    while (stack.length > 0 && all.size < 100) {
+      const a = stack.pop()!;
+      if (all.has(a)) continue;
+      all.add(a);
+      stack.push(...(direct.get(a) ?? []));
+    }
+    out.set(member, all);
+  }
+  return out;
+}
+
+function traceRecipient(address: string, roots: Queue[], aliases: Map<string, Set<string>>): RecipientTrace {
   const hops: Hop[] = [];
   const out: RecipientTrace = { address, status: 'unknown', hops, lastHost: '', dsn: '', reply: '', relay: '', lastSeen: '' };
-  const root = roots.find((q) => q.deliveries.some((d) => forRecipient(d, address)) || q.rejects.some((r) => r.recipient === address)) ?? roots[0];
+  const names = new Set([address, ...(aliases.get(address) ?? [])]);
+  const matches = (d: StoredEvent): boolean => d.program === PROXY_PROGRAM || names.has(d.recipient) || names.has(d.origRecipient);
+  const root = roots.find((q) => q.deliveries.some((d) => matches(d)) || q.rejects.some((r) => r.recipient === address)) ?? roots[0];
   if (!root) return out;
   const reject = root.rejects.find((r) => r.recipient === address);
   if (reject) {
     Object.assign(out, { status: 'rejected', lastHost: root.host, dsn: reject.dsn, reply: reject.reply, lastSeen: isoOf(reject.ts) });
   }
-  if (root.receive && root.receive.client !== 'pickup') hops.push(firstHop(root));
+  if (root.receive && root.receive.tlsEvidence !== 'local-submission' && root.receive.client !== 'pickup') hops.push(firstHop(root));
   let q: Queue | undefined = root;
   const visited = new Set<Queue>();
   while (q && !visited.has(q)) {
     visited.add(q);
     out.lastHost = q.host;
-    const attempts: StoredEvent[] = q.deliveries.filter((d) => forRecipient(d, address));
+    // the address itself first; a list it was expanded from only where the address is not named
+    const own = q.deliveries.filter((d) => d.recipient === address || d.origRecipient === address);
+    const attempts: StoredEvent[] = own.length > 0 ? own : q.deliveries.filter(matches);
     const last: StoredEvent | undefined = attempts[attempts.length - 1];
     if (!last) {
       if (!reject) out.status = 'unknown';
       break;
     }
     Object.assign(out, { status: toRecipientStatus(last.status), dsn: last.dsn, reply: last.reply, relay: last.relay, lastSeen: isoOf(last.ts) });
-    const linked: { queue: Queue; link: Hop['link'] } | undefined = q.children.get(last) ?? [...q.children.entries()].find(([d]) => forRecipient(d, address) && d.status === 'sent')?.[1];
+    const linked: { queue: Queue; link: Hop['link'] } | undefined = q.children.get(last) ?? [...q.children.entries()].find(([d]) => matches(d) && d.status === 'sent')?.[1];
     if (last.status !== 'sent' || LOCAL_PROGRAMS.has(last.program)) break;
     const prevEnd = hops.length > 0 ? hops[hops.length - 1].end : '';
     if (linked) {
@@ -242,11 +353,18 @@ function mergeTls(sender: StoredEvent | undefined, receiver: StoredEvent | undef
   return pick(b);
 }
 
+/** Exchange knows its own servers' roles; a host with no logs of its own is external to it. */
+function outsideRole(q: Queue): string {
+  return q.receive?.source === 'exchange' || q.deliveries[0]?.source === 'exchange' ? 'external' : '';
+}
+
 function firstHop(root: Queue): Hop {
   const r = root.receive!;
   return {
     from: r.client || r.clientIp || 'unknown',
     to: root.host,
+    fromRole: outsideRole(root),
+    toRole: root.role,
     ...mergeTls(undefined, r),
     start: isoOf(r.ts),
     end: isoOf(root.queuedAt || r.ts),
@@ -268,6 +386,8 @@ function transferHop(q: Queue, d: StoredEvent, child: Queue | undefined, link: H
   return {
     from: q.host,
     to: child ? child.host : d.relay || 'unknown',
+    fromRole: q.role,
+    toRole: child ? child.role : outsideRole(q),
     ...mergeTls(d, child?.receive),
     start: new Date(startMs).toISOString(),
     end: new Date(endMs).toISOString(),
