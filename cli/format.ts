@@ -41,7 +41,7 @@ export function formatTrace(t: Trace): string {
     out.push('');
     out.push(`  <${r.address}>  ${r.status.toUpperCase()}  at ${r.lastHost}${r.dsn ? `  dsn ${r.dsn}` : ''}`);
     if (r.reply) out.push(`    ${r.reply.length > 160 ? `${r.reply.slice(0, 157)}...` : r.reply}`);
-    const rows = r.hops.map((h, i) => [String(i + 1), `${h.from} → ${h.to}`, tlsText(h), h.start, duration(h), h.link === 'queued-as' || h.link === 'first-hop' ? '' : h.link]);
+    const rows = r.hops.map((h, i) => [String(i + 1), `${h.from}${h.fromRole ? ` (${h.fromRole})` : ''} → ${h.to}${h.toRole ? ` (${h.toRole})` : ''}`, tlsText(h), h.start, duration(h), h.link === 'queued-as' || h.link === 'first-hop' ? '' : h.link]);
     const header = ['#', 'hop', 'tls', 'start', 'took', 'link'];
     const widths = header.map((hd, c) => Math.max(hd.length, ...rows.map((row) => row[c].length)));
     const fmt = (row: string[]) => `    ${row.map((cell, c) => cell.padEnd(widths[c])).join('  ')}`.trimEnd();

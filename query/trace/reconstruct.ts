@@ -1,4 +1,8 @@
-import type { Hop, MailEvent, RecipientStatus, RecipientTrace, RelatedMessage, TlsInfo, Trace } from '../../schemas/index.ts';
+import type { Hop, RecipientStatus, RecipientTrace, RelatedMessage, TlsInfo, Trace } from '../../schemas/index.ts';
+import { PROXY_PROGRAM, queueKey, type Queue, type StoredEvent } from './queue.ts';
+import { applySessions } from './sessions.ts';
+
+export { queueKey, type StoredEvent } from './queue.ts';
 
 /**
  * Events of one message (from every host that held it) → its path per recipient.
@@ -7,39 +11,10 @@ import type { Hop, MailEvent, RecipientStatus, RecipientTrace, RelatedMessage, T
  * when the next hop is not Postfix — the same message id received soon after on another host
  * (inferred, and said so). Whatever the logs do not show stays unknown.
  */
-export type StoredEvent = Pick<MailEvent,
-  'ts' | 'host' | 'kind' | 'program' | 'queueId' | 'messageId' | 'sender' | 'recipient' | 'origRecipient' | 'client' | 'clientIp'
-  | 'relay' | 'relayIp' | 'relayPort' | 'nextQueueId' | 'status' | 'dsn' | 'reply' | 'delayConnect' | 'delayTransmit' | 'size'
-  | 'tls' | 'tlsVersion' | 'cipher' | 'tlsTrust' | 'tlsEvidence'> & Partial<Pick<MailEvent, 'sessionId' | 'role' | 'source'>>;
-
-interface Queue {
-  key: string;
-  host: string;
-  queueId: string;
-  messageId: string;
-  sender: string;
-  size: number;
-  receive: StoredEvent | undefined;
-  queuedAt: string;
-  deliveries: StoredEvent[];
-  rejects: StoredEvent[];
-  dsns: StoredEvent[];
-  /** what the logs say this queue's service is (edge, hub, mailbox, frontend; '' unknown) */
-  role: string;
-  /** delivery event → child queue */
-  children: Map<StoredEvent, { queue: Queue; link: Hop['link'] }>;
-  parent: Queue | undefined;
-}
-
 const LOCAL_PROGRAMS = new Set(['local', 'virtual', 'pipe', 'discard', 'error', 'retry', 'storedriver']);
-/** a hand-off made by a proxy (Exchange Front End) carries every recipient of the message */
-const PROXY_PROGRAM = 'proxy';
 /** how long after a hand-off the next host may log its receipt (clock skew + queueing) */
 const LINK_WINDOW_MS = 10 * 60_000;
 
-export function queueKey(host: string, queueId: string): string {
-  return `${host}\u0000${queueId}`;
-}
 
 export function reconstruct(messageId: string, events: readonly StoredEvent[]): Trace {
   const queues = groupQueues(events);
@@ -117,61 +92,6 @@ function groupQueues(events: readonly StoredEvent[]): Map<string, Queue> {
     }
   }
   return queues;
-}
-
-/**
- * Exchange protocol-log sessions (kind 'session') lend their TLS outcome to the tracking rows: a
- * receipt by its SMTP session id on the same server, a send by the queue id the next hop announced
- * in its reply. A Front End session that proxied the message (its reply names the transport's
- * queue) becomes a queue of its own in front of the transport's, so the client → Front End hop is
- * on the path.
- */
-function applySessions(queues: Map<string, Queue>, sessions: readonly StoredEvent[]): void {
-  if (sessions.length === 0) return;
-  const byReceive = new Map<string, StoredEvent>();
-  const bySend = new Map<string, StoredEvent>();
-  for (const s of sessions) {
-    if (s.program === 'smtpreceive' && s.sessionId) byReceive.set(`${s.host}\u0000${s.sessionId}`, s);
-    if (s.program === 'smtpsend' && s.nextQueueId) bySend.set(`${s.host}\u0000${s.nextQueueId}`, s);
-  }
-  for (const q of queues.values()) {
-    const r = q.receive;
-    if (r?.sessionId && r.tls === 'unknown') {
-      const s = byReceive.get(`${q.host}\u0000${r.sessionId}`);
-      if (s) copyTls(r, s);
-    }
-    for (const d of q.deliveries) {
-      if (!d.nextQueueId || d.tls !== 'unknown') continue;
-      const s = bySend.get(`${q.host}\u0000${d.nextQueueId}`);
-      if (s) copyTls(d, s);
-    }
-  }
-  for (const s of sessions) {
-    if (s.program !== 'smtpreceive' || s.role !== 'frontend' || !s.nextQueueId) continue;
-    const relay = s.relay.toLowerCase().split('.')[0];
-    const target = [...queues.values()].find((q) => q.queueId === s.nextQueueId && (!relay || q.host === relay));
-    if (!target) continue;
-    const queueId = `fe:${s.sessionId}`;
-    const key = queueKey(s.host, queueId);
-    if (queues.has(key)) continue;
-    const receive: StoredEvent = { ...s, kind: 'receive', queueId };
-    const handOff: StoredEvent = {
-      ...s, kind: 'delivery', queueId, program: PROXY_PROGRAM, status: 'sent', recipient: '', origRecipient: '',
-      tls: 'unknown', tlsVersion: '', cipher: '', tlsTrust: '', tlsEvidence: '', delayConnect: 0, delayTransmit: 0,
-    };
-    queues.set(key, {
-      key, host: s.host, queueId, messageId: target.messageId, sender: target.sender, size: target.size, receive, queuedAt: s.ts,
-      deliveries: [handOff], rejects: [], dsns: [], role: 'frontend', children: new Map(), parent: undefined,
-    });
-  }
-}
-
-function copyTls(to: StoredEvent, from: StoredEvent): void {
-  to.tls = from.tls;
-  to.tlsVersion = from.tlsVersion;
-  to.cipher = from.cipher;
-  to.tlsTrust = from.tlsTrust;
-  to.tlsEvidence = from.tlsEvidence;
 }
 
 function linkQueues(queues: Map<string, Queue>, notes: string[]): void {

@@ -48,7 +48,7 @@ function hopRow(hop: Hop, i: number, day: string | undefined): HTMLTableRowEleme
   return h('tr', { class: `hop-row hop-${hop.tls}`, 'data-tls': hop.tls, 'data-from': hop.from, 'data-to': hop.to },
     h('td', { class: 'num muted' }, String(i + 1)),
     h('td', null,
-      h('div', { class: 'mono hop-path' }, h('span', null, hop.from), h('span', { class: 'arrow' }, ' → '), h('span', null, hop.to)),
+      h('div', { class: 'mono hop-path' }, h('span', null, hop.from), roleChip(hop.fromRole), h('span', { class: 'arrow' }, ' → '), h('span', null, hop.to), roleChip(hop.toRole)),
       hop.fromQueueId || hop.toQueueId ? h('div', { class: 'mono small muted' }, `queue ${hop.fromQueueId || '—'} → ${hop.toQueueId || '—'}`) : null),
     h('td', { title: hop.tlsEvidence ? `evidence: ${hop.tlsEvidence}` : 'no log line states the TLS state of this hop' }, tlsCell(hop)),
     h('td', { class: 'mono small nowrap', title: hop.start }, fmtClock(hop.start, day)),
@@ -65,4 +65,9 @@ function tlsCell(hop: Hop): HTMLElement[] {
     hop.cipher ? h('span', { class: 'mono small tls-cipher' }, hop.cipher) : null,
     hop.tlsTrust ? h('span', { class: `trust trust-${hop.tlsTrust}`, title: 'how far the certificate was checked' }, hop.tlsTrust) : null,
   ].filter((x): x is HTMLElement => x !== null);
+}
+
+/** The role of a hop's end (edge, hub, mailbox, frontend, external), when the logs say it. */
+function roleChip(role: string | undefined): HTMLElement | null {
+  return role ? h('span', { class: `role-chip role-${role}`, title: `role: ${role}` }, role) : null;
 }

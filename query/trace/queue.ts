@@ -1,0 +1,33 @@
+import type { Hop, MailEvent } from '../../schemas/index.ts';
+
+/** The columns a trace reads of each stored event. */
+export type StoredEvent = Pick<MailEvent,
+  'ts' | 'host' | 'kind' | 'program' | 'queueId' | 'messageId' | 'sender' | 'recipient' | 'origRecipient' | 'client' | 'clientIp'
+  | 'relay' | 'relayIp' | 'relayPort' | 'nextQueueId' | 'status' | 'dsn' | 'reply' | 'delayConnect' | 'delayTransmit' | 'size'
+  | 'tls' | 'tlsVersion' | 'cipher' | 'tlsTrust' | 'tlsEvidence'> & Partial<Pick<MailEvent, 'sessionId' | 'role' | 'source'>>;
+
+export interface Queue {
+  key: string;
+  host: string;
+  queueId: string;
+  messageId: string;
+  sender: string;
+  size: number;
+  receive: StoredEvent | undefined;
+  queuedAt: string;
+  deliveries: StoredEvent[];
+  rejects: StoredEvent[];
+  dsns: StoredEvent[];
+  /** what the logs say this queue's service is (edge, hub, mailbox, frontend; '' unknown) */
+  role: string;
+  /** delivery event → child queue */
+  children: Map<StoredEvent, { queue: Queue; link: Hop['link'] }>;
+  parent: Queue | undefined;
+}
+
+/** a hand-off made by a proxy (Exchange Front End) carries every recipient of the message */
+export const PROXY_PROGRAM = 'proxy';
+
+export function queueKey(host: string, queueId: string): string {
+  return `${host}\u0000${queueId}`;
+}
