@@ -22,7 +22,7 @@ interface FileState {
   fields: string[] | undefined;
   server: string;
   role: ExchangeRole;
-  pending: { text: string; ref: LineRef; lines: number } | undefined;
+  pending: { lines: { text: string; ref: LineRef }[] } | undefined;
 }
 
 const MAX_ROW_LINES = 50;
@@ -51,42 +51,64 @@ export class ExchangeParser implements LogParser {
 
   parseLine(line: string, ref: LineRef, sink: ParseSink): void {
     const f = this.#file ?? (this.beginFile(ref.file), this.#file!);
-    let text = line.charCodeAt(0) === 0xfeff ? line.slice(1) : line;
-    if (f.pending) {
-      text = `${f.pending.text}\n${text}`;
-      ref = f.pending.ref;
-      f.pending.lines++;
-    }
-    if (text.startsWith('#') && !f.pending) {
-      this.#header(f, text, sink);
-      return;
-    }
-    if (text === '') return;
-    if (!f.fields) {
-      sink.reject('no-header', 'a row before any #Fields line: its columns are unknown', ref, text);
-      return;
-    }
-    const split = splitRow(text);
-    if (split.open) {
-      if (f.pending && f.pending.lines >= MAX_ROW_LINES) {
+    const own = line.charCodeAt(0) === 0xfeff ? line.slice(1) : line;
+    const pending = f.pending;
+    if (pending) {
+      pending.lines.push({ text: own, ref });
+      const split = splitRow(pending.lines.map((l) => l.text).join('\n'));
+      if (split.open) {
+        if (pending.lines.length >= MAX_ROW_LINES) this.#abandon(f, sink, `a quoted field is still open after ${MAX_ROW_LINES} lines`);
+        return;
+      }
+      if (f.fields && this.#fits(f, split.fields)) {
         f.pending = undefined;
-        sink.reject('unterminated-quote', `a quoted field is still open after ${MAX_ROW_LINES} lines`, ref, text);
+        this.#fields(f, split.fields, pending.lines[0].ref, pending.lines.map((l) => l.text).join('\n'), sink);
         return;
       }
-      f.pending = { text, ref, lines: f.pending?.lines ?? 1 };
+      // the joined text is no row either: the quote was never closed on the first line
+      this.#abandon(f, sink, 'a quote opened in this row is never closed');
       return;
     }
-    f.pending = undefined;
-    const values = split.fields;
-    if (values.length !== f.fields.length) {
-      // protocol-log rows end with a comma when `context` is empty; one column short is the same row
-      if (!(values.length === f.fields.length - 1 && f.kind !== 'tracking')) {
-        sink.reject('bad-row', `${values.length} columns where #Fields names ${f.fields.length}`, ref, text);
-        return;
-      }
+    if (own.startsWith('#')) {
+      this.#header(f, own, sink);
+      return;
     }
+    if (own === '') return;
+    if (!f.fields) {
+      sink.reject('no-header', 'a row before any #Fields line: its columns are unknown', ref, own);
+      return;
+    }
+    const split = splitRow(own);
+    if (split.open) {
+      f.pending = { lines: [{ text: own, ref }] };
+      return;
+    }
+    if (!this.#fits(f, split.fields)) {
+      sink.reject('bad-row', `${split.fields.length} columns where #Fields names ${f.fields.length}`, ref, own);
+      return;
+    }
+    this.#fields(f, split.fields, ref, own, sink);
+  }
+
+  /** Reject the row whose quote never closed, then read the lines it swallowed on their own. */
+  #abandon(f: FileState, sink: ParseSink, why: string): void {
+    const lines = f.pending?.lines ?? [];
+    f.pending = undefined;
+    if (lines.length === 0) return;
+    sink.reject('unterminated-quote', why, lines[0].ref, lines[0].text);
+    for (const l of lines.slice(1)) this.parseLine(l.text, l.ref, sink);
+  }
+
+  /** protocol-log rows end with a comma when `context` is empty: one column short is the same row */
+  #fits(f: FileState, values: string[]): boolean {
+    const n = f.fields?.length ?? 0;
+    return values.length === n || (values.length === n - 1 && f.kind !== 'tracking');
+  }
+
+  #fields(f: FileState, values: string[], ref: LineRef, text: string, sink: ParseSink): void {
     const row: Row = {};
-    for (let i = 0; i < f.fields.length; i++) row[f.fields[i]] = values[i] ?? '';
+    const names = f.fields!;
+    for (let i = 0; i < names.length; i++) row[names[i]] = values[i] ?? '';
     this.#row(f, row, ref, text, sink);
   }
 
@@ -149,10 +171,7 @@ export class ExchangeParser implements LogParser {
 
   #endFile(sink: ParseSink): void {
     const f = this.#file;
-    if (f?.pending) {
-      sink.reject('unterminated-quote', 'a quoted field is still open at the end of the file', f.pending.ref, f.pending.text);
-      f.pending = undefined;
-    }
+    if (f?.pending) this.#abandon(f, sink, 'a quoted field is still open at the end of the file');
     this.#flushSessions(sink);
   }
 

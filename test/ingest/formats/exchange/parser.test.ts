@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseTexts } from './helpers.ts';
+
+const HEAD = (fields: string) => `\uFEFF#Software: Microsoft Exchange Server\r\n#Version: 15.01.2507.039\r\n#Log-type: Message Tracking Log\r\n#Date: 2026-03-01T08:00:00.000Z\r\n#Fields: ${fields}\r\n`;
+const F2016 = 'date-time,client-ip,client-hostname,server-ip,server-hostname,source-context,connector-id,source,event-id,internal-message-id,message-id,network-message-id,recipient-address,recipient-status,total-bytes,recipient-count,related-recipient-address,reference,message-subject,sender-address,return-path,message-info,directionality,tenant-id,original-client-ip,original-server-ip,custom-data,transport-traffic-type,log-id,schema-version';
+const F2010 = 'date-time,client-ip,client-hostname,server-ip,server-hostname,source-context,connector-id,source,event-id,internal-message-id,message-id,recipient-address,recipient-status,total-bytes,recipient-count,related-recipient-address,reference,message-subject,sender-address,return-path,message-info,directionality,tenant-id,original-client-ip,original-server-ip,custom-data';
+
+function row(fields: string, values: Record<string, string>): string {
+  return fields.split(',').map((f) => {
+    const v = values[f] ?? '';
+    return /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+  }).join(',');
+}
+const deliver = (fields: string, n: number) => row(fields, { 'date-time': `2026-03-01T08:00:0${n}.000Z`, 'server-hostname': 'MBX1', source: 'STOREDRIVER', 'event-id': 'DELIVER', 'internal-message-id': String(100 + n), 'message-id': `<m${n}@x>`, 'recipient-address': 'a@corp.example', 'recipient-status': '250 2.0.0 OK', 'return-path': 's@x', 'message-subject': 'hello, "world"' });
+
+test('columns come from each file\'s #Fields: an Exchange 2010 file and a 2016 file in one run', () => {
+  const { events, rejects } = parseTexts([
+    ['MBX1/TransportRoles/Logs/MessageTracking/MSGTRKMD2026030108-1.LOG', HEAD(F2016) + deliver(F2016, 1) + '\r\n'],
+    ['OLD/TransportRoles/Logs/MessageTracking/MSGTRK2026030108-1.LOG', HEAD(F2010) + deliver(F2010, 2) + '\r\n'],
+  ]);
+  assert.deepEqual(rejects, []);
+  assert.deepEqual(events.map((e) => `${e.host} ${e.queueId} ${e.messageId} ${e.kind} ${e.status} ${e.role}`), ['mbx1 101 <m1@x> delivery sent mailbox', 'old 102 <m2@x> delivery sent mailbox']);
+});
+
+test('bad input is reported with its line and the rows around it still parse', () => {
+  const text = HEAD(F2016)
+    + deliver(F2016, 1) + '\r\n'
+    + '2026-03-01T08:00:02.000Z,cut short\r\n'              // row cut short
+    + '#Fields: ' + F2016.split(',').reverse().join(',') + '\r\n' // repeated header, other order
+    + row(F2016.split(',').reverse().join(','), { 'date-time': '2026-03-01T08:00:03.000Z', 'server-hostname': 'MBX1', source: 'STOREDRIVER', 'event-id': 'DELIVER', 'internal-message-id': '103', 'message-id': '<m3@x>', 'recipient-address': 'b@corp.example' }) + '\r\n'
+    + 'garbage,"quote opened and never closed\r\n' + deliver(F2016.split(',').reverse().join(','), 4) + '\r\n';
+  const { events, rejects } = parseTexts([['MBX1/TransportRoles/Logs/MessageTracking/MSGTRKMD2026030108-1.LOG', text]]);
+  // the row after the open quote was swallowed while the quote looked open, then read on its own
+  assert.deepEqual(events.map((e) => e.queueId), ['101', '103', '104']);
+  assert.deepEqual(rejects.map((r) => `${r.reason}@${r.line}`), ['bad-row@7', 'unterminated-quote@10']);
+});
+
+test('rows before any #Fields line are kept aside, not guessed', () => {
+  const { events, rejects } = parseTexts([['x.log', deliver(F2016, 1) + '\n']]);
+  assert.equal(events.length, 0);
+  assert.deepEqual(rejects.map((r) => r.reason), ['no-header']);
+});
+
+test('a quoted field may hold a line break: the row is joined, not split', () => {
+  const text = HEAD(F2016) + deliver(F2016, 1).replace('hello, "world"', 'x').replace(',x,', ',"two\r\nlines",') + '\r\n';
+  const { events, rejects } = parseTexts([['MBX1/TransportRoles/Logs/MessageTracking/MSGTRKMD2026030108-1.LOG', text]]);
+  assert.deepEqual(rejects, []);
+  assert.equal(events.length, 1);
+});

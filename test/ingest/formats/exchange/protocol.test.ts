@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { fixture, parseTexts } from './helpers.ts';
+
+// documented-recv-frontend.log: the SmtpReceive header and the real sessions quoted in
+// ../shared/reference/log-formats.md §2.2, §2.4 (STARTTLS with TLS 1.2) and §2.5 (queued for delivery)
+const { events, rejects } = parseTexts([['documented-recv-frontend.log', fixture('documented-recv-frontend.log')]]);
+
+test('sessions are rebuilt by session id: one event each, none rejected', () => {
+  assert.deepEqual(rejects, []);
+  assert.equal(events.length, 2);
+  assert.ok(events.every((e) => e.kind === 'session' && e.program === 'smtpreceive'));
+});
+
+test('the STARTTLS session: TLS 1.2, cipher and strength, no client certificate', () => {
+  const s = events.find((e) => e.sessionId === '123453EC62278461')!;
+  assert.equal(s.tls, 'encrypted');
+  assert.equal(s.tlsVersion, 'TLSv1.2');
+  assert.equal(s.cipher, 'CALG_AES_128');
+  assert.equal(s.cipherBits, 128);
+  assert.equal(s.tlsTrust, 'anonymous');
+  assert.equal(s.host, 'server-hostname');
+  assert.equal(s.role, 'frontend', 'a Default Frontend connector');
+  assert.equal(s.clientIp, '95.10.20.33');
+});
+
+test('the plain session: mail carried without STARTTLS is plaintext, and the queued reply names the transport queue', () => {
+  const s = events.find((e) => e.sessionId === '08DC42C8FF236A1F')!;
+  assert.equal(s.tls, 'plaintext');
+  assert.equal(s.client, 'Backup-Veeam');
+  assert.equal(s.nextQueueId, '237172389052427');
+  assert.equal(s.relay, 'Exchange.contoso.com');
+  assert.equal(s.messageId, '<e6c29c88-7479-4fee-9a7e-5ca909546317@Exchange.contoso.com>');
+});
