@@ -3,8 +3,14 @@ import { buildApp, traceMessage } from '../query/index.ts';
 import type { Store } from '../store/index.ts';
 import type { TruthMessage } from './generate/postfix.ts';
 
+/** What the accuracy check needs of a generator's truth (Postfix and Exchange generators both give it). */
+export interface AccuracyTruth {
+  messageId: string;
+  recipients: { address: string; status: string; hops: { from: string; to: string; tls: string; fromRole?: string; toRole?: string }[] }[];
+}
+
 /** Compare reconstructed paths with the generator's truth: hosts in order, TLS per hop, status per recipient. */
-export async function checkAccuracy(store: Store, truth: TruthMessage[], sample: number): Promise<{ checked: number; exact: number; mismatches: string[] }> {
+export async function checkAccuracy(store: Store, truth: readonly AccuracyTruth[], sample: number): Promise<{ checked: number; exact: number; mismatches: string[] }> {
   const step = Math.max(1, Math.floor(truth.length / sample));
   const mismatches: string[] = [];
   let checked = 0;
@@ -22,8 +28,12 @@ export async function checkAccuracy(store: Store, truth: TruthMessage[], sample:
     const problems: string[] = [];
     for (const want of t.recipients) {
       const got = trace.recipients.find((r) => r.address === want.address);
-      const wantPath = want.hops.map((h) => `${h.from}>${h.to}:${h.tls}`).join(' ');
-      const gotPath = got?.hops.map((h) => `${h.from}>${h.to}:${h.tls}`).join(' ') ?? '(recipient missing)';
+      // roles are compared where the truth has them (the Exchange generator's)
+      const withRoles = want.hops.some((h) => 'fromRole' in h);
+      const fmt = (h: { from: string; to: string; tls: string; fromRole?: string; toRole?: string }) =>
+        withRoles ? `${h.from}(${h.fromRole ?? ''})>${h.to}(${h.toRole ?? ''}):${h.tls}` : `${h.from}>${h.to}:${h.tls}`;
+      const wantPath = want.hops.map(fmt).join(' ');
+      const gotPath = got?.hops.map(fmt).join(' ') ?? '(recipient missing)';
       if (!got || got.status !== want.status || gotPath !== wantPath) problems.push(`${want.address} want ${want.status} [${wantPath}] got ${got?.status} [${gotPath}]`);
     }
     if (problems.length === 0) exact++;

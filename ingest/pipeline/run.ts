@@ -3,7 +3,7 @@ import { Batcher, eventToTsv, TsvChunker, type Store } from '../../store/index.t
 import { looksLikePostfix, PostfixParser, type LineRef, type ParseSink } from '../formats/postfix/index.ts';
 import { ExchangeParser, looksLikeExchange } from '../formats/exchange/index.ts';
 import type { LogParser } from '../formats/types.ts';
-import { expandInputs, fingerprint, openInput, sniff, type InputFile } from '../sources/files.ts';
+import { expandInputs, fingerprint, openInput, readAsWhole, sniff, type InputFile } from '../sources/files.ts';
 import { LineFlags, readLines } from '../sources/lines.ts';
 
 export type InputFormat = 'auto' | 'postfix' | 'exchange';
@@ -109,16 +109,16 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
       reject('unknown-format', `file skipped: ${why}`, { file: file.path, offset: 0, lineNumber: 0 }, '');
       continue;
     }
-    const fp = file.path === '-' || file.gzip && file.size === 0 ? undefined : await fingerprint(file);
+    const fp = file.path === '-' || readAsWhole(file) && file.size === 0 ? undefined : await fingerprint(file);
     const cp = fp && !opts.force ? await opts.store.getCheckpoint(fp) : undefined;
     let start = 0;
-    if (cp && !file.gzip) {
+    if (cp && !readAsWhole(file)) {
       if (cp.offset >= file.size) {
         summary.filesSkipped.push({ path: file.path, why: `already ingested (as ${cp.path})` });
         continue;
       }
       start = cp.offset;
-    } else if (cp && file.gzip) {
+    } else if (cp && readAsWhole(file)) {
       summary.filesSkipped.push({ path: file.path, why: `already ingested (as ${cp.path})` });
       continue;
     }
@@ -174,7 +174,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
       pushPartial(0);
       await events.drain();
       await rejections.drain();
-      await opts.store.setCheckpoint({ fingerprint: fp, path: file.path, offset: file.gzip ? file.size : start + result.bytes, lines: result.lines });
+      await opts.store.setCheckpoint({ fingerprint: fp, path: file.path, offset: readAsWhole(file) ? file.size : start + result.bytes, lines: result.lines });
     }
   }
   for (const p of parsers) p.flush(sink);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
 export interface InputFile {
@@ -11,6 +11,13 @@ export interface InputFile {
   size: number;
   mtimeMs: number;
   gzip: boolean;
+  /** starts with a UTF-16LE byte order mark (Exchange Online exports): read transcoded to UTF-8 */
+  utf16?: boolean;
+}
+
+/** Inputs read through a decoder: byte offsets are not the file's, so they resume only as a whole. */
+export function readAsWhole(file: InputFile): boolean {
+  return file.gzip || file.utf16 === true;
 }
 
 /** Expand the command line's inputs: files as they are, directories recursively (sorted, no dot files). */
@@ -32,7 +39,7 @@ export async function expandInputs(inputs: readonly string[], warn: (msg: string
       const names = (await readdir(p)).filter((n) => !n.startsWith('.')).sort();
       for (const n of names) await visit(join(p, n));
     } else if (st.isFile()) {
-      out.push({ path: p, size: st.size, mtimeMs: st.mtimeMs, gzip: p.endsWith('.gz') });
+      out.push({ path: p, size: st.size, mtimeMs: st.mtimeMs, gzip: p.endsWith('.gz'), utf16: await startsWithUtf16Bom(p) });
     } else {
       warn(`skipping ${p}: not a regular file`);
     }
@@ -57,9 +64,34 @@ export async function fingerprint(file: InputFile): Promise<string> {
   }
 }
 
+async function startsWithUtf16Bom(path: string): Promise<boolean> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(buf, 0, 2, 0);
+    return bytesRead === 2 && buf[0] === 0xff && buf[1] === 0xfe;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** UTF-16LE → UTF-8, streaming (a code unit or surrogate pair may straddle chunks: the decoder keeps it). */
+function utf16ToUtf8(): Transform {
+  const decoder = new TextDecoder('utf-16le');
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      done(null, Buffer.from(decoder.decode(chunk, { stream: true }), 'utf8'));
+    },
+    flush(done) {
+      done(null, Buffer.from(decoder.decode(), 'utf8'));
+    },
+  });
+}
+
 export function openInput(file: InputFile, startOffset: number): Readable {
   if (file.path === '-') return process.stdin;
   if (file.gzip) return createReadStream(file.path).pipe(createGunzip());
+  if (file.utf16) return createReadStream(file.path, { highWaterMark: 1 << 20 }).pipe(utf16ToUtf8());
   return createReadStream(file.path, { start: startOffset, highWaterMark: 1 << 20 });
 }
 

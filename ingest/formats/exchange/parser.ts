@@ -5,6 +5,7 @@ import { splitRow } from './csv.ts';
 import { SessionAssembler, type SessionContext } from './protocol.ts';
 import { edgeServers, roleFromConnector, roleFromPath, serverFromPath, type ExchangeRole } from './roles.ts';
 import { rowEvents, shortHost, type Row } from './tracking.ts';
+import { EXO_HOST, headerRowKind, messageTraceEvents } from './online.ts';
 
 /**
  * Exchange logs with the W3C-style header (`#Software`, `#Version`, `#Log-type`, `#Date`,
@@ -14,7 +15,7 @@ import { rowEvents, shortHost, type Row } from './tracking.ts';
  * restarted) re-maps the rest of the file. A quoted field may span lines (RFC 4180); a quote still
  * open after MAX_ROW_LINES lines or at the end of the file is reported and the row dropped.
  */
-type FileKind = 'tracking' | 'smtp-receive' | 'smtp-send' | 'other';
+type FileKind = 'tracking' | 'smtp-receive' | 'smtp-send' | 'exo-trace' | 'other';
 
 interface FileState {
   path: string;
@@ -74,6 +75,7 @@ export class ExchangeParser implements LogParser {
       return;
     }
     if (own === '') return;
+    if (!f.fields && this.#headerRow(f, own)) return;
     if (!f.fields) {
       sink.reject('no-header', 'a row before any #Fields line: its columns are unknown', ref, own);
       return;
@@ -88,6 +90,18 @@ export class ExchangeParser implements LogParser {
       return;
     }
     this.#fields(f, split.fields, ref, own, sink);
+  }
+
+  /** An Exchange Online export: a CSV header row names the columns (online.ts). */
+  #headerRow(f: FileState, text: string): boolean {
+    const split = splitRow(text);
+    if (split.open) return false;
+    const kind = headerRowKind(split.fields);
+    if (!kind) return false;
+    f.kind = kind;
+    f.fields = split.fields.map((n) => n.trim());
+    if (kind === 'tracking') f.fields = f.fields.map((n) => (n === 'date_time_utc' ? 'date-time' : n.replace(/_/g, '-')));
+    return true;
   }
 
   /** Reject the row whose quote never closed, then read the lines it swallowed on their own. */
@@ -139,6 +153,15 @@ export class ExchangeParser implements LogParser {
       const role = this.#roles.get(server) || f.role || roleFromConnector(connector) || (this.#edge.has(server) ? 'edge' : '');
       const ctx: SessionContext = { host: server, role, direction: f.kind === 'smtp-receive' ? 'receive' : 'send', id: (k) => eventId(server, 0, f.kind, 0, k) };
       this.#sessions.row(row, ref.file, ref.offset, ctx, (e) => sink.event(e));
+      return;
+    }
+    if (f.kind === 'exo-trace') {
+      const events = messageTraceEvents(row, { file: ref.file, offset: ref.offset, id: (n) => eventId(EXO_HOST, 0, 'messagetrace', n, text) });
+      if (events.some((e) => !e.ts)) {
+        sink.reject('bad-timestamp', `unreadable Received ${JSON.stringify((row['Received'] ?? '').slice(0, 40))}`, ref, text);
+        return;
+      }
+      for (const e of events) sink.event(e);
       return;
     }
     if (f.kind !== 'tracking') {
