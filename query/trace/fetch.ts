@@ -1,6 +1,6 @@
 import { EVENTS_TABLE, MailtraceError, type Trace } from '../../schemas/index.ts';
 import type { Store } from '../../store/index.ts';
-import { reconstruct, type StoredEvent } from './reconstruct.ts';
+import { isoOf, reconstruct, type StoredEvent } from './reconstruct.ts';
 
 type FetchedEvent = StoredEvent & { id: string };
 
@@ -71,6 +71,19 @@ export async function traceMessage(store: Store, idOrQueueId: string): Promise<T
       { q: ownQueues },
     );
     for (const e of parents) if (!known.has(`${e.host} ${e.queueId}`)) found.push(e);
+  }
+  // Exchange: sessions that carried the message to a next hop outside Exchange are known only by
+  // the reply it gave, which the tracking row quotes. They sit under the empty message id in the
+  // sort key, by host and time: a range read, not a scan.
+  const outward = found.filter((e) => e.source === 'exchange' && e.kind === 'delivery' && e.status === 'sent' && !e.nextQueueId && e.reply);
+  if (outward.length > 0) {
+    const times = outward.map((e) => Date.parse(isoOf(e.ts))).filter((t) => !Number.isNaN(t));
+    const sessions = await store.query<FetchedEvent>(
+      `SELECT ${TRACE_COLUMNS} FROM ${events} AS e WHERE messageId = '' AND host IN {h:Array(String)} AND queueId = '' AND kind = 'session'
+         AND e.ts BETWEEN parseDateTime64BestEffort({from:String}, 3) AND parseDateTime64BestEffort({to:String}, 3) AND reply IN {r:Array(String)}`,
+      { h: [...new Set(outward.map((e) => e.host))], r: [...new Set(outward.map((e) => e.reply))], from: new Date(Math.min(...times) - 600_000).toISOString(), to: new Date(Math.max(...times) + 60_000).toISOString() },
+    );
+    found.push(...sessions);
   }
   return reconstruct(messageId, unique(found));
 }

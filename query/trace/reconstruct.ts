@@ -62,7 +62,7 @@ export function reconstruct(messageId: string, events: readonly StoredEvent[]): 
     queues: all.sort(byFirstTime).map((q) => ({ host: q.host, queueId: q.queueId })),
     recipients: traces,
     related,
-    notes,
+    notes: [...new Set(notes)],
   };
 }
 
@@ -114,7 +114,7 @@ function linkQueues(queues: Map<string, Queue>, notes: string[]): void {
       }
       if (!child && !d.nextQueueId && q.messageId) {
         // next hop not Postfix (or its reply not logged): same message id, received on another host soon after
-        child = [...queues.values()].find((c) => c !== q && (c.host !== q.host || relayNames(d).has(c.host)) && !c.parent && c.messageId === q.messageId && c.receive && near(c, d) && relayMatches(c, d, q));
+        child = [...queues.values()].find((c) => c !== q && (c.host !== q.host || relayNames(d).has(c.host)) && (!c.parent || c.parent === q) && c.messageId === q.messageId && c.receive && near(c, d) && relayMatches(c, d, q));
         link = 'message-id';
         if (child) notes.push(`${q.host} → ${child.host} joined by message id and time (no queue id in the reply)`);
       }
@@ -143,7 +143,9 @@ function relayNames(d: StoredEvent): Set<string> {
 /** The next host is the one the sender named as relay, or the one that names the sender as its client. */
 function relayMatches(c: Queue, d: StoredEvent, sender: Queue): boolean {
   if (!c.receive) return false;
-  return relayNames(d).has(c.host) || c.receive.client.split('.')[0].toLowerCase() === sender.host;
+  // the relay the sender named decides; only when it named none, the receiver's word for its client
+  if (d.relay && !/^[\d.:[\]]+$/.test(d.relay)) return relayNames(d).has(c.host);
+  return c.receive.client.split('.')[0].toLowerCase() === sender.host;
 }
 
 function isAncestor(a: Queue, q: Queue): boolean {

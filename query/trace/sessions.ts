@@ -14,6 +14,7 @@ export function applySessions(queues: Map<string, Queue>, sessions: readonly Sto
   for (const s of sessions) {
     if (s.program === 'smtpreceive' && s.sessionId) byReceive.set(`${s.host}\u0000${s.sessionId}`, s);
     if (s.program === 'smtpsend' && s.nextQueueId) bySend.set(`${s.host}\u0000${s.nextQueueId}`, s);
+    if (s.program === 'smtpsend' && s.reply) bySend.set(`${s.host}\u0000reply\u0000${s.reply}`, s);
   }
   for (const q of queues.values()) {
     const r = q.receive;
@@ -22,8 +23,15 @@ export function applySessions(queues: Map<string, Queue>, sessions: readonly Sto
       if (s) copyTls(r, s);
     }
     for (const d of q.deliveries) {
-      if (!d.nextQueueId || d.tls !== 'unknown') continue;
-      const s = bySend.get(`${q.host}\u0000${d.nextQueueId}`);
+      if (d.status !== 'sent' || d.tls !== 'unknown') continue;
+      if (!d.nextQueueId) {
+        // a hand-off whose tracking row names no queue (SUBMIT): the send session of this server
+        // that carried this message to the named server got the queue id in its reply
+        const relay = d.relay.toLowerCase().split('.')[0];
+        const s = sessions.find((x) => x.program === 'smtpsend' && x.host === q.host && x.nextQueueId && x.messageId === q.messageId && x.relay.toLowerCase().split('.')[0] === relay);
+        if (s) d.nextQueueId = s.nextQueueId;
+      }
+      const s = (d.nextQueueId ? bySend.get(`${q.host}\u0000${d.nextQueueId}`) : undefined) ?? (d.reply ? bySend.get(`${q.host}\u0000reply\u0000${d.reply}`) : undefined);
       if (s) copyTls(d, s);
     }
   }

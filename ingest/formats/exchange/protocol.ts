@@ -28,7 +28,12 @@ interface Session {
   tls: { version: string; cipher: string; bits: number } | undefined;
   tlsFailed: string;
   certStatus: string;
-  queued: { ts: string; messageId: string; internalId: string; host: string; reply: string }[];
+  queued: { ts: string; messageId: string; internalId: string; host: string; reply: string; rejects: Refusal[] }[];
+  /** recipients refused in the transaction under way (receive logs: `RCPT TO` answered 4xx/5xx) */
+  rejects: Refusal[];
+  lastRcpt: string;
+  /** the last command was DATA or BDAT … LAST: the next reply is the one to the message */
+  awaitingData: boolean;
   file: string;
   offset: number;
   ctx: SessionContext;
@@ -36,6 +41,12 @@ interface Session {
 
 const TLS_OK = /TLS protocol SP_PROT_(TLS1_[0-3]|SSL3)_(?:SERVER|CLIENT) negotiation succeeded using bulk encryption algorithm (\S+?),? with strength (\d+) bits/;
 const TLS_OK_SHORT = /TLS protocol SP_PROT_(TLS1_[0-3]|SSL3)_(?:SERVER|CLIENT) negotiation succeeded using bulk encryption algorithm (\S+)/;
+interface Refusal {
+  ts: string;
+  recipient: string;
+  reply: string;
+}
+
 const QUEUED = /250 2\.6\.0 <([^>]*)>(?: \[InternalId=(\d+)(?:, Hostname=([^\]\s]+))?\])?.*Queued mail for (delivery|redundancy)/;
 
 export interface SessionContext {
@@ -65,7 +76,7 @@ export class SessionAssembler {
     if (!s) {
       s = {
         id: sid, connector: row['connector-id'] ?? '', startTs: ts, lastTs: ts, local: '', remote: '', ehlo: '',
-        starttls: false, mail: false, tls: undefined, tlsFailed: '', certStatus: '', queued: [], file, offset, ctx,
+        starttls: false, mail: false, tls: undefined, tlsFailed: '', certStatus: '', queued: [], rejects: [], lastRcpt: '', awaitingData: false, file, offset, ctx,
       };
       this.#open.set(sid, s);
       if (this.#open.size > this.#max) {
@@ -82,13 +93,35 @@ export class SessionAssembler {
     // '<' is what the remote side said, '>' what this server said; STARTTLS, MAIL FROM and the
     // queued reply count from either side (a receive log hears them, a send log says them)
     if (event === '<' || event === '>') {
+      // commands come from the client: '<' on a receive log, '>' on a send log
+      const command = (ctx.direction === 'receive') === (event === '<');
       const upper = data.slice(0, 10).toUpperCase();
-      if (upper.startsWith('STARTTLS')) s.starttls = true;
-      else if (upper.startsWith('EHLO ') || upper.startsWith('HELO ')) {
-        if (ctx.direction === 'receive' && event === '<') s.ehlo = data.slice(5).trim();
-      } else if (upper.startsWith('MAIL FROM')) s.mail = true;
-      const q = data.startsWith('250 2.6.0') ? QUEUED.exec(data) : null;
-      if (q && q[4] === 'delivery') s.queued.push({ ts, messageId: bracketId(q[1]), internalId: q[2] ?? '', host: q[3] ?? '', reply: data });
+      if (command) {
+        if (upper.startsWith('STARTTLS')) s.starttls = true;
+        else if (upper.startsWith('EHLO ') || upper.startsWith('HELO ')) {
+          if (ctx.direction === 'receive') s.ehlo = data.slice(5).trim();
+        } else if (upper.startsWith('MAIL FROM')) {
+          s.mail = true;
+          s.rejects = [];
+        } else if (upper.startsWith('RCPT TO')) s.lastRcpt = /<([^>]*)>/.exec(data)?.[1] ?? '';
+        s.awaitingData = upper.startsWith('DATA') || (upper.startsWith('BDAT') && / LAST\b/i.test(data));
+      } else {
+        const code = data.slice(0, 3);
+        if (s.lastRcpt && (code[0] === '4' || code[0] === '5') && ctx.direction === 'receive') {
+          s.rejects.push({ ts, recipient: s.lastRcpt, reply: data });
+        }
+        s.lastRcpt = '';
+        const q = data.startsWith('250 2.6.0') ? QUEUED.exec(data) : null;
+        if (q && q[4] === 'delivery') {
+          s.queued.push({ ts, messageId: bracketId(q[1]), internalId: q[2] ?? '', host: q[3] ?? '', reply: data, rejects: s.rejects });
+          s.rejects = [];
+        } else if (s.awaitingData && code !== '354' && ctx.direction === 'send') {
+          // a next hop that is not Exchange answers the message in its own words: the tracking
+          // row's source-context quotes the same reply, which is how the two are joined
+          s.queued.push({ ts, messageId: '', internalId: '', host: '', reply: data, rejects: [] });
+        }
+        if (code !== '354') s.awaitingData = false;
+      }
     } else if (event === '*') {
       const text = `${data} ${context}`;
       const ok = TLS_OK.exec(text) ?? TLS_OK_SHORT.exec(text);
@@ -138,14 +171,23 @@ export class SessionAssembler {
       size: 0, nrcpt: 0, tls, tlsVersion: s.tls?.version ?? '', cipher: s.tls?.cipher ?? '', cipherBits: s.tls?.bits ?? 0,
       tlsTrust: trust, tlsEvidence: evidence, sourceFile: s.file, sourceOffset: s.offset, sessionId: s.id, role: ctx.role, networkMessageId: '',
     };
-    if (s.queued.length === 0) {
-      emit({ ...base, id: ctx.id(s.id) });
-      return;
-    }
+    if (s.queued.length === 0) emit({ ...base, id: ctx.id(s.id) });
     for (const [i, q] of s.queued.entries()) {
       emit({ ...base, id: ctx.id(`${s.id}#${i}`), ts: isoOf(q.ts) || base.ts, messageId: q.messageId, nextQueueId: q.internalId, relay: q.host, reply: q.reply });
+      // refused recipients of this transaction belong to the queue it created here
+      const here = q.host.toLowerCase().split('.')[0] === ctx.host;
+      q.rejects.forEach((r, j) => emit(refusal(base, r, ctx.id(`${s.id}#${i}r${j}`), q.messageId, here ? q.internalId : '')));
     }
+    // refusals in a transaction that queued nothing: no message to file them under
+    s.rejects.forEach((r, j) => emit(refusal(base, r, ctx.id(`${s.id}#r${j}`), '', '')));
   }
+}
+
+function refusal(session: MailEvent, r: Refusal, id: string, messageId: string, queueId: string): MailEvent {
+  return {
+    ...session, id, kind: 'reject', ts: isoOf(r.ts) || session.ts, messageId, queueId, recipient: r.recipient, reply: r.reply,
+    status: 'rejected', dsn: /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(r.reply)?.[1] ?? '', relay: '', nextQueueId: '',
+  };
 }
 
 function splitEndpoint(ep: string): [string, string] {
