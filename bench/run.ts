@@ -14,7 +14,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writePostfixLog, type TruthMessage } from './generate/postfix.ts';
 import { Store } from '../store/index.ts';
-import { checkAccuracy, measureTrace } from './trace.ts';
+import { checkAccuracy, measureTrace, type AccuracyTruth } from './trace.ts';
+import { writeExchangeOrg } from './generate/exchange.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({ options: { lines: { type: 'string', default: '2000000' }, 'trace-events': { type: 'string', default: '10000000' }, keep: { type: 'boolean' }, out: { type: 'string', default: join(ROOT, 'bench', 'out') } } });
@@ -81,6 +82,29 @@ if (pflog) {
   console.log(`  ratio parse only / pflogsumm speed : ${(pflog.seconds / Number(parse.seconds)).toFixed(2)}×`);
 } else {
   console.log('  pflogsumm not installed: no ratio (apt-get install pflogsumm)');
+}
+
+// 2b. Exchange: a generated organisation's log trees (tracking + protocol logs), ingested the same way
+const exDir = join(out, 'bench-exchange');
+const exTruthFile = join(out, 'bench-exchange-truth.jsonl');
+const exMessages = Math.max(100, Math.ceil(targetLines / 4 / 118));
+if (!existsSync(exTruthFile)) {
+  rmSync(exDir, { recursive: true, force: true });
+  const g = await writeExchangeOrg(exDir, { messages: exMessages, seed: 42 }, exTruthFile);
+  console.log(`\nExchange workload: ${g.lines.toLocaleString()} lines in ${g.files.length} files (${g.messages.toLocaleString()} messages)`);
+}
+const exData = join(out, 'bench-exchange-data');
+rmSync(exData, { recursive: true, force: true });
+const exIngest = child(['ingest', exDir, exData]);
+console.log(`  Exchange full ingest   : ${rate(exIngest).toLocaleString()} lines/s, peak RSS ${exIngest.maxRssMb} MB (${Number(exIngest.seconds).toFixed(1)} s); Postfix ÷ Exchange lines/s: ${(rate(ingest) / rate(exIngest)).toFixed(2)}× (target ≤ 2×)`);
+{
+  const exStore = await Store.open({ kind: 'embedded', dataDir: exData });
+  const exTruth = readFileSync(exTruthFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AccuracyTruth);
+  const acc = await checkAccuracy(exStore, exTruth, 2000);
+  console.log(`  Exchange path accuracy : ${acc.exact}/${acc.checked} sampled messages exact (hosts, roles, TLS per hop, status)`);
+  for (const m of acc.mismatches.slice(0, 3)) console.log(`    mismatch ${m.slice(0, 400)}`);
+  await exStore.close();
+  if (!values.keep) rmSync(exData, { recursive: true, force: true });
 }
 
 // 3. accuracy against the generator's truth, then trace latency at the API over ≥ traceEvents events
