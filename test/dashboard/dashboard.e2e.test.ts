@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { writeExchangeOrg, type TruthMessage as ExchangeTruth } from '../../bench/generate/exchange.ts';
 import { buildDashboard } from '../../dashboard/build.ts';
 import { runIngest } from '../../ingest/index.ts';
 import { buildApp } from '../../query/index.ts';
@@ -185,6 +186,34 @@ test('token: a 401 asks for the token, a wrong one is refused, the right one loa
   await page.locator('tr.message-row').first().waitFor();
   assert.equal(await page.locator('form.token-form').count(), 0);
   assert.equal(await page.evaluate(() => sessionStorage.getItem('mailtrace.token')), TOKEN);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+// last: it adds an Exchange organisation to the shared store (the tests above count messages)
+test('trace page, Exchange: every hop names the role of both ends and its TLS', { timeout: 90_000 }, async (t) => {
+  if (!requireComponent(t, chromiumAvailable)) return;
+  assert.ok(store && tmp);
+  const org = join(tmp, 'exchange-org');
+  const truthFile = join(tmp, 'exchange-truth.jsonl');
+  await writeExchangeOrg(org, { messages: 40, seed: 5 }, truthFile);
+  await runIngest({ inputs: [org], store });
+  const truth = readFileSync(truthFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ExchangeTruth);
+  // an inbound internet message through an Edge server to a mailbox
+  const msg = truth.find((m) => m.recipients.some((r) => r.status === 'delivered' && r.hops[0]?.toRole === 'edge' && r.hops.at(-1)?.toRole === 'mailbox'));
+  assert.ok(msg, 'the generated org has an inbound message via Edge');
+  const rcpt = msg.recipients.find((r) => r.hops[0]?.toRole === 'edge')!;
+  const { page, problems } = await openPage();
+  await page.goto(`${base}/message/${encodeURIComponent(msg.messageId)}`);
+  const rows = page.locator(`section.recipient[data-address="${rcpt.address}"] tr.hop-row`);
+  await rows.first().waitFor();
+  const seen = await rows.evaluateAll((trs) => trs.map((tr) => ({
+    from: tr.getAttribute('data-from') ?? '',
+    to: tr.getAttribute('data-to') ?? '',
+    tls: tr.getAttribute('data-tls') ?? '',
+    roles: [...tr.querySelectorAll('.role-chip')].map((c) => (c.textContent ?? '').trim()),
+  })));
+  assert.deepEqual(seen, rcpt.hops.map((h) => ({ from: h.from, to: h.to, tls: h.tls, roles: [h.fromRole, h.toRole] })));
   assert.deepEqual(problems, []);
   await page.close();
 });
