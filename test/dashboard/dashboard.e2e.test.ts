@@ -211,7 +211,7 @@ test('trace page, Exchange: every hop names the role of both ends and its TLS', 
     from: tr.getAttribute('data-from') ?? '',
     to: tr.getAttribute('data-to') ?? '',
     tls: tr.getAttribute('data-tls') ?? '',
-    roles: [...tr.querySelectorAll('.role-chip')].map((c) => (c.textContent ?? '').trim()),
+    roles: Array.from(tr.querySelectorAll('.role-chip')).map((c) => (c.textContent ?? '').trim()),
   })));
   assert.deepEqual(seen, rcpt.hops.map((h) => ({ from: h.from, to: h.to, tls: h.tls, roles: [h.fromRole, h.toRole] })));
   assert.deepEqual(problems, []);
