@@ -11,7 +11,8 @@ import { formatCount, formatIngestSummary, formatTrace } from './format.ts';
 import { findOwner, removeOwner, writeOwner } from './owner.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const SAMPLE_LOG = join(ROOT, 'bench', 'sample', 'maillog');
+/** the bundled sample: a three-host Postfix maillog and an Exchange organisation's log trees */
+export const SAMPLE_INPUTS = [join(ROOT, 'bench', 'sample', 'maillog'), join(ROOT, 'bench', 'sample', 'exchange')];
 const DASHBOARD_DIR = join(ROOT, 'dashboard', 'dist');
 
 const STORE_HELP = `  --data DIR          embedded store directory (default ./data, or $MAILTRACE_DATA)
@@ -31,8 +32,9 @@ commands:
 Run \`mailtrace <command> --help\` for a command's options.`,
   ingest: `usage: mailtrace ingest <file|dir|->... [options]
 
-Reads Postfix maillog files (plain or .gz; directories recursively; - for standard input),
-correlates each host's lines and stores the events. Files already ingested are skipped; a file
+Reads Postfix maillog files (plain or .gz; - for standard input), Exchange message tracking and
+SMTP protocol logs and Exchange Online message trace exports (directories recursively; each
+file's format is detected from its first lines), correlates them and stores the events. Files already ingested are skipped; a file
 that grew since is read on from where the last run stopped.
 
 options:
@@ -66,7 +68,8 @@ ${STORE_HELP}
 While \`mailtrace serve\` owns the data directory, the trace is asked of the running server.`,
   demo: `usage: mailtrace demo [options]
 
-Ingests the bundled sample log (bench/sample/maillog) once, then serves the dashboard.
+Ingests the bundled samples (bench/sample/maillog, a Postfix log, and bench/sample/exchange, an
+Exchange organisation's log trees) once, then serves the dashboard.
 Accepts the options of \`serve\`.`,
 };
 
@@ -166,8 +169,9 @@ async function serveCommand(args: string[], demo: boolean): Promise<number> {
   const serve = serveConfig(values);
   const store = await Store.open(cfg);
   if (demo) {
-    if (!existsSync(SAMPLE_LOG)) throw new MailtraceError('MT_ERR_BAD_INPUT', `the bundled sample ${SAMPLE_LOG} is missing`);
-    const summary = await ingestWithProgress(store, [SAMPLE_LOG], 'auto', false);
+    const missing = SAMPLE_INPUTS.find((p) => !existsSync(p));
+    if (missing) throw new MailtraceError('MT_ERR_BAD_INPUT', `the bundled sample ${missing} is missing`);
+    const summary = await ingestWithProgress(store, SAMPLE_INPUTS, 'auto', false);
     process.stdout.write(`${formatIngestSummary(summary)}\n`);
   }
   const ingest = async (paths: string[]) => runIngest({ inputs: paths, store, tzOffsetMin: tzOffset() });

@@ -131,23 +131,39 @@ export async function summarize(store: Store): Promise<Summary> {
     GROUP BY status`);
   // refusals in sessions that never queued a message: no message to count them under
   const [refused] = await store.query<{ n: string }>(`SELECT count() AS n FROM ${events} FINAL WHERE kind = 'reject' AND messageId = ''`);
-  // a hop is a receipt by an ingested host, or a hand-off to a host we have no logs of;
-  // a receipt whose own log is silent on TLS takes the sender's word for it
+  // A hop is a receipt by an ingested host, or a hand-off to a host we have no logs of. A receipt
+  // silent on TLS takes its SMTP session's word (Exchange protocol logs), then the sender's; a
+  // send takes its own, then its session's (by the queue id or the reply the next hop gave).
   const hops = await store.query<{ tls: string; n: string }>(`
     WITH sends AS (
-      SELECT host, queueId, nextQueueId, relay, tls FROM ${events} FINAL
-      WHERE kind = 'delivery' AND status = 'sent' AND program IN ('smtp', 'lmtp')
+      SELECT host, queueId, nextQueueId, reply, tls FROM ${events} FINAL
+      WHERE kind = 'delivery' AND status = 'sent' AND program NOT IN ('local', 'virtual', 'pipe', 'discard', 'error', 'retry', 'storedriver', 'submit')
+    ), send_sessions AS (
+      SELECT host, nextQueueId, reply, tls FROM ${events} WHERE kind = 'session' AND program = 'smtpsend'
+    ), sends_tls AS (
+      SELECT s.host AS host, s.queueId AS queueId, s.nextQueueId AS nextQueueId,
+        if(s.tls != 'unknown', s.tls, coalesce(x.tls, y.tls, 'unknown')) AS tls
+      FROM sends AS s
+      LEFT JOIN (SELECT host, nextQueueId, any(tls) AS tls FROM send_sessions WHERE nextQueueId != '' GROUP BY host, nextQueueId) AS x
+        ON x.host = s.host AND x.nextQueueId = s.nextQueueId
+      LEFT JOIN (SELECT host, reply, any(tls) AS tls FROM send_sessions WHERE reply != '' GROUP BY host, reply) AS y
+        ON y.host = s.host AND y.reply = s.reply
     ), receipts AS (
-      SELECT host, queueId, tls FROM ${events} FINAL WHERE kind = 'receive' AND client != 'pickup'
+      SELECT r.host AS host, r.queueId AS queueId, if(r.tls != 'unknown', r.tls, coalesce(z.tls, 'unknown')) AS tls
+      FROM (SELECT host, queueId, sessionId, tls FROM ${events} FINAL
+            WHERE kind = 'receive' AND client != 'pickup' AND tlsEvidence != 'local-submission') AS r
+      LEFT JOIN (SELECT host, sessionId, any(tls) AS tls FROM ${events}
+                 WHERE kind = 'session' AND program = 'smtpreceive' AND sessionId != '' GROUP BY host, sessionId) AS z
+        ON z.host = r.host AND z.sessionId = r.sessionId
     )
     SELECT tls, count() AS n FROM (
-      SELECT if(r.tls != 'unknown', r.tls, ifNull(s.tls, 'unknown')) AS tls
-      FROM receipts AS r LEFT JOIN (SELECT nextQueueId, any(tls) AS tls FROM sends WHERE nextQueueId != '' GROUP BY nextQueueId) AS s
+      SELECT if(r.tls != 'unknown', r.tls, coalesce(s.tls, 'unknown')) AS tls
+      FROM receipts AS r LEFT JOIN (SELECT nextQueueId, any(tls) AS tls FROM sends_tls WHERE nextQueueId != '' GROUP BY nextQueueId) AS s
         ON s.nextQueueId = r.queueId
       UNION ALL
-      SELECT s.tls AS tls FROM sends AS s
-      WHERE s.nextQueueId = '' OR s.nextQueueId NOT IN (SELECT queueId FROM receipts)
-    ) GROUP BY tls`);
+      SELECT tls FROM sends_tls WHERE nextQueueId = '' OR nextQueueId NOT IN (SELECT queueId FROM receipts)
+    ) GROUP BY tls
+    SETTINGS join_use_nulls = 1`);
   const rejected = await store.query<{ reason: string; n: string }>(`SELECT reason, count() AS n FROM ${store.table(REJECTED_TABLE)} FINAL GROUP BY reason`);
   const recipientsByStatus: Summary['recipientsByStatus'] = { delivered: 0, deferred: 0, bounced: 0, rejected: 0, unknown: 0 };
   for (const r of byStatus) {
