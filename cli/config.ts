@@ -56,3 +56,22 @@ export function logLevel(env: NodeJS.ProcessEnv = process.env): string {
   }
   return raw;
 }
+
+const ROLES = ['edge', 'hub', 'mailbox', 'frontend'] as const;
+
+/**
+ * Exchange server roles given by the operator (MAILTRACE_EXCHANGE_ROLES="EDGE1=edge,MBX1=mailbox"):
+ * they win over what mailtrace infers from the log trees. Names are matched by their first label.
+ */
+export function exchangeRoles(env: NodeJS.ProcessEnv = process.env): Map<string, (typeof ROLES)[number]> {
+  const out = new Map<string, (typeof ROLES)[number]>();
+  const raw = env.MAILTRACE_EXCHANGE_ROLES ?? '';
+  for (const item of raw.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const [server, role] = item.split('=').map((x) => x.trim());
+    if (!server || !(ROLES as readonly string[]).includes(role ?? '')) {
+      throw new MailtraceError('MT_ERR_BAD_CONFIG', `MAILTRACE_EXCHANGE_ROLES: "${item}" is not SERVER=${ROLES.join('|')}`);
+    }
+    out.set(server.toLowerCase().split('.')[0], role as (typeof ROLES)[number]);
+  }
+  return out;
+}

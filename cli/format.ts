@@ -37,6 +37,7 @@ export function formatTrace(t: Trace): string {
   out.push(`message ${t.messageId || '(no message id)'}`);
   out.push(`  sender ${t.sender ? `<${t.sender}>` : '<>'}  size ${t.size}  seen ${t.firstSeen} … ${t.lastSeen}`);
   out.push(`  queues ${t.queues.map((q) => `${q.host}:${q.queueId}`).join('  ')}`);
+  for (const sv of t.servers) out.push(`  server ${sv.host} is ${sv.role}${sv.reason ? ` (${sv.reason})` : ''}`);
   for (const r of t.recipients) {
     out.push('');
     out.push(`  <${r.address}>  ${r.status.toUpperCase()}  at ${r.lastHost}${r.dsn ? `  dsn ${r.dsn}` : ''}`);

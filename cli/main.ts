@@ -6,7 +6,7 @@ import { runIngest, type IngestSummary, type InputFormat } from '../ingest/index
 import { buildApp, traceMessage } from '../query/index.ts';
 import { MailtraceError, type StoreConfig, type Trace } from '../schemas/index.ts';
 import { Store } from '../store/index.ts';
-import { apiToken, logLevel, serveConfig, storeConfig, tzOffset, type CommonFlags } from './config.ts';
+import { apiToken, exchangeRoles, logLevel, serveConfig, storeConfig, tzOffset, type CommonFlags } from './config.ts';
 import { formatCount, formatIngestSummary, formatTrace } from './format.ts';
 import { findOwner, removeOwner, writeOwner } from './owner.ts';
 
@@ -149,6 +149,7 @@ async function ingestWithProgress(store: Store, inputs: string[], format: string
     format: format as InputFormat,
     force,
     tzOffsetMin: tzOffset(),
+    exchangeRoles: exchangeRoles(),
     onWarning: (msg) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}mailtrace: ${msg}\n`),
     onProgress: (p) => {
       const now = performance.now();
@@ -174,7 +175,7 @@ async function serveCommand(args: string[], demo: boolean): Promise<number> {
     const summary = await ingestWithProgress(store, SAMPLE_INPUTS, 'auto', false);
     process.stdout.write(`${formatIngestSummary(summary)}\n`);
   }
-  const ingest = async (paths: string[]) => runIngest({ inputs: paths, store, tzOffsetMin: tzOffset() });
+  const ingest = async (paths: string[]) => runIngest({ inputs: paths, store, tzOffsetMin: tzOffset(), exchangeRoles: exchangeRoles() });
   if (!existsSync(join(DASHBOARD_DIR, 'index.html'))) throw new MailtraceError('MT_ERR_BAD_CONFIG', `the dashboard is not built (${DASHBOARD_DIR}): run \`npm run build\``);
   const app = await buildApp({ store, token: serve.token, dashboardDir: DASHBOARD_DIR, ingest, logger: { level: logLevel() } });
   const address = await app.listen({ host: serve.host, port: serve.port });

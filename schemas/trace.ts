@@ -65,6 +65,8 @@ export const Trace = z.object({
   lastSeen: z.string(),
   /** every (host, queue id) that held this message */
   queues: z.array(z.object({ host: z.string(), queueId: z.string() })),
+  /** every server of the trace with its role and the evidence for it (Exchange; empty for Postfix) */
+  servers: z.array(z.object({ host: z.string(), role: z.string(), reason: z.string() })),
   recipients: z.array(RecipientTrace),
   related: z.array(RelatedMessage),
   /** human-readable caveats: missing logs, inferred links */

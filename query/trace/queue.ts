@@ -20,6 +20,8 @@ export interface Queue {
   dsns: StoredEvent[];
   /** what the logs say this queue's service is (edge, hub, mailbox, frontend; '' unknown) */
   role: string;
+  /** the evidence for the role, as the parser gave it */
+  roleReason: string;
   /** delivery event → child queue */
   children: Map<StoredEvent, { queue: Queue; link: Hop['link'] }>;
   parent: Queue | undefined;

@@ -60,6 +60,7 @@ export function reconstruct(messageId: string, events: readonly StoredEvent[]): 
     firstSeen: isoOf(times[0] ?? ''),
     lastSeen: isoOf(times[times.length - 1] ?? ''),
     queues: all.sort(byFirstTime).map((q) => ({ host: q.host, queueId: q.queueId })),
+    servers: serversOf(all),
     recipients: traces,
     related,
     notes: [...new Set(notes)],
@@ -74,12 +75,12 @@ function groupQueues(events: readonly StoredEvent[]): Map<string, Queue> {
     const key = queueKey(e.host, e.queueId);
     let q = queues.get(key);
     if (!q) {
-      q = { key, host: e.host, queueId: e.queueId, messageId: '', sender: '', size: 0, receive: undefined, queuedAt: '', deliveries: [], rejects: [], dsns: [], role: '', children: new Map(), parent: undefined };
+      q = { key, host: e.host, queueId: e.queueId, messageId: '', sender: '', size: 0, receive: undefined, queuedAt: '', deliveries: [], rejects: [], dsns: [], role: '', roleReason: '', children: new Map(), parent: undefined };
       queues.set(key, q);
     }
     if (e.messageId) q.messageId = e.messageId;
     if (e.sender) q.sender = e.sender;
-    if (e.role && (!q.role || e.kind === 'receive')) q.role = e.role;
+    if (e.role && (!q.role || e.kind === 'receive')) [q.role, q.roleReason] = splitRole(e.role);
     if (e.size && !q.size) q.size = e.size;
     switch (e.kind) {
       case 'receive': q.receive ??= e; break;
@@ -275,6 +276,12 @@ function mergeTls(sender: StoredEvent | undefined, receiver: StoredEvent | undef
   return pick(b);
 }
 
+/** Events carry `role:reason` (the parser says why it gave the role). */
+export function splitRole(value: string): [string, string] {
+  const i = value.indexOf(':');
+  return i < 0 ? [value, ''] : [value.slice(0, i), value.slice(i + 1)];
+}
+
 /** Exchange knows its own servers' roles; a host with no logs of its own is external to it. */
 function outsideRole(q: Queue): string {
   return q.receive?.source === 'exchange' || q.deliveries[0]?.source === 'exchange' ? 'external' : '';
@@ -317,6 +324,17 @@ function transferHop(q: Queue, d: StoredEvent, child: Queue | undefined, link: H
     toQueueId: child ? child.queueId : d.nextQueueId,
     link,
   };
+}
+
+/** Each server's role(s) in this trace and why: one line per host and role. */
+function serversOf(queues: readonly Queue[]): Trace['servers'] {
+  const seen = new Map<string, Trace['servers'][number]>();
+  for (const q of queues) {
+    if (!q.role) continue;
+    const key = `${q.host}\u0000${q.role}`;
+    if (!seen.has(key)) seen.set(key, { host: q.host, role: q.role, reason: q.roleReason });
+  }
+  return [...seen.values()];
 }
 
 function byFirstTime(a: Queue, b: Queue): number {

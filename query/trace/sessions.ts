@@ -36,7 +36,7 @@ export function applySessions(queues: Map<string, Queue>, sessions: readonly Sto
     }
   }
   for (const s of sessions) {
-    if (s.program !== 'smtpreceive' || s.role !== 'frontend' || !s.nextQueueId) continue;
+    if (s.program !== 'smtpreceive' || !s.role?.startsWith('frontend') || !s.nextQueueId) continue;
     const relay = s.relay.toLowerCase().split('.')[0];
     const target = [...queues.values()].find((q) => q.queueId === s.nextQueueId && (!relay || q.host === relay));
     if (!target) continue;
@@ -50,7 +50,7 @@ export function applySessions(queues: Map<string, Queue>, sessions: readonly Sto
     };
     queues.set(key, {
       key, host: s.host, queueId, messageId: target.messageId, sender: target.sender, size: target.size, receive, queuedAt: s.ts,
-      deliveries: [handOff], rejects: [], dsns: [], role: 'frontend', children: new Map(), parent: undefined,
+      deliveries: [handOff], rejects: [], dsns: [], role: 'frontend', roleReason: s.role.slice(s.role.indexOf(':') + 1), children: new Map(), parent: undefined,
     });
   }
 }

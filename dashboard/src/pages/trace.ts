@@ -77,7 +77,10 @@ function header(t: Trace): HTMLElement {
       h('div', { class: 'fact' }, h('dt', null, 'Last seen'), h('dd', null, `${fmtDateTime(t.lastSeen)} UTC`)),
       h('div', { class: 'fact' }, h('dt', null, 'In transit'), h('dd', null, fmtDuration(msBetween(t.firstSeen, t.lastSeen)))),
       h('div', { class: 'fact fact-wide' }, h('dt', null, 'Queues'), h('dd', { class: 'chips' },
-        t.queues.length ? t.queues.map((q) => h('span', { class: 'chip' }, h('span', { class: 'chip-host' }, q.host), h('span', { class: 'mono' }, q.queueId))) : h('span', { class: 'muted' }, '—')))));
+        t.queues.length ? t.queues.map((q) => h('span', { class: 'chip' }, h('span', { class: 'chip-host' }, q.host), h('span', { class: 'mono' }, q.queueId))) : h('span', { class: 'muted' }, '—'))),
+      t.servers.length ? h('div', { class: 'fact fact-wide' }, h('dt', null, 'Servers'), h('dd', { class: 'chips' },
+        t.servers.map((sv) => h('span', { class: 'chip server-role', title: sv.reason ? `why: ${sv.reason}` : 'role' },
+          h('span', { class: 'chip-host' }, sv.host), h('span', { class: `role-chip role-${sv.role}` }, sv.role))))) : null));
 }
 
 function related(list: RelatedMessage[]): HTMLElement {

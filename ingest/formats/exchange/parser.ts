@@ -150,7 +150,11 @@ export class ExchangeParser implements LogParser {
     if (f.kind === 'smtp-receive' || f.kind === 'smtp-send') {
       const connector = row['connector-id'] ?? '';
       const server = f.server || shortHost(connector.includes('\\') ? connector.split('\\')[0] : '') || 'unknown';
-      const role = this.#roles.get(server) || f.role || roleFromConnector(connector) || (this.#edge.has(server) ? 'edge' : '');
+      const role = this.#roleOf(server, [
+        [f.role, `its protocol log lies under Logs/${f.role === 'frontend' ? 'FrontEnd' : f.role === 'hub' ? 'Hub' : f.role === 'edge' ? 'Edge' : 'Mailbox'}`],
+        [roleFromConnector(connector), `connector ${connector}`],
+        [this.#edge.has(server) ? 'edge' : '', 'its log tree holds Edge Transport logs'],
+      ]);
       const ctx: SessionContext = { host: server, role, direction: f.kind === 'smtp-receive' ? 'receive' : 'send', id: (k) => eventId(server, 0, f.kind, 0, k) };
       this.#sessions.row(row, ref.file, ref.offset, ctx, (e) => sink.event(e));
       return;
@@ -173,15 +177,30 @@ export class ExchangeParser implements LogParser {
       sink.reject('truncated', 'a tracking row that names no server (client and server host names empty)', ref, text);
       return;
     }
-    const role = this.#roles.get(server) || (f.role === 'mailbox' ? 'mailbox' : '')
-      || ((row['source'] ?? '').toUpperCase() === 'STOREDRIVER' ? 'mailbox' : '')
-      || (this.#edge.has(server) || roleFromConnector(row['connector-id'] ?? '') === 'edge' ? 'edge' : 'hub');
+    const role = this.#roleOf(server, [
+      [f.role === 'mailbox' ? 'mailbox' : '', 'Mailbox Transport tracking log (MSGTRKMD/MS)'],
+      [(row['source'] ?? '').toUpperCase() === 'STOREDRIVER' ? 'mailbox' : '', 'STOREDRIVER rows (mailbox store)'],
+      [this.#edge.has(server) ? 'edge' : '', 'its log tree holds Edge Transport logs'],
+      [roleFromConnector(row['connector-id'] ?? '') === 'edge' ? 'edge' : '', `connector ${row['connector-id'] ?? ''}`],
+      ['hub', 'Transport service tracking log'],
+    ]);
     const events = rowEvents(row, { host: server, role, file: ref.file, offset: ref.offset, id: (n) => eventId(server, 0, 'msgtrk', n, text) });
     if (events.some((e) => !e.ts)) {
       sink.reject('bad-timestamp', `unreadable date-time ${JSON.stringify((row['date-time'] ?? '').slice(0, 40))}`, ref, text);
       return;
     }
     for (const e of events) sink.event(e);
+  }
+
+  /**
+   * `role:reason` for events of a server's service: configuration first, then the first piece of
+   * evidence that names a role. The reason travels with the role so a trace can show it.
+   */
+  #roleOf(server: string, evidence: [ExchangeRole | string, string][]): string {
+    const configured = this.#roles.get(server);
+    if (configured) return `${configured}:configured`;
+    const hit = evidence.find(([role]) => role !== '');
+    return hit ? `${hit[0]}:${hit[1]}` : '';
   }
 
   /** The server that wrote a tracking row when the path does not say: the receiving side of a receipt, the sending side of a send. */

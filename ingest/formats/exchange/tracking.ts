@@ -101,7 +101,7 @@ export function rowEvents(row: Row, ctx: RowContext): MailEvent[] {
         break;
       }
       if (source === 'STOREDRIVER') {
-        push({ kind: 'receive', client: '', tlsEvidence: 'local-submission', role: ctx.role || 'mailbox' });
+        push({ kind: 'receive', client: '', tlsEvidence: 'local-submission', role: ctx.role || 'mailbox:STOREDRIVER rows (mailbox store)' });
         break;
       }
       const cd = customData(row['custom-data'] ?? '');

@@ -37,6 +37,11 @@ test('every generated message is reconstructed exactly (paths, roles, TLS per ho
     assert.ok(tls10, 'a TLS 1.0 hop');
     const trace = await traceMessage(store, tls10.messageId);
     assert.ok(trace.recipients.some((r) => r.hops.some((h) => h.tlsVersion === 'TLSv1.0')), 'the trace names the weak version');
+    // each server of the trace with its role and the evidence for it
+    const edge = trace.servers.find((s) => s.role === 'edge');
+    assert.ok(edge, JSON.stringify(trace.servers));
+    assert.match(edge.reason, /Edge/);
+    assert.ok(trace.servers.every((s) => s.reason !== ''));
   } finally {
     await cleanup();
   }

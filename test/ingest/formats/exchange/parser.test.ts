@@ -20,7 +20,7 @@ test('columns come from each file\'s #Fields: an Exchange 2010 file and a 2016 f
     ['OLD/TransportRoles/Logs/MessageTracking/MSGTRK2026030108-1.LOG', HEAD(F2010) + deliver(F2010, 2) + '\r\n'],
   ]);
   assert.deepEqual(rejects, []);
-  assert.deepEqual(events.map((e) => `${e.host} ${e.queueId} ${e.messageId} ${e.kind} ${e.status} ${e.role}`), ['mbx1 101 <m1@x> delivery sent mailbox', 'old 102 <m2@x> delivery sent mailbox']);
+  assert.deepEqual(events.map((e) => `${e.host} ${e.queueId} ${e.messageId} ${e.kind} ${e.status} ${e.role}`), ['mbx1 101 <m1@x> delivery sent mailbox:Mailbox Transport tracking log (MSGTRKMD/MS)', 'old 102 <m2@x> delivery sent mailbox:STOREDRIVER rows (mailbox store)']);
 });
 
 test('bad input is reported with its line and the rows around it still parse', () => {
@@ -47,4 +47,12 @@ test('a quoted field may hold a line break: the row is joined, not split', () =>
   const { events, rejects } = parseTexts([['MBX1/TransportRoles/Logs/MessageTracking/MSGTRKMD2026030108-1.LOG', text]]);
   assert.deepEqual(rejects, []);
   assert.equal(events.length, 1);
+});
+
+test('a configured role wins over the evidence, and says so', () => {
+  const path = 'MBX1/TransportRoles/Logs/MessageTracking/MSGTRK2026030108-1.LOG';
+  const inferred = parseTexts([[path, HEAD(F2016) + deliver(F2016, 1) + '\r\n']]);
+  assert.equal(inferred.events[0].role, 'mailbox:STOREDRIVER rows (mailbox store)');
+  const configured = parseTexts([[path, HEAD(F2016) + deliver(F2016, 1) + '\r\n']], { roles: new Map([['mbx1', 'hub']]) });
+  assert.equal(configured.events[0].role, 'hub:configured');
 });

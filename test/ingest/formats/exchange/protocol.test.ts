@@ -20,7 +20,7 @@ test('the STARTTLS session: TLS 1.2, cipher and strength, no client certificate'
   assert.equal(s.cipherBits, 128);
   assert.equal(s.tlsTrust, 'anonymous');
   assert.equal(s.host, 'server-hostname');
-  assert.equal(s.role, 'frontend', 'a Default Frontend connector');
+  assert.equal(s.role, 'frontend:connector SERVER-HOSTNAME\\Default Frontend SERVER-HOSTNAME', 'a Default Frontend connector, and the evidence');
   assert.equal(s.clientIp, '95.10.20.33');
 });
 

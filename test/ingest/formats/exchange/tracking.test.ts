@@ -19,7 +19,7 @@ test('a STOREDRIVER RECEIVE is a local submission on a mailbox server', () => {
   assert.equal(r.messageId, '<XXX@domain.com>');
   assert.equal(r.networkMessageId, '6a638d20-1e63-493a-80a2-08da9a4ff8da');
   assert.equal(r.tlsEvidence, 'local-submission');
-  assert.equal(r.role, 'mailbox');
+  assert.equal(r.role, 'mailbox:STOREDRIVER rows (mailbox store)');
   assert.equal(r.size, 3750222);
   assert.equal(r.ts, '2022-09-19T15:02:29.450Z');
 });
