@@ -35,7 +35,13 @@ export function reconstruct(messageId: string, events: readonly StoredEvent[]): 
     for (const d of q.dsns) {
       if (!d.nextQueueId) {
         // Exchange names the notification by its message id (reference), not by a queue
-        if (d.reply.startsWith('<')) related.push({ kind: d.reply === messageId ? 'dsn-for' : 'dsn', host: q.host, queueId: '', parentQueueId: q.queueId, messageId: d.reply === messageId ? q.messageId : d.reply });
+        // a DSN row is the notification's own (its reference is the original); a FAIL's
+        // reference is the notification it caused
+        if (d.reply.startsWith('<')) {
+          const own = d.program === 'dsn';
+          if (own) notifications.add(q.key);
+          related.push({ kind: own ? 'dsn-for' : 'dsn', host: q.host, queueId: own ? q.queueId : '', parentQueueId: own ? '' : q.queueId, messageId: d.reply });
+        }
         continue;
       }
       const child = queues.get(queueKey(q.host, d.nextQueueId));
@@ -62,7 +68,7 @@ export function reconstruct(messageId: string, events: readonly StoredEvent[]): 
     queues: all.sort(byFirstTime).map((q) => ({ host: q.host, queueId: q.queueId })),
     servers: serversOf(all),
     recipients: traces,
-    related,
+    related: [...new Map(related.map((r) => [JSON.stringify(r), r])).values()],
     notes: [...new Set(notes)],
   };
 }

@@ -92,8 +92,11 @@ function related(list: RelatedMessage[]): HTMLElement {
         m.messageId
           ? [h('a', { href: traceHref(m.messageId), class: 'mono' }, m.queueId), ' (', h('span', { class: 'mono' }, m.messageId), ')']
           : [h('span', { class: 'mono' }, m.queueId), h('span', { class: 'muted' }, ' (its own lines are not in the ingested logs)')])
-      : h('li', null, 'This message is a delivery status notification for queue ',
-        h('a', { href: traceHref(m.parentQueueId), class: 'mono' }, m.parentQueueId), ' on ', h('span', { class: 'mono' }, m.host)))));
+      : m.parentQueueId
+        ? h('li', null, 'This message is a delivery status notification for queue ',
+          h('a', { href: traceHref(m.parentQueueId), class: 'mono' }, m.parentQueueId), ' on ', h('span', { class: 'mono' }, m.host))
+        : h('li', null, 'This message is a delivery status notification for ',
+          h('a', { href: traceHref(m.messageId), class: 'mono' }, m.messageId), ' (made on ', h('span', { class: 'mono' }, m.host), ')'))));
 }
 
 function tlsLegend(): HTMLElement {

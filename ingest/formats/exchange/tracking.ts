@@ -141,9 +141,12 @@ export function rowEvents(row: Row, ctx: RowContext): MailEvent[] {
         kind: 'delivery', status: failed ? 'bounced' : 'deferred', relay: row['server-hostname'] ?? '', relayIp: row['server-ip'] ?? '',
         reply: status || sourceContext, dsn: ENHANCED.exec(status)?.[1] ?? '',
       }));
+      // on the original, `reference` names the notification it caused (§1.9): a link, not a hop
+      if (failed && row['reference']) push({ kind: 'dsn', reply: bracketId(row['reference']) });
       break;
     }
     case 'DSN':
+      // the notification's own row: its `reference` is the original it reports on
       push({ kind: 'dsn', reply: bracketId(row['reference'] ?? '') });
       break;
     case 'EXPAND':

@@ -42,6 +42,15 @@ test('every generated message is reconstructed exactly (paths, roles, TLS per ho
     assert.ok(edge, JSON.stringify(trace.servers));
     assert.match(edge.reason, /Edge/);
     assert.ok(trace.servers.every((s) => s.reason !== ''));
+
+    // a bounce links to its NDR and the NDR back to it: branches of the trace, not noise
+    const bounced = truth.find((t) => t.recipients.some((r) => r.status === 'bounced'))!;
+    const original = await traceMessage(store, bounced.messageId);
+    const dsn = original.related.find((r) => r.kind === 'dsn');
+    assert.ok(dsn?.messageId, JSON.stringify(original.related));
+    const ndr = await traceMessage(store, dsn.messageId);
+    assert.deepEqual(ndr.related.filter((r) => r.kind === 'dsn-for').map((r) => r.messageId), [bounced.messageId]);
+    assert.deepEqual(ndr.notes, [], 'a notification is made on its server: no missing receipt');
   } finally {
     await cleanup();
   }
