@@ -4,6 +4,7 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { listZip, openZipEntry, type ZipEntry } from './zip.ts';
 
 export interface InputFile {
   /** path as given (or '-' for standard input) */
@@ -13,11 +14,13 @@ export interface InputFile {
   gzip: boolean;
   /** starts with a UTF-16LE byte order mark (Exchange Online exports): read transcoded to UTF-8 */
   utf16?: boolean;
+  /** an entry of a zip archive (path is then `archive.zip!/entry/name`) */
+  zip?: { archive: string; entry: ZipEntry };
 }
 
 /** Inputs read through a decoder: byte offsets are not the file's, so they resume only as a whole. */
 export function readAsWhole(file: InputFile): boolean {
-  return file.gzip || file.utf16 === true;
+  return file.gzip || file.utf16 === true || file.zip !== undefined;
 }
 
 /** Expand the command line's inputs: files as they are, directories recursively (sorted, no dot files). */
@@ -38,6 +41,15 @@ export async function expandInputs(inputs: readonly string[], warn: (msg: string
     if (st.isDirectory()) {
       const names = (await readdir(p)).filter((n) => !n.startsWith('.')).sort();
       for (const n of names) await visit(join(p, n));
+    } else if (st.isFile() && p.toLowerCase().endsWith('.zip')) {
+      // an Exchange log tree zipped on the server: every entry is an input of its own
+      try {
+        for (const entry of await listZip(p)) {
+          out.push({ path: `${p}!/${entry.name}`, size: entry.size, mtimeMs: st.mtimeMs, gzip: false, zip: { archive: p, entry } });
+        }
+      } catch (err) {
+        warn(`cannot read ${p}: ${(err as Error).message}`);
+      }
     } else if (st.isFile()) {
       out.push({ path: p, size: st.size, mtimeMs: st.mtimeMs, gzip: p.endsWith('.gz'), utf16: await startsWithUtf16Bom(p) });
     } else {
@@ -54,6 +66,8 @@ export async function expandInputs(inputs: readonly string[], warn: (msg: string
  * fingerprint and is read on from where the last run stopped.
  */
 export async function fingerprint(file: InputFile): Promise<string> {
+  // a zip entry is known by its CRC and size, as the archive's directory records them
+  if (file.zip) return createHash('sha256').update(`zip:${file.zip.entry.crc32}:${file.zip.entry.size}:${file.zip.entry.name}`).digest('hex').slice(0, 32);
   const fh = await open(file.path, 'r');
   try {
     const buf = Buffer.alloc(Math.min(1024, file.size));
@@ -91,6 +105,10 @@ function utf16ToUtf8(): Transform {
 export function openInput(file: InputFile, startOffset: number): Readable {
   if (file.path === '-') return process.stdin;
   if (file.gzip) return createReadStream(file.path).pipe(createGunzip());
+  if (file.zip) {
+    const entry = openZipEntry(file.zip.archive, file.zip.entry);
+    return file.zip.entry.name.toLowerCase().endsWith('.gz') ? entry.pipe(createGunzip()) : entry;
+  }
   if (file.utf16) return createReadStream(file.path, { highWaterMark: 1 << 20 }).pipe(utf16ToUtf8());
   return createReadStream(file.path, { start: startOffset, highWaterMark: 1 << 20 });
 }
