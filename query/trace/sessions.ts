@@ -23,7 +23,8 @@ export function applySessions(queues: Map<string, Queue>, sessions: readonly Sto
       if (s) copyTls(r, s);
     }
     for (const d of q.deliveries) {
-      if (d.status !== 'sent' || d.tls !== 'unknown') continue;
+      // a send already known encrypted (custom-data) still takes the session's version and cipher
+      if (d.status !== 'sent' || (d.tls !== 'unknown' && d.tlsVersion !== '')) continue;
       if (!d.nextQueueId) {
         // a hand-off whose tracking row names no queue (SUBMIT): the send session of this server
         // that carried this message to the named server got the queue id in its reply
@@ -32,7 +33,7 @@ export function applySessions(queues: Map<string, Queue>, sessions: readonly Sto
         if (s) d.nextQueueId = s.nextQueueId;
       }
       const s = (d.nextQueueId ? bySend.get(`${q.host}\u0000${d.nextQueueId}`) : undefined) ?? (d.reply ? bySend.get(`${q.host}\u0000reply\u0000${d.reply}`) : undefined);
-      if (s) copyTls(d, s);
+      if (s && (d.tls === 'unknown' || s.tls === 'encrypted')) copyTls(d, s);
     }
   }
   for (const s of sessions) {

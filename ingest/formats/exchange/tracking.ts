@@ -122,14 +122,23 @@ export function rowEvents(row: Row, ctx: RowContext): MailEvent[] {
     case 'SENDEXTERNAL': {
       const q = QUEUED.exec(sourceContext);
       const reply = sourceContext.replace(/^[^;]*;/, '').replace(/;ClientSubmitTime:.*$/, '');
+      const cd = customData(row['custom-data'] ?? '');
       perRecipient((status) => ({
         kind: 'delivery', status: 'sent', relay: row['server-hostname'] || q?.[2] || '', relayIp: row['server-ip'] ?? '',
         nextQueueId: q?.[1] ?? '', reply, dsn: ENHANCED.exec(status)?.[1] ?? '',
+        delay: seconds(cd.get('E2ELatency')), delayTransmit: seconds(cd.get('ExternalSendLatency')),
+        ...tlsFromAuthLevels(cd),
       }));
       break;
     }
-    case 'DELIVER':
-      perRecipient((status) => ({ kind: 'delivery', status: 'sent', program: 'storedriver', relay: 'mailbox', reply: status, dsn: ENHANCED.exec(status)?.[1] ?? '2.0.0' }));
+    case 'DELIVER': {
+      const cd = customData(row['custom-data'] ?? '');
+      perRecipient((status) => ({ kind: 'delivery', status: 'sent', program: 'storedriver', relay: 'mailbox', reply: status, dsn: ENHANCED.exec(status)?.[1] ?? '2.0.0', delay: seconds(cd.get('E2ELatency')) }));
+      break;
+    }
+    case 'AGENTINFO':
+      // agent verdicts (anti-malware AMA=…, transport rules TRA=…, spam filter SFA=…) kept as said
+      push({ kind: 'other', reply: row['custom-data'] ?? '' });
       break;
     case 'DEFER':
     case 'FAIL':
@@ -157,6 +166,26 @@ export function rowEvents(row: Row, ctx: RowContext): MailEvent[] {
       push({ kind: 'other' });
   }
   return out;
+}
+
+function seconds(v: string | undefined): number {
+  const n = Number(v);
+  return Number.isFinite(n) && n >= 0 ? n : 0;
+}
+
+const TRUST_BY_LEVEL: Record<string, MailEvent['tlsTrust']> = { EncryptionOnly: 'untrusted', CertificateValidation: 'trusted', DomainValidation: 'verified' };
+
+/**
+ * What custom-data proves about a send's TLS (§1.7): an EffectiveTlsAuthLevel says what was
+ * negotiated; a RequiredTlsAuthLevel above Opportunistic means the send could only succeed over
+ * TLS. Opportunistic alone proves nothing: the protocol log has to say.
+ */
+function tlsFromAuthLevels(cd: Map<string, string>): Partial<MailEvent> {
+  const effective = cd.get('Microsoft.Exchange.Transport.MailRecipient.EffectiveTlsAuthLevel') ?? '';
+  const required = cd.get('Microsoft.Exchange.Transport.MailRecipient.RequiredTlsAuthLevel') ?? '';
+  if (TRUST_BY_LEVEL[effective]) return { tls: 'encrypted', tlsTrust: TRUST_BY_LEVEL[effective], tlsEvidence: `exchange-effective-tls:${effective}` };
+  if (TRUST_BY_LEVEL[required]) return { tls: 'encrypted', tlsTrust: TRUST_BY_LEVEL[required], tlsEvidence: `exchange-required-tls:${required}` };
+  return {};
 }
 
 /** `2026-03-01T08:00:00.123Z` as logged; EXO exports drop the zone and carry 7 decimals (UTC). */

@@ -54,3 +54,15 @@ test('custom-data items keep values with = | ( ) intact', () => {
   assert.equal(cd.get('CompCost'), '|ETR=0');
   assert.equal(cd.get('OriginalFromAddress'), 'jlb-approval@amazon.com');
 });
+
+test('custom-data: end-to-end latency, external send time, and the TLS level Exchange says it used', () => {
+  const ext = events[5];
+  assert.equal(ext.delay, 14.513);
+  assert.equal(ext.delayTransmit, 0.402);
+  // EffectiveTlsAuthLevel=DomainValidation: TLS with the peer's domain checked
+  assert.equal(ext.tls, 'encrypted');
+  assert.equal(ext.tlsTrust, 'verified');
+  assert.equal(ext.tlsEvidence, 'exchange-effective-tls:DomainValidation');
+  // Opportunistic alone (the SEND row) proves nothing
+  assert.equal(events[4].tls, 'unknown');
+});
