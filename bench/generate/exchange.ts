@@ -121,6 +121,7 @@ import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Heap } from './heap.ts';
 
 export interface ExchangeGenerateOptions {
   /** messages that enter the organisation (DSNs come on top) */
@@ -413,47 +414,6 @@ interface User { addr: string; home: Server; mdb: Mdb; mailbox: string; workstat
 
 interface Item { t: number; q: number; log: Log | null; s: string | null; f: (() => void) | null }
 
-/** binary min-heap on (t, q) */
-class Heap {
-  readonly a: Item[] = [];
-  get size(): number {
-    return this.a.length;
-  }
-  push(it: Item): void {
-    const a = this.a;
-    let i = a.length;
-    a.push(it);
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      const pa = a[p];
-      if (pa.t < it.t || (pa.t === it.t && pa.q < it.q)) break;
-      a[i] = pa;
-      i = p;
-    }
-    a[i] = it;
-  }
-  pop(): Item {
-    const a = this.a;
-    const top = a[0];
-    const last = a.pop()!;
-    const n = a.length;
-    if (n > 0) {
-      let i = 0;
-      for (;;) {
-        let c = 2 * i + 1;
-        if (c >= n) break;
-        const r = c + 1;
-        if (r < n && (a[r].t < a[c].t || (a[r].t === a[c].t && a[r].q < a[c].q))) c = r;
-        const ac = a[c];
-        if (last.t < ac.t || (last.t === ac.t && last.q < ac.q)) break;
-        a[i] = ac;
-        i = c;
-      }
-      a[i] = last;
-    }
-    return top;
-  }
-}
 
 type Fate = 'ok' | 'reject' | 'remote550';
 
@@ -584,7 +544,7 @@ const QUEUED = 'Queued mail for delivery';
 
 class Sim {
   readonly rng: Rng;
-  readonly heap = new Heap();
+  readonly heap = new Heap<Item>();
   now = 0;
   #seq = 0;
   readonly logs: Log[] = [];

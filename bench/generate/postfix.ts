@@ -46,6 +46,7 @@ import { createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Heap } from './heap.ts';
 
 export interface GenerateOptions {
   messages: number;
@@ -192,47 +193,6 @@ const SEC = 1_000_000;
 
 interface Item { t: number; q: number; s: string | null; f: (() => void) | null }
 
-/** binary min-heap on (t, q) */
-class Heap {
-  readonly a: Item[] = [];
-  get size(): number {
-    return this.a.length;
-  }
-  push(it: Item): void {
-    const a = this.a;
-    let i = a.length;
-    a.push(it);
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      const pa = a[p];
-      if (pa.t < it.t || (pa.t === it.t && pa.q < it.q)) break;
-      a[i] = pa;
-      i = p;
-    }
-    a[i] = it;
-  }
-  pop(): Item {
-    const a = this.a;
-    const top = a[0];
-    const last = a.pop()!;
-    const n = a.length;
-    if (n > 0) {
-      let i = 0;
-      for (;;) {
-        let c = 2 * i + 1;
-        if (c >= n) break;
-        const r = c + 1;
-        if (r < n && (a[r].t < a[c].t || (a[r].t === a[c].t && a[r].q < a[c].q))) c = r;
-        const ac = a[c];
-        if (last.t < ac.t || (last.t === ac.t && last.q < ac.q)) break;
-        a[i] = ac;
-        i = c;
-      }
-      a[i] = last;
-    }
-    return top;
-  }
-}
 
 interface Proc { pid: number; freeAt: number; uses: number }
 
@@ -409,7 +369,7 @@ const CACHE_TIME = 2 * SEC;
 
 class Sim {
   readonly rng: Rng;
-  readonly heap = new Heap();
+  readonly heap = new Heap<Item>();
   now = 0;
   #seq = 0;
   readonly edge: Host;

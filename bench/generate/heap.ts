@@ -1,0 +1,41 @@
+/** Binary min-heap on (t, q): the generators' event queue (time, then creation order). */
+export class Heap<T extends { t: number; q: number }> {
+  readonly a: T[] = [];
+  get size(): number {
+    return this.a.length;
+  }
+  push(it: T): void {
+    const a = this.a;
+    let i = a.length;
+    a.push(it);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const pa = a[p];
+      if (pa.t < it.t || (pa.t === it.t && pa.q < it.q)) break;
+      a[i] = pa;
+      i = p;
+    }
+    a[i] = it;
+  }
+  pop(): T {
+    const a = this.a;
+    const top = a[0];
+    const last = a.pop()!;
+    const n = a.length;
+    if (n > 0) {
+      let i = 0;
+      for (;;) {
+        let c = 2 * i + 1;
+        if (c >= n) break;
+        const r = c + 1;
+        if (r < n && (a[r].t < a[c].t || (a[r].t === a[c].t && a[r].q < a[c].q))) c = r;
+        const ac = a[c];
+        if (last.t < ac.t || (last.t === ac.t && last.q < ac.q)) break;
+        a[i] = ac;
+        i = c;
+      }
+      a[i] = last;
+    }
+    return top;
+  }
+}
