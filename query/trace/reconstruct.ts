@@ -240,6 +240,11 @@ function traceRecipient(address: string, roots: Queue[], aliases: Map<string, Se
     const linked: { queue: Queue; link: Hop['link'] } | undefined = q.children.get(last) ?? [...q.children.entries()].find(([d]) => matches(d) && d.status === 'sent')?.[1];
     if (last.status !== 'sent' || LOCAL_PROGRAMS.has(last.program)) break;
     const prevEnd = hops.length > 0 ? hops[hops.length - 1].end : '';
+    if (linked && last.program === 'transfer') {
+      // a fork inside the same server (Exchange TRANSFER): the path goes on from the copy, no hop
+      q = linked.queue;
+      continue;
+    }
     if (linked) {
       hops.push(transferHop(q, last, linked.queue, linked.link, prevEnd));
       q = linked.queue;

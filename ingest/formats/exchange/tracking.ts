@@ -14,6 +14,7 @@ import type { MailEvent } from '../../../schemas/index.ts';
  *   DEFER / FAIL          → delivery 'deferred' / 'bounced'
  *   DSN                   → dsn (reference = the notification's message id)
  *   EXPAND, REDIRECT      → expand (recipient = member, origRecipient = the list or old address)
+ *   TRANSFER              → delivery 'transfer' from the parent (reference) to the fork, same server
  *   anything else         → other (kept, not on any path)
  * internal-message-id is the queue id: per server and per service, like a Postfix queue id.
  */
@@ -157,6 +158,13 @@ export function rowEvents(row: Row, ctx: RowContext): MailEvent[] {
     case 'DSN':
       // the notification's own row: its `reference` is the original it reports on
       push({ kind: 'dsn', reply: bracketId(row['reference'] ?? '') });
+      break;
+    case 'TRANSFER':
+      // recipients moved to a forked copy on this server (§1.9): the fork is this row's
+      // internal-message-id, the parent's is in `reference` — a hand-off inside the server
+      if (row['reference']) {
+        perRecipient(() => ({ kind: 'delivery', status: 'sent', program: 'transfer', queueId: row['reference'] ?? '', nextQueueId: row['internal-message-id'] ?? '', relay: ctx.host }));
+      } else push({ kind: 'other' });
       break;
     case 'EXPAND':
     case 'REDIRECT':

@@ -56,3 +56,19 @@ test('a configured role wins over the evidence, and says so', () => {
   const configured = parseTexts([[path, HEAD(F2016) + deliver(F2016, 1) + '\r\n']], { roles: new Map([['mbx1', 'hub']]) });
   assert.equal(configured.events[0].role, 'hub:configured');
 });
+
+test('a TRANSFER fork continues the path from the copy without a hop of its own', async () => {
+  const { reconstruct } = await import('../../../../query/trace/reconstruct.ts');
+  const base = { 'server-hostname': 'MBX1', 'client-hostname': 'MBX1.corp.example', 'message-id': '<fork@x>', 'return-path': 's@x' };
+  const rows = [
+    row(F2016, { ...base, 'date-time': '2026-03-01T08:00:01.000Z', 'client-hostname': 'mx.ext.example', 'client-ip': '192.0.2.7', 'source-context': '08DE000000000001;2026-03-01T08:00:00.900Z;0', source: 'SMTP', 'event-id': 'RECEIVE', 'internal-message-id': '100', 'recipient-address': 'a@corp.example;b@corp.example' }),
+    row(F2016, { ...base, 'date-time': '2026-03-01T08:00:02.000Z', source: 'ROUTING', 'event-id': 'TRANSFER', 'internal-message-id': '101', reference: '100', 'recipient-address': 'b@corp.example' }),
+    row(F2016, { ...base, 'date-time': '2026-03-01T08:00:03.000Z', 'server-hostname': 'mbx2.corp.example', 'source-context': ';250 2.6.0 <fork@x> [InternalId=900, Hostname=mbx2.corp.example] Queued mail for delivery;ClientSubmitTime:', source: 'SMTP', 'event-id': 'SEND', 'internal-message-id': '100', 'recipient-address': 'a@corp.example' }),
+    row(F2016, { ...base, 'date-time': '2026-03-01T08:00:03.000Z', 'server-hostname': 'mbx2.corp.example', 'source-context': ';250 2.6.0 <fork@x> [InternalId=901, Hostname=mbx2.corp.example] Queued mail for delivery;ClientSubmitTime:', source: 'SMTP', 'event-id': 'SEND', 'internal-message-id': '101', 'recipient-address': 'b@corp.example' }),
+  ];
+  const { events, rejects } = parseTexts([['MBX1/TransportRoles/Logs/MessageTracking/MSGTRK2026030108-1.LOG', HEAD(F2016) + rows.join('\r\n') + '\r\n']]);
+  assert.deepEqual(rejects, []);
+  const t = reconstruct('<fork@x>', events);
+  const paths = Object.fromEntries(t.recipients.map((r) => [r.address, r.hops.map((h) => `${h.from}>${h.to}`)]));
+  assert.deepEqual(paths, { 'a@corp.example': ['mx.ext.example>mbx1', 'mbx1>mbx2.corp.example'], 'b@corp.example': ['mx.ext.example>mbx1', 'mbx1>mbx2.corp.example'] });
+});
