@@ -89,7 +89,7 @@ function groupQueues(events: readonly StoredEvent[]): Map<string, Queue> {
     if (e.role && (!q.role || e.kind === 'receive')) [q.role, q.roleReason] = splitRole(e.role);
     if (e.size && !q.size) q.size = e.size;
     switch (e.kind) {
-      case 'receive': q.receive ??= e; break;
+      case 'receive': q.receive = mergeReceipt(q.receive, e); break;
       case 'queued': q.size = e.size; q.queuedAt ||= e.ts; break;
       case 'message': q.queuedAt ||= e.ts; break;
       case 'delivery': q.deliveries.push(e); break;
@@ -99,6 +99,18 @@ function groupQueues(events: readonly StoredEvent[]): Map<string, Queue> {
     }
   }
   return queues;
+}
+
+/**
+ * One receipt per queue. A second line about the same receipt (Exchange Online's summary gives
+ * the client, its detail export the TLS) adds what the first lacks; it never replaces what is known.
+ */
+function mergeReceipt(have: StoredEvent | undefined, e: StoredEvent): StoredEvent {
+  if (!have) return e;
+  let out = have;
+  if (!out.client && !out.clientIp && (e.client || e.clientIp)) out = { ...out, client: e.client, clientIp: e.clientIp };
+  if (out.tls === 'unknown' && e.tls !== 'unknown') out = { ...out, tls: e.tls, tlsVersion: e.tlsVersion, cipher: e.cipher, tlsTrust: e.tlsTrust, tlsEvidence: e.tlsEvidence };
+  return out;
 }
 
 function linkQueues(queues: Map<string, Queue>, notes: string[]): void {

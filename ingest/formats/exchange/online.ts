@@ -9,15 +9,19 @@ import { bracketId, isoTime } from './tracking.ts';
  *     `date_time_utc` → read as tracking rows;
  *   - Get-MessageTrace / Get-MessageTraceV2 exported with Export-Csv: one row per recipient with
  *     Received (UTC, no zone, 7 decimals), SenderAddress, RecipientAddress, Status, FromIP, ToIP,
- *     Size, MessageTraceId (the network message id) → a receipt and an outcome in Exchange Online.
+ *     Size, MessageTraceId (the network message id) → a receipt and an outcome in Exchange Online;
+ *   - Get-MessageTraceDetail(V2) exported the same way: one row per event (Date, Event, Detail),
+ *     whose Detail text carries the TLS of a receipt or a send: `Message received by: HOST using
+ *     TLS1.2 with AES256` (§3.2) → the same queue as the summary, with that TLS.
  * Windows PowerShell's Export-Csv writes a `#TYPE …` line first unless -NoTypeInformation: skipped.
  */
-export type HeaderKind = 'tracking' | 'exo-trace';
+export type HeaderKind = 'tracking' | 'exo-trace' | 'exo-detail';
 
 export function headerRowKind(names: readonly string[]): HeaderKind | undefined {
   const set = new Set(names.map((n) => n.toLowerCase()));
   if (set.has('date_time_utc') || (set.has('event_id') && set.has('message_id'))) return 'tracking';
   if (set.has('messagetraceid') && set.has('received') && set.has('status')) return 'exo-trace';
+  if (set.has('messagetraceid') && set.has('event') && set.has('detail')) return 'exo-detail';
   return undefined;
 }
 
@@ -53,4 +57,33 @@ export function messageTraceEvents(row: Row, ctx: { file: string; offset: number
     program: toIp ? 'messagetrace' : 'storedriver', relay: toIp || 'mailbox', relayIp: toIp,
   });
   return out;
+}
+
+const TLS_TEXT = /using (TLS1\.[0-3]|SSL3) with (AES(?:128|256)|\w+)/;
+
+export function messageTraceDetailEvents(row: Row, ctx: { file: string; offset: number; id: (n: number) => string }): MailEvent[] {
+  const get = (k: string): string => row[k] ?? '';
+  const ts = isoTime(get('Date'));
+  const event = get('Event').toLowerCase();
+  const detail = get('Detail');
+  const tls = TLS_TEXT.exec(detail);
+  const base: MailEvent = {
+    id: ctx.id(0), ts, host: EXO_HOST, kind: 'other', source: 'exchange-online', program: `detail-${event.replace(/\s+/g, '')}`, instance: get('Organization'), pid: 0,
+    queueId: get('MessageTraceId'), messageId: bracketId(get('MessageId')), sender: get('SenderAddress'), recipient: '', origRecipient: '',
+    client: '', clientIp: '', relay: '', relayIp: '', relayPort: 0, nextQueueId: '', status: '', dsn: '', reply: detail,
+    delay: 0, delayBefore: 0, delayQueue: 0, delayConnect: 0, delayTransmit: 0, size: 0, nrcpt: 0,
+    tls: tls ? 'encrypted' : 'unknown', tlsVersion: tls ? `TLSv${tls[1].slice(3)}` : '', cipher: tls?.[2] ?? '', cipherBits: Number(/\d+$/.exec(tls?.[2] ?? '')?.[0] ?? 0),
+    tlsTrust: '', tlsEvidence: tls ? 'exo-trace-detail' : '', sourceFile: ctx.file, sourceOffset: ctx.offset, sessionId: '', role: 'online', networkMessageId: get('MessageTraceId'),
+  };
+  const rcpt = get('RecipientAddress');
+  // the detail names the receiving server, not the sender: the summary row gives the client (FromIP)
+  if (event === 'receive') return [{ ...base, kind: 'receive' }];
+  if (event === 'send external' || event === 'send') {
+    const to = /sent to (\S+?)(?: at (\S+?))?(?: using|$)/i.exec(detail);
+    return [{ ...base, kind: 'delivery', status: 'sent', recipient: rcpt, relay: to?.[1] ?? '', relayIp: to?.[2] ?? '', program: 'messagetrace' }];
+  }
+  if (event === 'deliver') return [{ ...base, kind: 'delivery', status: 'sent', recipient: rcpt, program: 'storedriver', relay: 'mailbox' }];
+  if (event === 'fail') return [{ ...base, kind: 'delivery', status: 'bounced', recipient: rcpt }];
+  if (event === 'defer') return [{ ...base, kind: 'delivery', status: 'deferred', recipient: rcpt }];
+  return [base];
 }

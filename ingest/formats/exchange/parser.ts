@@ -5,7 +5,7 @@ import { splitRow } from './csv.ts';
 import { SessionAssembler, type SessionContext } from './protocol.ts';
 import { edgeServers, roleFromConnector, roleFromPath, serverFromPath, type ExchangeRole } from './roles.ts';
 import { rowEvents, shortHost, type Row } from './tracking.ts';
-import { EXO_HOST, headerRowKind, messageTraceEvents } from './online.ts';
+import { EXO_HOST, headerRowKind, messageTraceDetailEvents, messageTraceEvents } from './online.ts';
 
 /**
  * Exchange logs with the W3C-style header (`#Software`, `#Version`, `#Log-type`, `#Date`,
@@ -15,7 +15,7 @@ import { EXO_HOST, headerRowKind, messageTraceEvents } from './online.ts';
  * restarted) re-maps the rest of the file. A quoted field may span lines (RFC 4180); a quote still
  * open after MAX_ROW_LINES lines or at the end of the file is reported and the row dropped.
  */
-type FileKind = 'tracking' | 'smtp-receive' | 'smtp-send' | 'exo-trace' | 'other';
+type FileKind = 'tracking' | 'smtp-receive' | 'smtp-send' | 'exo-trace' | 'exo-detail' | 'other';
 
 interface FileState {
   path: string;
@@ -159,10 +159,11 @@ export class ExchangeParser implements LogParser {
       this.#sessions.row(row, ref.file, ref.offset, ctx, (e) => sink.event(e));
       return;
     }
-    if (f.kind === 'exo-trace') {
-      const events = messageTraceEvents(row, { file: ref.file, offset: ref.offset, id: (n) => eventId(EXO_HOST, 0, 'messagetrace', n, text) });
+    if (f.kind === 'exo-trace' || f.kind === 'exo-detail') {
+      const make = f.kind === 'exo-trace' ? messageTraceEvents : messageTraceDetailEvents;
+      const events = make(row, { file: ref.file, offset: ref.offset, id: (n) => eventId(EXO_HOST, 0, 'messagetrace', n, text) });
       if (events.some((e) => !e.ts)) {
-        sink.reject('bad-timestamp', `unreadable Received ${JSON.stringify((row['Received'] ?? '').slice(0, 40))}`, ref, text);
+        sink.reject('bad-timestamp', `unreadable time ${JSON.stringify((row['Received'] ?? row['Date'] ?? '').slice(0, 40))}`, ref, text);
         return;
       }
       for (const e of events) sink.event(e);

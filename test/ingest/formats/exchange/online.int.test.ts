@@ -35,6 +35,22 @@ test('a UTF-16LE Get-MessageTrace export ingests and traces: sender IP → Excha
     // the export is read as a whole: ingesting it again adds nothing
     const again = await runIngest({ inputs: [file], store });
     assert.equal(again.events, 0);
+
+    // the detail export of the same message: its Receive text carries the TLS of the inbound hop
+    // (wording from the real trace detail quoted in log-formats.md §3.2; columns as the cmdlet's
+    // object has them, mapped by the header row)
+    const detail = join(dir, 'MessageTraceDetail.csv');
+    writeFileSync(detail, [
+      '"Organization","MessageId","MessageTraceId","RecipientAddress","SenderAddress","Date","Event","Action","Detail","Data"',
+      '"wildsecurity.onmicrosoft.com","<a210cf91-4f2e-484c-8ada-3b27064ee5e3@az.uksouth.production.microsoft.com>","cf7a249a-5edd-4350-130a-08da8f69e0f6","linus@wildsecurity.onmicrosoft.com","azure-noreply@microsoft.com","2022-09-05T18:10:13.5000000","Receive","","Message received by: MWHPR14MB1808.namprd14.prod.outlook.com using TLS1.2 with AES256",""',
+      '"wildsecurity.onmicrosoft.com","<a210cf91-4f2e-484c-8ada-3b27064ee5e3@az.uksouth.production.microsoft.com>","cf7a249a-5edd-4350-130a-08da8f69e0f6","linus@wildsecurity.onmicrosoft.com","azure-noreply@microsoft.com","2022-09-05T18:10:14.0000000","Deliver","","The message was successfully delivered.",""',
+    ].join('\r\n') + '\r\n');
+    const d = await runIngest({ inputs: [detail], store });
+    assert.equal(d.rejectedTotal, 0);
+    const withTls = await traceMessage(store, '<a210cf91-4f2e-484c-8ada-3b27064ee5e3@az.uksouth.production.microsoft.com>');
+    const hop = withTls.recipients[0].hops[0];
+    assert.deepEqual([hop.from, hop.to, hop.tls, hop.tlsVersion, hop.cipher], ['81.2.69.144', 'exchange-online', 'encrypted', 'TLSv1.2', 'AES256']);
+    assert.equal(withTls.recipients[0].status, 'delivered');
   } finally {
     await cleanup();
   }
