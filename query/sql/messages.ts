@@ -127,6 +127,8 @@ export async function summarize(store: Store): Promise<Summary> {
     SELECT status, count() AS n FROM (
       SELECT messageId, recipient, argMax(status, (ts, ${OUTCOME_RANK})) AS status
       FROM ${events} FINAL WHERE kind IN ('delivery', 'reject') AND recipient != '' AND messageId != ''
+        -- a list or alias that was expanded is not a recipient of its own: its members are
+        AND (messageId, recipient) NOT IN (SELECT messageId, origRecipient FROM ${events} WHERE kind = 'expand' AND messageId != '')
       GROUP BY messageId, recipient)
     GROUP BY status`);
   // refusals in sessions that never queued a message: no message to count them under

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { writeExchangeOrg, type TruthMessage } from '../../../../bench/generate/exchange.ts';
 import { checkAccuracy } from '../../../../bench/trace.ts';
 import { runIngest } from '../../../../ingest/index.ts';
-import { traceMessage } from '../../../../query/index.ts';
+import { summarize, traceMessage } from '../../../../query/index.ts';
 import { tempStore } from '../../../helpers/store.ts';
 
 /**
@@ -27,6 +27,11 @@ test('every generated message is reconstructed exactly (paths, roles, TLS per ho
     const acc = await checkAccuracy(store, truth, truth.length);
     assert.deepEqual(acc.mismatches.slice(0, 5), []);
     assert.equal(acc.exact, truth.length);
+
+    // the summary counts each final recipient once (lists by their members), as the truth does
+    const want: Record<string, number> = { delivered: 0, deferred: 0, bounced: 0, rejected: 0, unknown: 0 };
+    for (const t of truth) for (const r of t.recipients) want[r.status]++;
+    assert.deepEqual((await summarize(store)).recipientsByStatus, want);
 
     // the scenarios the issue names are in there, and their hops say so
     const hops = truth.flatMap((t) => t.recipients.flatMap((r) => r.hops));
