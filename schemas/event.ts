@@ -101,3 +101,9 @@ export function blankEvent(): Omit<MailEvent, 'id' | 'ts' | 'host' | 'kind'> {
     sourceFile: '', sourceOffset: 0, sessionId: '', role: '', networkMessageId: '',
   };
 }
+
+/**
+ * The reason a plain Transport tracking log's rows get the hub role: the weakest evidence, which
+ * any edge evidence about the same server (its protocol logs, ingested before or after) overrides.
+ */
+export const TRANSPORT_DEFAULT_ROLE_REASON = 'Transport service tracking log';

@@ -1,4 +1,4 @@
-import type { Hop, RecipientStatus, RecipientTrace, RelatedMessage, TlsInfo, Trace } from '../../schemas/index.ts';
+import { TRANSPORT_DEFAULT_ROLE_REASON, type Hop, type RecipientStatus, type RecipientTrace, type RelatedMessage, type TlsInfo, type Trace } from '../../schemas/index.ts';
 import { PROXY_PROGRAM, queueKey, type Queue, type StoredEvent } from './queue.ts';
 import { applySessions } from './sessions.ts';
 
@@ -20,6 +20,7 @@ export function reconstruct(messageId: string, events: readonly StoredEvent[]): 
   const queues = groupQueues(events);
   const notes: string[] = [];
   applySessions(queues, events.filter((e) => e.kind === 'session'));
+  promoteEdges(queues, events);
   linkQueues(queues, notes);
   const aliases = aliasMap(events);
 
@@ -99,6 +100,18 @@ function groupQueues(events: readonly StoredEvent[]): Map<string, Queue> {
     }
   }
   return queues;
+}
+
+/**
+ * A server is an Edge if any of its lines says so (its Edge protocol logs may have been ingested in
+ * another run than its tracking logs): its Transport queues, given the hub role by default, are edge.
+ */
+function promoteEdges(queues: Map<string, Queue>, events: readonly StoredEvent[]): void {
+  const edge = new Map<string, string>();
+  for (const e of events) if (e.role?.startsWith('edge:') && !edge.has(e.host)) edge.set(e.host, splitRole(e.role)[1]);
+  for (const q of queues.values()) {
+    if (q.role === 'hub' && q.roleReason === TRANSPORT_DEFAULT_ROLE_REASON && edge.has(q.host)) [q.role, q.roleReason] = ['edge', edge.get(q.host)!];
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { MailEvent } from '../../../schemas/index.ts';
+import { TRANSPORT_DEFAULT_ROLE_REASON, type MailEvent } from '../../../schemas/index.ts';
 import { eventId } from '../../event-id.ts';
 import type { LineRef, LogParser, ParseSink } from '../types.ts';
 import { splitRow } from './csv.ts';
@@ -183,7 +183,7 @@ export class ExchangeParser implements LogParser {
       [(row['source'] ?? '').toUpperCase() === 'STOREDRIVER' ? 'mailbox' : '', 'STOREDRIVER rows (mailbox store)'],
       [this.#edge.has(server) ? 'edge' : '', 'its log tree holds Edge Transport logs'],
       [roleFromConnector(row['connector-id'] ?? '') === 'edge' ? 'edge' : '', `connector ${row['connector-id'] ?? ''}`],
-      ['hub', 'Transport service tracking log'],
+      ['hub', TRANSPORT_DEFAULT_ROLE_REASON],
     ]);
     const events = rowEvents(row, { host: server, role, file: ref.file, offset: ref.offset, id: (n) => eventId(server, 0, 'msgtrk', n, text) });
     if (events.some((e) => !e.ts)) {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { writeExchangeOrg, type TruthMessage } from '../../../../bench/generate/exchange.ts';
@@ -56,6 +56,28 @@ test('every generated message is reconstructed exactly (paths, roles, TLS per ho
     const ndr = await traceMessage(store, dsn.messageId);
     assert.deepEqual(ndr.related.filter((r) => r.kind === 'dsn-for').map((r) => r.messageId), [bounced.messageId]);
     assert.deepEqual(ndr.notes, [], 'a notification is made on its server: no missing receipt');
+  } finally {
+    await cleanup();
+  }
+});
+
+test('tracking logs and protocol logs ingested in separate runs, protocol logs last: the same paths and TLS', async () => {
+  const { store, dir, cleanup } = await tempStore();
+  try {
+    const org = join(dir, 'org');
+    const truthFile = join(dir, 'truth.jsonl');
+    await writeExchangeOrg(org, { messages: 80, seed: 21 }, truthFile);
+    const servers = ['EDGE1', 'EDGE2', 'MBX1', 'MBX2'].map((s) => join(org, s, 'TransportRoles', 'Logs'));
+    const tracking = servers.map((s) => join(s, 'MessageTracking'));
+    const protocol = servers.flatMap((s) => ['Edge', 'FrontEnd', 'Hub', 'Mailbox'].map((p) => join(s, p))).filter((p) => existsSync(p));
+    // every input names the whole tree, so roles are inferred the same way in both runs
+    await runIngest({ inputs: tracking, store });
+    const truth = readFileSync(truthFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TruthMessage);
+    const before = await checkAccuracy(store, truth, truth.length);
+    assert.ok(before.exact < truth.length, 'without protocol logs some TLS is unknown (and the Edge role unproven)');
+    await runIngest({ inputs: protocol, store });
+    const after = await checkAccuracy(store, truth, truth.length);
+    assert.deepEqual(after.mismatches.slice(0, 3), []);
   } finally {
     await cleanup();
   }
