@@ -79,6 +79,11 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   };
   const sink: ParseSink = {
     event(e) {
+      // the store's last line of defence: one bad time would fail a whole batch insert
+      if (e.ts.length !== 24 || e.ts.charCodeAt(23) !== 90 /* Z */) {
+        reject('bad-timestamp', `an event with an unreadable time ${JSON.stringify(e.ts)} (${e.source} ${e.program})`, { file: e.sourceFile, offset: e.sourceOffset, lineNumber: 0 }, '');
+        return;
+      }
       summary.events++;
       const chunk = chunker.add(eventToTsv(e));
       if (chunk) {

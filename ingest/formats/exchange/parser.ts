@@ -148,6 +148,10 @@ export class ExchangeParser implements LogParser {
 
   #row(f: FileState, row: Row, ref: LineRef, text: string, sink: ParseSink): void {
     if (f.kind === 'smtp-receive' || f.kind === 'smtp-send') {
+      if (Number.isNaN(Date.parse(row['date-time'] ?? ''))) {
+        sink.reject('bad-timestamp', `unreadable date-time ${JSON.stringify((row['date-time'] ?? '').slice(0, 40))}`, ref, text);
+        return;
+      }
       const connector = row['connector-id'] ?? '';
       const server = f.server || shortHost(connector.includes('\\') ? connector.split('\\')[0] : '') || 'unknown';
       const role = this.#roleOf(server, [

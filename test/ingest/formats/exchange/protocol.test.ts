@@ -32,3 +32,19 @@ test('the plain session: mail carried without STARTTLS is plaintext, and the que
   assert.equal(s.relay, 'Exchange.contoso.com');
   assert.equal(s.messageId, '<e6c29c88-7479-4fee-9a7e-5ca909546317@Exchange.contoso.com>');
 });
+
+test('protocol rows with an unreadable time are reported, the session still closes on its good rows', () => {
+  // the shape of Microsoft's KB example of a failed TLS negotiation (log-formats.md §2.6), whose
+  // date-time column holds the placeholder `Date/Time.ConnectorId`
+  const head = '#Software: Microsoft Exchange Server\n#Version: 15.0.0.0\n#Log-type: SMTP Send Protocol Log\n#Date: 2026-03-01T08:00:00.000Z\n#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,remote-endpoint,event,data,context\n';
+  const text = head
+    + '2026-03-01T08:00:01.000Z,Outbound to Office 365,08D3AFC581A92DD3,15,192.168.0.78:28252,172.16.38.36:25,>,STARTTLS,\n'
+    + 'Date/Time.ConnectorId,Outbound to Office 365,08D3AFC581A92DD3,16,192.168.0.78:28252,172.16.38.36:25,*,,Sending certificate\n'
+    + '2026-03-01T08:00:01.200Z,Outbound to Office 365,08D3AFC581A92DD3,22,192.168.0.78:28252,172.16.38.36:25,*,,TLS negotiation failed with error NoCredentials\n';
+  const { events, rejects } = parseTexts([['HUB1/TransportRoles/Logs/Hub/ProtocolLog/SmtpSend/SEND2026030108-1.LOG', text]]);
+  assert.deepEqual(rejects.map((r) => `${r.reason}@${r.line}`), ['bad-timestamp@7']);
+  assert.equal(events.length, 1);
+  assert.equal(events[0].tls, 'plaintext');
+  assert.equal(events[0].tlsEvidence, 'exchange-tls-failed:NoCredentials');
+  assert.equal(events[0].ts, '2026-03-01T08:00:01.000Z');
+});
