@@ -1,4 +1,4 @@
-import { blankEvent, EVENT_COLUMNS, type MailEvent, type Rejection } from '../schemas/index.ts';
+import { blankEvent, EVENT_COLUMN_TYPES, EVENT_COLUMNS, type MailEvent, type Rejection } from '../schemas/index.ts';
 
 /** TabSeparated escaping: the only characters that need it are backslash, tab, newline and CR. */
 const NEEDS_ESCAPE = /[\\\t\n\r\0]/;
@@ -17,20 +17,31 @@ function num(v: number): string {
   return Number.isFinite(v) ? String(v) : '0';
 }
 
+function uint(v: number, max: number): string {
+  return Number.isFinite(v) && v > 0 ? String(Math.min(Math.trunc(v), max)) : '0';
+}
+
 /**
  * One events row in EVENT_COLUMNS order, compiled once from the column list (the generic loop over
  * columns cost ~15 µs per event, more than the parser; this is a single concatenation).
  */
 export const eventToTsv: (e: MailEvent) => string = (() => {
   const sample = { ...blankEvent(), id: '', ts: '', host: '', kind: 'message' } as Record<string, unknown>;
+  const types = new Map(EVENT_COLUMN_TYPES.map(([n, t]) => [n, t]));
   const parts = EVENT_COLUMNS.map((col) => {
     if (!/^[A-Za-z]+$/.test(col)) throw new Error(`unexpected column name ${col}`);
     if (col === 'ts') return `time(e.ts)`;
-    return typeof sample[col] === 'number' ? `num(e.${col})` : `esc(e.${col})`;
+    if (typeof sample[col] !== 'number') return `esc(e.${col})`;
+    // a value the column cannot hold would fail the whole batch: clamp it to the column's range
+    const type = types.get(col) ?? '';
+    if (type === 'UInt16') return `uint(e.${col}, 65535)`;
+    if (type === 'UInt32') return `uint(e.${col}, 4294967295)`;
+    if (type === 'UInt64') return `uint(e.${col}, Number.MAX_SAFE_INTEGER)`;
+    return `num(e.${col})`;
   });
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- built from our own column names only
   const body = `return ${parts.join(" + '\\t' + ")};`;
-  return new Function('esc', 'time', 'num', `return (e) => { ${body} };`)(tsvEscape, tsvTime, num) as (e: MailEvent) => string;
+  return new Function('esc', 'time', 'num', 'uint', `return (e) => { ${body} };`)(tsvEscape, tsvTime, num, uint) as (e: MailEvent) => string;
 })();
 
 export const REJECTED_COLUMNS = ['ingestedAt', 'reason', 'detail', 'sourceFile', 'sourceOffset', 'lineNumber', 'excerpt'] as const;

@@ -14,6 +14,15 @@ test('eventToTsv writes every column in order, escaping what TSV cannot hold', (
   assert.equal(cols[EVENT_COLUMNS.indexOf('size')], '0', 'non-finite numbers become 0');
 });
 
+test('numbers a column cannot hold are clamped, so one odd line cannot fail a batch', () => {
+  const row = eventToTsv({ ...blankEvent(), id: 'x', ts: '2026-03-01T08:00:00.000Z', host: 'h', kind: 'delivery', relayPort: 99999, pid: -5, cipherBits: 256.7, nrcpt: 5e12 });
+  const cols = row.split('\t');
+  assert.equal(cols[EVENT_COLUMNS.indexOf('relayPort')], '65535');
+  assert.equal(cols[EVENT_COLUMNS.indexOf('pid')], '0');
+  assert.equal(cols[EVENT_COLUMNS.indexOf('cipherBits')], '256');
+  assert.equal(cols[EVENT_COLUMNS.indexOf('nrcpt')], '4294967295');
+});
+
 test('TsvChunker packs rows into chunks without splitting or losing one', () => {
   const c = new TsvChunker(64);
   const rows = Array.from({ length: 50 }, (_, i) => `row-${i}-${'é'.repeat(i % 7)}`);
