@@ -121,7 +121,7 @@ import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Heap } from './heap.ts';
+import { Heap, Mulberry32 } from './sim.ts';
 
 export interface ExchangeGenerateOptions {
   /** messages that enter the organisation (DSNs come on top) */
@@ -151,28 +151,8 @@ export interface ExchangeLogLine { file: string; line: string | null }
 // ---------------------------------------------------------------------------------------------
 // randomness
 
-/** mulberry32: small, fast, good enough for workload generation. */
-class Rng {
-  #s: number;
-  constructor(seed: number) {
-    this.#s = seed >>> 0;
-  }
-  next(): number {
-    let t = (this.#s = (this.#s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  /** integer in [lo, hi] */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(a: readonly T[]): T {
-    return a[Math.floor(this.next() * a.length)];
-  }
+/** the generator's own draws on top of the shared mulberry32 stream */
+class Rng extends Mulberry32 {
   exp(mean: number): number {
     return -Math.log(1 - this.next()) * mean;
   }
