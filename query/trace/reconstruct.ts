@@ -331,7 +331,8 @@ function firstHop(root: Queue): Hop {
     fromRole: outsideRole(root),
     toRole: root.role,
     ...mergeTls(undefined, r),
-    start: isoOf(r.ts),
+    // a receipt joined to its SMTP session knows how long the client took (Exchange)
+    start: r.delayTransmit > 0 ? new Date(Date.parse(isoOf(r.ts)) - Math.round(r.delayTransmit * 1000)).toISOString() : isoOf(r.ts),
     end: isoOf(root.queuedAt || r.ts),
     fromQueueId: '',
     toQueueId: root.queueId,

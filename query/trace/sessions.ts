@@ -57,6 +57,8 @@ export function applySessions(queues: Map<string, Queue>, sessions: readonly Sto
 }
 
 function copyTls(to: StoredEvent, from: StoredEvent): void {
+  // the session also knows how long the hand-off took (tracking rows do not)
+  if (to.delayConnect + to.delayTransmit === 0) to.delayTransmit = Number(from.delayTransmit) || 0;
   to.tls = from.tls;
   to.tlsVersion = from.tlsVersion;
   to.cipher = from.cipher;

@@ -172,8 +172,13 @@ export class SessionAssembler {
       tlsTrust: trust, tlsEvidence: evidence, sourceFile: s.file, sourceOffset: s.offset, sessionId: s.id, role: ctx.role, networkMessageId: '',
     };
     if (s.queued.length === 0) emit({ ...base, id: ctx.id(s.id) });
+    // how long the hand-off took: from the session's start (or the previous message on it) to the reply
+    let since = Date.parse(s.startTs);
     for (const [i, q] of s.queued.entries()) {
-      emit({ ...base, id: ctx.id(`${s.id}#${i}`), ts: isoOf(q.ts) || base.ts, messageId: q.messageId, nextQueueId: q.internalId, relay: q.host, reply: q.reply });
+      const at = Date.parse(q.ts);
+      const took = Number.isNaN(at) || Number.isNaN(since) ? 0 : Math.max(0, (at - since) / 1000);
+      since = Number.isNaN(at) ? since : at;
+      emit({ ...base, id: ctx.id(`${s.id}#${i}`), ts: isoOf(q.ts) || base.ts, messageId: q.messageId, nextQueueId: q.internalId, relay: q.host, reply: q.reply, delayTransmit: took });
       // refused recipients of this transaction belong to the queue it created here
       const here = q.host.toLowerCase().split('.')[0] === ctx.host;
       q.rejects.forEach((r, j) => emit(refusal(base, r, ctx.id(`${s.id}#${i}r${j}`), q.messageId, here ? q.internalId : '')));

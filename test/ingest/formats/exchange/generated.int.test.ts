@@ -42,6 +42,11 @@ test('every generated message is reconstructed exactly (paths, roles, TLS per ho
     assert.ok(tls10, 'a TLS 1.0 hop');
     const trace = await traceMessage(store, tls10.messageId);
     assert.ok(trace.recipients.some((r) => r.hops.some((h) => h.tlsVersion === 'TLSv1.0')), 'the trace names the weak version');
+    // hop times come from the SMTP sessions: each hop takes time, and none ends before it starts
+    const timed = trace.recipients.flatMap((r) => r.hops);
+    assert.ok(timed.every((h) => h.start <= h.end), JSON.stringify(timed.map((h) => [h.start, h.end])));
+    assert.ok(timed.some((h) => Date.parse(h.end) - Date.parse(h.start) > 0), 'session durations give the hops a length');
+
     // each server of the trace with its role and the evidence for it
     const edge = trace.servers.find((s) => s.role === 'edge');
     assert.ok(edge, JSON.stringify(trace.servers));
