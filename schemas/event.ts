@@ -91,15 +91,25 @@ export type MailEvent = z.infer<typeof MailEvent>;
 /** Column order of the events table; the store writes rows in this order. */
 export const EVENT_COLUMNS = Object.keys(MailEvent.shape) as (keyof MailEvent)[];
 
-/** Fill the fields a parser did not set, so every event has every column. */
-export function blankEvent(): Omit<MailEvent, 'id' | 'ts' | 'host' | 'kind'> {
+/**
+ * A new event with every column in schema order (strings '', numbers 0, TLS unknown). Parsers set
+ * the fields they know on it: assigning existing keys keeps every event one object shape, which
+ * a spread followed by overrides does not (that cost the Postfix parser a third of its time).
+ */
+export function newEvent(id: string, ts: string, host: string, kind: EventKind): MailEvent {
   return {
-    source: '', program: '', instance: '', pid: 0, queueId: '', messageId: '', sender: '', recipient: '',
+    id, ts, host, source: '', program: '', instance: '', pid: 0, kind, queueId: '', messageId: '', sender: '', recipient: '',
     origRecipient: '', client: '', clientIp: '', relay: '', relayIp: '', relayPort: 0, nextQueueId: '',
     status: '', dsn: '', reply: '', delay: 0, delayBefore: 0, delayQueue: 0, delayConnect: 0, delayTransmit: 0,
     size: 0, nrcpt: 0, tls: 'unknown', tlsVersion: '', cipher: '', cipherBits: 0, tlsTrust: '', tlsEvidence: '',
     sourceFile: '', sourceOffset: 0, sessionId: '', role: '', networkMessageId: '',
   };
+}
+
+/** The columns a parser did not set, without the identifying ones (for tests and fixtures). */
+export function blankEvent(): Omit<MailEvent, 'id' | 'ts' | 'host' | 'kind'> {
+  const { id: _id, ts: _ts, host: _host, kind: _kind, ...rest } = newEvent('', '', '', 'other');
+  return rest;
 }
 
 /**

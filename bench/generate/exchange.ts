@@ -153,19 +153,6 @@ export interface ExchangeLogLine { file: string; line: string | null }
 
 /** the generator's own draws on top of the shared mulberry32 stream */
 class Rng extends Mulberry32 {
-  exp(mean: number): number {
-    return -Math.log(1 - this.next()) * mean;
-  }
-  hex(n: number): string {
-    let s = '';
-    for (let i = 0; i < n; i++) s += HEX[Math.floor(this.next() * 16)];
-    return s;
-  }
-  alnum(n: number): string {
-    let s = '';
-    for (let i = 0; i < n; i++) s += ALNUM[Math.floor(this.next() * ALNUM.length)];
-    return s;
-  }
   /** random GUID, lowercase */
   guid(): string {
     const h = this.hex(32).toLowerCase();
@@ -177,8 +164,6 @@ class Rng extends Mulberry32 {
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-08de${h.slice(20)}`;
   }
 }
-const HEX = '0123456789ABCDEF';
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 // ---------------------------------------------------------------------------------------------
 // formats

@@ -71,23 +71,7 @@ class Rng extends Mulberry32 {
   us(lo: number, hi: number): number {
     return Math.round((lo + this.next() * (hi - lo)) * 1e6);
   }
-  /** exponential with the given mean */
-  exp(mean: number): number {
-    return -Math.log(1 - this.next()) * mean;
-  }
-  hex(n: number): string {
-    let s = '';
-    for (let i = 0; i < n; i++) s += HEX[Math.floor(this.next() * 16)];
-    return s;
-  }
-  alnum(n: number): string {
-    let s = '';
-    for (let i = 0; i < n; i++) s += ALNUM[Math.floor(this.next() * ALNUM.length)];
-    return s;
-  }
 }
-const HEX = '0123456789ABCDEF';
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 /** Postfix long-queue-id alphabet (digits and consonants), for external Postfix replies */
 const LONGQ = '0123456789BCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz';
 

@@ -62,4 +62,21 @@ export class Mulberry32 {
   pick<T>(a: readonly T[]): T {
     return a[Math.floor(this.next() * a.length)];
   }
+  /** exponential with the given mean */
+  exp(mean: number): number {
+    return -Math.log(1 - this.next()) * mean;
+  }
+  hex(n: number): string {
+    let s = '';
+    for (let i = 0; i < n; i++) s += HEX[Math.floor(this.next() * 16)];
+    return s;
+  }
+  alnum(n: number): string {
+    let s = '';
+    for (let i = 0; i < n; i++) s += ALNUM[Math.floor(this.next() * ALNUM.length)];
+    return s;
+  }
 }
+
+const HEX = '0123456789ABCDEF';
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';

@@ -19,6 +19,8 @@ export interface ParseSink {
 export interface LogParser {
   beginFile(file: string, referenceMs?: number): void;
   parseLine(line: string, ref: LineRef, sink: ParseSink): void;
+  /** a file is done: emit what belongs to it alone (formats whose state ends with the file) */
+  endFile?(sink: ParseSink): void;
   /** end of all input: emit what correlation still holds */
   flush(sink: ParseSink): void;
 }

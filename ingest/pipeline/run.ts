@@ -172,7 +172,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
         return p;
       },
     });
-    if (parser === exchange) exchange.endFile(sink);
+    parser.endFile?.(sink);
     summary.lines = baseLines + result.lines;
     summary.bytes += result.bytes;
     progress.bytes = result.bytes;

@@ -1,6 +1,6 @@
 import { EVENTS_TABLE, REJECTED_TABLE, type MessageList, type MessageSearch, type MessageSummaryRow, type RecipientStatus, type Summary } from '../../schemas/index.ts';
 import type { QueryParams, Store } from '../../store/index.ts';
-import { isoOf } from '../trace/reconstruct.ts';
+import { FINAL_PROGRAMS, isoOf } from '../trace/reconstruct.ts';
 
 /**
  * SQL for search and summary. Values always travel as {name:Type} parameters; the only spliced
@@ -139,7 +139,7 @@ export async function summarize(store: Store): Promise<Summary> {
   const hops = await store.query<{ tls: string; n: string }>(`
     WITH sends AS (
       SELECT host, queueId, nextQueueId, reply, tls FROM ${events} FINAL
-      WHERE kind = 'delivery' AND status = 'sent' AND program NOT IN ('local', 'virtual', 'pipe', 'discard', 'error', 'retry', 'storedriver', 'submit')
+      WHERE kind = 'delivery' AND status = 'sent' AND program NOT IN {notHops:Array(String)}
     ), send_sessions AS (
       SELECT host, nextQueueId, reply, tls FROM ${events} WHERE kind = 'session' AND program = 'smtpsend'
     ), sends_tls AS (
@@ -165,7 +165,9 @@ export async function summarize(store: Store): Promise<Summary> {
       UNION ALL
       SELECT tls FROM sends_tls WHERE nextQueueId = '' OR nextQueueId NOT IN (SELECT queueId FROM receipts)
     ) GROUP BY tls
-    SETTINGS join_use_nulls = 1`);
+    SETTINGS join_use_nulls = 1`,
+    // an Exchange submission is counted once, by the transport's receipt of it
+    { notHops: [...FINAL_PROGRAMS, 'submit'] });
   const rejected = await store.query<{ reason: string; n: string }>(`SELECT reason, count() AS n FROM ${store.table(REJECTED_TABLE)} FINAL GROUP BY reason`);
   const recipientsByStatus: Summary['recipientsByStatus'] = { delivered: 0, deferred: 0, bounced: 0, rejected: 0, unknown: 0 };
   for (const r of byStatus) {

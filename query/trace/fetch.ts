@@ -46,14 +46,14 @@ export async function traceMessage(store: Store, idOrQueueId: string): Promise<T
   // disconnect, a refused recipient), and queues named by `queued as` / DSN links whose own lines
   // carry no message id (yet). Own queues match on host + queue id; a next queue on its id alone,
   // since the relay name in `queued as` lines need not be the next host's log name.
-  const known = new Set(found.map((e) => `${e.host} ${e.queueId}`));
+  const known = new Set(found.filter((e) => e.queueId).map((e) => `${e.host} ${e.queueId}`));
   const ownQids = new Set(found.filter((e) => e.queueId).map((e) => e.queueId));
   const wanted = new Set(found.filter((e) => e.nextQueueId && !ownQids.has(e.nextQueueId)).map((e) => e.nextQueueId));
   const ask = [...new Set([...ownQids, ...wanted])];
   // Skipped when it cannot find anything: every queue already has its receipt, and every next
   // queue named by a reply is among them (a bloom-index read costs more than the key lookup).
   const received = new Set(found.filter((e) => e.kind === 'receive').map((e) => `${e.host} ${e.queueId}`));
-  const incomplete = wanted.size > 0 || [...known].some((k) => !k.endsWith(' ') && !received.has(k));
+  const incomplete = wanted.size > 0 || [...known].some((k) => !received.has(k));
   if (ask.length > 0 && incomplete) {
     const more = await store.query<FetchedEvent>(
       `SELECT ${TRACE_COLUMNS} FROM ${events} WHERE queueId IN {q:Array(String)} AND messageId != {m:String} ORDER BY ts`,

@@ -11,7 +11,9 @@ export { queueKey, type StoredEvent } from './queue.ts';
  * when the next hop is not Postfix — the same message id received soon after on another host
  * (inferred, and said so). Whatever the logs do not show stays unknown.
  */
-const LOCAL_PROGRAMS = new Set(['local', 'virtual', 'pipe', 'discard', 'error', 'retry', 'storedriver']);
+/** delivery agents that end a path on their host (no next hop): Postfix local agents, Exchange's store driver */
+export const FINAL_PROGRAMS: readonly string[] = ['local', 'virtual', 'pipe', 'discard', 'error', 'retry', 'storedriver'];
+const LOCAL_PROGRAMS = new Set(FINAL_PROGRAMS);
 /** how long after a hand-off the next host may log its receipt (clock skew + queueing) */
 const LINK_WINDOW_MS = 10 * 60_000;
 

@@ -1,4 +1,4 @@
-import type { MailEvent } from '../../../schemas/index.ts';
+import { newEvent, type MailEvent } from '../../../schemas/index.ts';
 import type { Row } from './tracking.ts';
 import { bracketId, isoTime } from './tracking.ts';
 
@@ -37,14 +37,12 @@ export function messageTraceEvents(row: Row, ctx: { file: string; offset: number
   const get = (k: string): string => row[k] ?? row[k.toLowerCase()] ?? '';
   const ts = isoTime(get('Received'));
   const status = get('Status').toLowerCase();
-  const base: MailEvent = {
-    id: '', ts, host: EXO_HOST, kind: 'receive', source: 'exchange-online', program: 'messagetrace', instance: get('Organization'), pid: 0,
-    queueId: get('MessageTraceId'), messageId: bracketId(get('MessageId')), sender: get('SenderAddress'), recipient: '', origRecipient: '',
-    client: get('FromIP'), clientIp: get('FromIP'), relay: '', relayIp: '', relayPort: 0, nextQueueId: '', status: '', dsn: '', reply: '',
-    delay: 0, delayBefore: 0, delayQueue: 0, delayConnect: 0, delayTransmit: 0, size: Number(get('Size')) || 0, nrcpt: 0,
-    tls: 'unknown', tlsVersion: '', cipher: '', cipherBits: 0, tlsTrust: '', tlsEvidence: '', sourceFile: ctx.file, sourceOffset: ctx.offset,
-    sessionId: '', role: 'online', networkMessageId: get('MessageTraceId'),
-  };
+  const base: MailEvent = Object.assign(newEvent('', ts, EXO_HOST, 'receive'), {
+    source: 'exchange-online', program: 'messagetrace', instance: get('Organization'),
+    queueId: get('MessageTraceId'), messageId: bracketId(get('MessageId')), sender: get('SenderAddress'),
+    client: get('FromIP'), clientIp: get('FromIP'), size: Number(get('Size')) || 0,
+    sourceFile: ctx.file, sourceOffset: ctx.offset, role: 'online', networkMessageId: get('MessageTraceId'),
+  });
   const out: MailEvent[] = [];
   // outbound mail has no FromIP: it started inside Exchange Online (a mailbox), no client hop
   out.push({ ...base, id: ctx.id(0), client: base.client, tlsEvidence: base.client ? '' : 'local-submission' });
@@ -67,14 +65,13 @@ export function messageTraceDetailEvents(row: Row, ctx: { file: string; offset: 
   const event = get('Event').toLowerCase();
   const detail = get('Detail');
   const tls = TLS_TEXT.exec(detail);
-  const base: MailEvent = {
-    id: ctx.id(0), ts, host: EXO_HOST, kind: 'other', source: 'exchange-online', program: `detail-${event.replace(/\s+/g, '')}`, instance: get('Organization'), pid: 0,
-    queueId: get('MessageTraceId'), messageId: bracketId(get('MessageId')), sender: get('SenderAddress'), recipient: '', origRecipient: '',
-    client: '', clientIp: '', relay: '', relayIp: '', relayPort: 0, nextQueueId: '', status: '', dsn: '', reply: detail,
-    delay: 0, delayBefore: 0, delayQueue: 0, delayConnect: 0, delayTransmit: 0, size: 0, nrcpt: 0,
-    tls: tls ? 'encrypted' : 'unknown', tlsVersion: tls ? `TLSv${tls[1].slice(3)}` : '', cipher: tls?.[2] ?? '', cipherBits: Number(/\d+$/.exec(tls?.[2] ?? '')?.[0] ?? 0),
-    tlsTrust: '', tlsEvidence: tls ? 'exo-trace-detail' : '', sourceFile: ctx.file, sourceOffset: ctx.offset, sessionId: '', role: 'online', networkMessageId: get('MessageTraceId'),
-  };
+  const base: MailEvent = Object.assign(newEvent(ctx.id(0), ts, EXO_HOST, 'other'), {
+    source: 'exchange-online', program: `detail-${event.replace(/\s+/g, '')}`, instance: get('Organization'),
+    queueId: get('MessageTraceId'), messageId: bracketId(get('MessageId')), sender: get('SenderAddress'), reply: detail,
+    tls: tls ? 'encrypted' as const : 'unknown' as const, tlsVersion: tls ? `TLSv${tls[1].slice(3)}` : '', cipher: tls?.[2] ?? '',
+    cipherBits: Number(/\d+$/.exec(tls?.[2] ?? '')?.[0] ?? 0), tlsEvidence: tls ? 'exo-trace-detail' : '',
+    sourceFile: ctx.file, sourceOffset: ctx.offset, role: 'online', networkMessageId: get('MessageTraceId'),
+  });
   const rcpt = get('RecipientAddress');
   // the detail names the receiving server, not the sender: the summary row gives the client (FromIP)
   if (event === 'receive') return [{ ...base, kind: 'receive' }];

@@ -24,6 +24,9 @@ interface FileState {
   server: string;
   role: ExchangeRole;
   pending: { lines: { text: string; ref: LineRef }[] } | undefined;
+  /** role (and, for protocol logs, session context) per distinct evidence in this file: worked out once */
+  roles: Map<string, string>;
+  sessionCtx: Map<string, SessionContext>;
 }
 
 const MAX_ROW_LINES = 50;
@@ -47,7 +50,10 @@ export class ExchangeParser implements LogParser {
   }
 
   beginFile(file: string): void {
-    this.#file = { path: file, kind: 'other', fields: undefined, server: serverFromPath(file), role: roleFromPath(file), pending: undefined };
+    this.#file = {
+      path: file, kind: 'other', fields: undefined, server: serverFromPath(file), role: roleFromPath(file), pending: undefined,
+      roles: new Map(), sessionCtx: new Map(),
+    };
   }
 
   parseLine(line: string, ref: LineRef, sink: ParseSink): void {
@@ -99,8 +105,7 @@ export class ExchangeParser implements LogParser {
     const kind = headerRowKind(split.fields);
     if (!kind) return false;
     f.kind = kind;
-    f.fields = split.fields.map((n) => n.trim());
-    if (kind === 'tracking') f.fields = f.fields.map((n) => (n === 'date_time_utc' ? 'date-time' : n.replace(/_/g, '-')));
+    f.fields = kind === 'tracking' ? trackingNames(split.fields) : split.fields.map((n) => n.trim());
     return true;
   }
 
@@ -127,7 +132,7 @@ export class ExchangeParser implements LogParser {
   }
 
   flush(sink: ParseSink): void {
-    this.#endFile(sink);
+    this.endFile(sink);
   }
 
   #header(f: FileState, text: string, sink: ParseSink): void {
@@ -140,9 +145,7 @@ export class ExchangeParser implements LogParser {
       const v = value.toLowerCase();
       f.kind = v.includes('message tracking') ? 'tracking' : v.includes('smtp receive') ? 'smtp-receive' : v.includes('smtp send') ? 'smtp-send' : 'other';
     } else if (key === 'fields') {
-      // EXO extended reports name the columns with '_' (date_time_utc, event_id): one vocabulary
-      f.fields = value.split(',').map((n) => n.trim().replace(/^"|"$/g, '').replace(/_/g, '-'));
-      if (f.fields.includes('date-time-utc')) f.fields = f.fields.map((n) => (n === 'date-time-utc' ? 'date-time' : n));
+      f.fields = trackingNames(value.split(',').map((n) => n.replace(/^\s*"|"\s*$/g, '')));
     }
   }
 
@@ -152,25 +155,12 @@ export class ExchangeParser implements LogParser {
         sink.reject('bad-timestamp', `unreadable date-time ${JSON.stringify((row['date-time'] ?? '').slice(0, 40))}`, ref, text);
         return;
       }
-      const connector = row['connector-id'] ?? '';
-      const server = f.server || shortHost(connector.includes('\\') ? connector.split('\\')[0] : '') || 'unknown';
-      const role = this.#roleOf(server, [
-        [f.role, `its protocol log lies under Logs/${f.role === 'frontend' ? 'FrontEnd' : f.role === 'hub' ? 'Hub' : f.role === 'edge' ? 'Edge' : 'Mailbox'}`],
-        [roleFromConnector(connector), `connector ${connector}`],
-        [this.#edge.has(server) ? 'edge' : '', 'its log tree holds Edge Transport logs'],
-      ]);
-      const ctx: SessionContext = { host: server, role, direction: f.kind === 'smtp-receive' ? 'receive' : 'send', id: (k) => eventId(server, 0, f.kind, 0, k) };
-      this.#sessions.row(row, ref.file, ref.offset, ctx, (e) => sink.event(e));
+      this.#sessions.row(row, ref.file, ref.offset, this.#sessionContext(f, row['connector-id'] ?? ''), (e) => sink.event(e));
       return;
     }
     if (f.kind === 'exo-trace' || f.kind === 'exo-detail') {
       const make = f.kind === 'exo-trace' ? messageTraceEvents : messageTraceDetailEvents;
-      const events = make(row, { file: ref.file, offset: ref.offset, id: (n) => eventId(EXO_HOST, 0, 'messagetrace', n, text) });
-      if (events.some((e) => !e.ts)) {
-        sink.reject('bad-timestamp', `unreadable time ${JSON.stringify((row['Received'] ?? row['Date'] ?? '').slice(0, 40))}`, ref, text);
-        return;
-      }
-      for (const e of events) sink.event(e);
+      emitRow(make(row, { file: ref.file, offset: ref.offset, id: (n) => eventId(EXO_HOST, 0, 'messagetrace', n, text) }), row['Received'] ?? row['Date'] ?? '', ref, text, sink);
       return;
     }
     if (f.kind !== 'tracking') {
@@ -182,19 +172,42 @@ export class ExchangeParser implements LogParser {
       sink.reject('truncated', 'a tracking row that names no server (client and server host names empty)', ref, text);
       return;
     }
-    const role = this.#roleOf(server, [
-      [f.role === 'mailbox' ? 'mailbox' : '', 'Mailbox Transport tracking log (MSGTRKMD/MS)'],
-      [(row['source'] ?? '').toUpperCase() === 'STOREDRIVER' ? 'mailbox' : '', 'STOREDRIVER rows (mailbox store)'],
-      [this.#edge.has(server) ? 'edge' : '', 'its log tree holds Edge Transport logs'],
-      [roleFromConnector(row['connector-id'] ?? '') === 'edge' ? 'edge' : '', `connector ${row['connector-id'] ?? ''}`],
-      ['hub', TRANSPORT_DEFAULT_ROLE_REASON],
-    ]);
-    const events = rowEvents(row, { host: server, role, file: ref.file, offset: ref.offset, id: (n) => eventId(server, 0, 'msgtrk', n, text) });
-    if (events.some((e) => !e.ts)) {
-      sink.reject('bad-timestamp', `unreadable date-time ${JSON.stringify((row['date-time'] ?? '').slice(0, 40))}`, ref, text);
-      return;
+    const role = this.#trackingRole(f, server, (row['source'] ?? '').toUpperCase() === 'STOREDRIVER', row['connector-id'] ?? '');
+    emitRow(rowEvents(row, { host: server, role, file: ref.file, offset: ref.offset, id: (n) => eventId(server, 0, 'msgtrk', n, text) }), row['date-time'] ?? '', ref, text, sink);
+  }
+
+  /** The role of a tracking row's service, worked out once per server, source kind and connector of a file. */
+  #trackingRole(f: FileState, server: string, storeDriver: boolean, connector: string): string {
+    const key = `${server}\u0000${storeDriver}\u0000${connector}`;
+    let role = f.roles.get(key);
+    if (role === undefined) {
+      role = this.#roleOf(server, [
+        [f.role === 'mailbox' ? 'mailbox' : '', 'Mailbox Transport tracking log (MSGTRKMD/MS)'],
+        [storeDriver ? 'mailbox' : '', 'STOREDRIVER rows (mailbox store)'],
+        [this.#edge.has(server) ? 'edge' : '', 'its log tree holds Edge Transport logs'],
+        [roleFromConnector(connector) === 'edge' ? 'edge' : '', `connector ${connector}`],
+        ['hub', TRANSPORT_DEFAULT_ROLE_REASON],
+      ]);
+      f.roles.set(key, role);
     }
-    for (const e of events) sink.event(e);
+    return role;
+  }
+
+  /** Server, role and id scheme of a protocol log's sessions, worked out once per connector of a file. */
+  #sessionContext(f: FileState, connector: string): SessionContext {
+    let ctx = f.sessionCtx.get(connector);
+    if (!ctx) {
+      const server = f.server || shortHost(connector.includes('\\') ? connector.split('\\')[0] : '') || 'unknown';
+      const role = this.#roleOf(server, [
+        [f.role, `its protocol log lies under Logs/${f.role === 'frontend' ? 'FrontEnd' : f.role === 'hub' ? 'Hub' : f.role === 'edge' ? 'Edge' : 'Mailbox'}`],
+        [roleFromConnector(connector), `connector ${connector}`],
+        [this.#edge.has(server) ? 'edge' : '', 'its log tree holds Edge Transport logs'],
+      ]);
+      const kind = f.kind;
+      ctx = { host: server, role, direction: kind === 'smtp-receive' ? 'receive' : 'send', id: (k) => eventId(server, 0, kind, 0, k) };
+      f.sessionCtx.set(connector, ctx);
+    }
+    return ctx;
   }
 
   /**
@@ -216,7 +229,8 @@ export class ExchangeParser implements LogParser {
     return shortHost(name ?? '');
   }
 
-  #endFile(sink: ParseSink): void {
+  /** Called by the pipeline before the next file starts (and by flush at the end of input). */
+  endFile(sink: ParseSink): void {
     const f = this.#file;
     if (f?.pending) this.#abandon(f, sink, 'a quoted field is still open at the end of the file');
     this.#flushSessions(sink);
@@ -225,9 +239,24 @@ export class ExchangeParser implements LogParser {
   #flushSessions(sink: ParseSink): void {
     this.#sessions.flush((e: MailEvent) => sink.event(e));
   }
+}
 
-  /** Called by the pipeline before the next file starts. */
-  endFile(sink: ParseSink): void {
-    this.#endFile(sink);
+/**
+ * One vocabulary for tracking columns: Exchange Online's extended report names them with '_'
+ * (`event_id`) and its time `date_time_utc`; the on-premises logs say `event-id`, `date-time`.
+ */
+function trackingNames(names: readonly string[]): string[] {
+  return names.map((n) => {
+    const name = n.trim().replace(/_/g, '-');
+    return name === 'date-time-utc' ? 'date-time' : name;
+  });
+}
+
+/** A row's events, or one rejection when a time in it cannot be read (the row is not half-stored). */
+function emitRow(events: MailEvent[], time: string, ref: LineRef, text: string, sink: ParseSink): void {
+  if (events.some((e) => !e.ts)) {
+    sink.reject('bad-timestamp', `unreadable time ${JSON.stringify(time.slice(0, 40))}`, ref, text);
+    return;
   }
+  for (const e of events) sink.event(e);
 }

@@ -1,6 +1,6 @@
-import type { MailEvent, TlsTrust } from '../../../schemas/index.ts';
+import { newEvent, type MailEvent, type TlsTrust } from '../../../schemas/index.ts';
 import type { Row } from './tracking.ts';
-import { bracketId } from './tracking.ts';
+import { bracketId, enhancedCode, isoTime } from './tracking.ts';
 
 /**
  * SMTP protocol logs (RECV… and SEND… files, log-formats.md §2): rows of many sessions interleave; a
@@ -161,16 +161,13 @@ export class SessionAssembler {
     // an EHLO with an address literal names no host: the address says as much
     const ehlo = /^\[[^\]]*\]$/.test(s.ehlo) ? '' : s.ehlo;
     const trust: TlsTrust = !s.tls ? '' : /NoRemoteCertificate|EmptyCertificate/i.test(s.certStatus) ? 'anonymous' : /Valid|Success/i.test(s.certStatus) ? 'verified' : '';
-    const base: MailEvent = {
-      id: '', ts: isoOf(s.startTs), host: ctx.host, kind: 'session', source: 'exchange',
-      program: ctx.direction === 'receive' ? 'smtpreceive' : 'smtpsend', instance: s.connector, pid: 0,
-      queueId: '', messageId: '', sender: '', recipient: '', origRecipient: '',
+    const base: MailEvent = Object.assign(newEvent('', isoTime(s.startTs), ctx.host, 'session'), {
+      source: 'exchange', program: ctx.direction === 'receive' ? 'smtpreceive' : 'smtpsend', instance: s.connector,
       client: ctx.direction === 'receive' ? ehlo || remoteIp : '', clientIp: ctx.direction === 'receive' ? remoteIp : '',
-      relay: '', relayIp: ctx.direction === 'send' ? remoteIp : '', relayPort: Number(splitEndpoint(s.remote)[1]) || 0,
-      nextQueueId: '', status: '', dsn: '', reply: '', delay: 0, delayBefore: 0, delayQueue: 0, delayConnect: 0, delayTransmit: 0,
-      size: 0, nrcpt: 0, tls, tlsVersion: s.tls?.version ?? '', cipher: s.tls?.cipher ?? '', cipherBits: s.tls?.bits ?? 0,
-      tlsTrust: trust, tlsEvidence: evidence, sourceFile: s.file, sourceOffset: s.offset, sessionId: s.id, role: ctx.role, networkMessageId: '',
-    };
+      relayIp: ctx.direction === 'send' ? remoteIp : '', relayPort: Number(splitEndpoint(s.remote)[1]) || 0,
+      tls, tlsVersion: s.tls?.version ?? '', cipher: s.tls?.cipher ?? '', cipherBits: s.tls?.bits ?? 0,
+      tlsTrust: trust, tlsEvidence: evidence, sourceFile: s.file, sourceOffset: s.offset, sessionId: s.id, role: ctx.role,
+    });
     if (s.queued.length === 0) emit({ ...base, id: ctx.id(s.id) });
     // how long the hand-off took: from the session's start (or the previous message on it) to the reply
     let since = Date.parse(s.startTs);
@@ -178,7 +175,7 @@ export class SessionAssembler {
       const at = Date.parse(q.ts);
       const took = Number.isNaN(at) || Number.isNaN(since) ? 0 : Math.max(0, (at - since) / 1000);
       since = Number.isNaN(at) ? since : at;
-      emit({ ...base, id: ctx.id(`${s.id}#${i}`), ts: isoOf(q.ts) || base.ts, messageId: q.messageId, nextQueueId: q.internalId, relay: q.host, reply: q.reply, delayTransmit: took });
+      emit({ ...base, id: ctx.id(`${s.id}#${i}`), ts: isoTime(q.ts) || base.ts, messageId: q.messageId, nextQueueId: q.internalId, relay: q.host, reply: q.reply, delayTransmit: took });
       // refused recipients of this transaction belong to the queue it created here
       const here = q.host.toLowerCase().split('.')[0] === ctx.host;
       q.rejects.forEach((r, j) => emit(refusal(base, r, ctx.id(`${s.id}#${i}r${j}`), q.messageId, here ? q.internalId : '')));
@@ -190,8 +187,8 @@ export class SessionAssembler {
 
 function refusal(session: MailEvent, r: Refusal, id: string, messageId: string, queueId: string): MailEvent {
   return {
-    ...session, id, kind: 'reject', ts: isoOf(r.ts) || session.ts, messageId, queueId, recipient: r.recipient, reply: r.reply,
-    status: 'rejected', dsn: /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(r.reply)?.[1] ?? '', relay: '', nextQueueId: '',
+    ...session, id, kind: 'reject', ts: isoTime(r.ts) || session.ts, messageId, queueId, recipient: r.recipient, reply: r.reply,
+    status: 'rejected', dsn: enhancedCode(r.reply), relay: '', nextQueueId: '',
   };
 }
 
@@ -201,9 +198,3 @@ function splitEndpoint(ep: string): [string, string] {
   return [ep.slice(0, i).replace(/^\[|\]$/g, ''), ep.slice(i + 1)];
 }
 
-function isoOf(t: string): string {
-  if (!t) return '';
-  if (t.endsWith('Z') && t.length === 24) return t;
-  const ms = Date.parse(t);
-  return Number.isNaN(ms) ? '' : new Date(ms).toISOString();
-}

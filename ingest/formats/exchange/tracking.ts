@@ -1,4 +1,4 @@
-import type { MailEvent } from '../../../schemas/index.ts';
+import { newEvent, type MailEvent } from '../../../schemas/index.ts';
 
 /**
  * One message tracking row (MSGTRK*, log-formats.md §1) → events. Columns are looked up by name
@@ -32,6 +32,11 @@ export interface RowContext {
 
 const QUEUED = /\[InternalId=(\d+)(?:, Hostname=([^\]\s]+))?\]/;
 const ENHANCED = /\b([245]\.\d{1,3}\.\d{1,3})\b/;
+
+/** The enhanced status code (RFC 3463, `5.1.1`) in an SMTP reply, or ''. */
+export function enhancedCode(reply: string): string {
+  return ENHANCED.exec(reply)?.[1] ?? '';
+}
 
 /** `<x@y>` whether or not the log kept the brackets (anonymised logs drop them). */
 export function bracketId(id: string): string {
@@ -72,20 +77,15 @@ export function customData(text: string): Map<string, string> {
 export function rowEvents(row: Row, ctx: RowContext): MailEvent[] {
   const eventId = (row['event-id'] ?? '').toUpperCase();
   const source = (row['source'] ?? '').toUpperCase();
-  const ts = isoTime(row['date-time'] ?? row['date_time_utc'] ?? '');
+  const ts = isoTime(row['date-time'] ?? '');
   const returnPath = row['return-path'] ?? '';
-  const base: MailEvent = {
-    id: '', ts, host: ctx.host, kind: 'other',
-    source: 'exchange', program: eventId.toLowerCase(), instance: source.toLowerCase(), pid: 0,
+  const base: MailEvent = Object.assign(newEvent('', ts, ctx.host, 'other'), {
+    source: 'exchange', program: eventId.toLowerCase(), instance: source.toLowerCase(),
     queueId: row['internal-message-id'] ?? '', messageId: bracketId(row['message-id'] ?? ''),
     sender: returnPath === '<>' ? '' : returnPath.replace(/^<|>$/g, '') || (row['sender-address'] ?? ''),
-    recipient: '', origRecipient: '', client: '', clientIp: '', relay: '', relayIp: '', relayPort: 0,
-    nextQueueId: '', status: '', dsn: '', reply: '', delay: 0, delayBefore: 0, delayQueue: 0, delayConnect: 0,
-    delayTransmit: 0, size: Number(row['total-bytes']) || 0, nrcpt: Number(row['recipient-count']) || 0,
-    tls: 'unknown', tlsVersion: '', cipher: '', cipherBits: 0, tlsTrust: '', tlsEvidence: '',
-    sourceFile: ctx.file, sourceOffset: ctx.offset, sessionId: '', role: ctx.role,
-    networkMessageId: row['network-message-id'] ?? '',
-  };
+    size: Number(row['total-bytes']) || 0, nrcpt: Number(row['recipient-count']) || 0,
+    sourceFile: ctx.file, sourceOffset: ctx.offset, role: ctx.role, networkMessageId: row['network-message-id'] ?? '',
+  });
   const out: MailEvent[] = [];
   const push = (e: Partial<MailEvent>): void => {
     out.push({ ...base, ...e, id: ctx.id(out.length) });
@@ -126,7 +126,7 @@ export function rowEvents(row: Row, ctx: RowContext): MailEvent[] {
       const cd = customData(row['custom-data'] ?? '');
       perRecipient((status) => ({
         kind: 'delivery', status: 'sent', relay: row['server-hostname'] || q?.[2] || '', relayIp: row['server-ip'] ?? '',
-        nextQueueId: q?.[1] ?? '', reply, dsn: ENHANCED.exec(status)?.[1] ?? '',
+        nextQueueId: q?.[1] ?? '', reply, dsn: enhancedCode(status),
         delay: seconds(cd.get('E2ELatency')), delayTransmit: seconds(cd.get('ExternalSendLatency')),
         ...tlsFromAuthLevels(cd),
       }));
@@ -134,7 +134,7 @@ export function rowEvents(row: Row, ctx: RowContext): MailEvent[] {
     }
     case 'DELIVER': {
       const cd = customData(row['custom-data'] ?? '');
-      perRecipient((status) => ({ kind: 'delivery', status: 'sent', program: 'storedriver', relay: 'mailbox', reply: status, dsn: ENHANCED.exec(status)?.[1] ?? '2.0.0', delay: seconds(cd.get('E2ELatency')) }));
+      perRecipient((status) => ({ kind: 'delivery', status: 'sent', program: 'storedriver', relay: 'mailbox', reply: status, dsn: enhancedCode(status) || '2.0.0', delay: seconds(cd.get('E2ELatency')) }));
       break;
     }
     case 'AGENTINFO':
@@ -149,7 +149,7 @@ export function rowEvents(row: Row, ctx: RowContext): MailEvent[] {
       const failed = eventId.endsWith('FAIL');
       perRecipient((status) => ({
         kind: 'delivery', status: failed ? 'bounced' : 'deferred', relay: row['server-hostname'] ?? '', relayIp: row['server-ip'] ?? '',
-        reply: status || sourceContext, dsn: ENHANCED.exec(status)?.[1] ?? '',
+        reply: status || sourceContext, dsn: enhancedCode(status),
       }));
       // on the original, `reference` names the notification it caused (§1.9): a link, not a hop
       if (failed && row['reference']) push({ kind: 'dsn', reply: bracketId(row['reference']) });
