@@ -33,3 +33,8 @@ export const PROXY_PROGRAM = 'proxy';
 export function queueKey(host: string, queueId: string): string {
   return `${host}\u0000${queueId}`;
 }
+
+/** A server's short name as logs use it for a host: `MBX1.corp.example` → `mbx1`. */
+export function shortName(name: string): string {
+  return name.toLowerCase().split('.')[0];
+}

@@ -1,5 +1,5 @@
 import { TRANSPORT_DEFAULT_ROLE_REASON, type Hop, type RecipientStatus, type RecipientTrace, type RelatedMessage, type TlsInfo, type Trace } from '../../schemas/index.ts';
-import { PROXY_PROGRAM, queueKey, type Queue, type StoredEvent } from './queue.ts';
+import { PROXY_PROGRAM, queueKey, shortName, type Queue, type StoredEvent } from './queue.ts';
 import { applySessions } from './sessions.ts';
 
 export { queueKey, type StoredEvent } from './queue.ts';
@@ -170,8 +170,7 @@ function near(c: Queue, d: StoredEvent): boolean {
 
 /** Names the relay may be known by on the other side: `hub.example.net` → {hub.example.net, hub}. */
 function relayNames(d: StoredEvent): Set<string> {
-  const r = d.relay.toLowerCase();
-  return new Set([d.relay, r, r.split('.')[0]]);
+  return new Set([d.relay, d.relay.toLowerCase(), shortName(d.relay)]);
 }
 
 /** The next host is the one the sender named as relay, or the one that names the sender as its client. */
@@ -179,7 +178,7 @@ function relayMatches(c: Queue, d: StoredEvent, sender: Queue): boolean {
   if (!c.receive) return false;
   // the relay the sender named decides; only when it named none, the receiver's word for its client
   if (d.relay && !/^[\d.:[\]]+$/.test(d.relay)) return relayNames(d).has(c.host);
-  return c.receive.client.split('.')[0].toLowerCase() === sender.host;
+  return shortName(c.receive.client) === sender.host;
 }
 
 function isAncestor(a: Queue, q: Queue): boolean {

@@ -1,4 +1,4 @@
-import { PROXY_PROGRAM, queueKey, type Queue, type StoredEvent } from './queue.ts';
+import { PROXY_PROGRAM, queueKey, shortName, type Queue, type StoredEvent } from './queue.ts';
 
 /**
  * Exchange protocol-log sessions (kind 'session') lend their TLS outcome to the tracking rows: a
@@ -28,8 +28,8 @@ export function applySessions(queues: Map<string, Queue>, sessions: readonly Sto
       if (!d.nextQueueId) {
         // a hand-off whose tracking row names no queue (SUBMIT): the send session of this server
         // that carried this message to the named server got the queue id in its reply
-        const relay = d.relay.toLowerCase().split('.')[0];
-        const s = sessions.find((x) => x.program === 'smtpsend' && x.host === q.host && x.nextQueueId && x.messageId === q.messageId && x.relay.toLowerCase().split('.')[0] === relay);
+        const relay = shortName(d.relay);
+        const s = sessions.find((x) => x.program === 'smtpsend' && x.host === q.host && x.nextQueueId && x.messageId === q.messageId && shortName(x.relay) === relay);
         if (s) d.nextQueueId = s.nextQueueId;
       }
       const s = (d.nextQueueId ? bySend.get(`${q.host}\u0000${d.nextQueueId}`) : undefined) ?? (d.reply ? bySend.get(`${q.host}\u0000reply\u0000${d.reply}`) : undefined);
@@ -38,7 +38,7 @@ export function applySessions(queues: Map<string, Queue>, sessions: readonly Sto
   }
   for (const s of sessions) {
     if (s.program !== 'smtpreceive' || !s.role?.startsWith('frontend') || !s.nextQueueId) continue;
-    const relay = s.relay.toLowerCase().split('.')[0];
+    const relay = shortName(s.relay);
     const target = [...queues.values()].find((q) => q.queueId === s.nextQueueId && (!relay || q.host === relay));
     if (!target) continue;
     const queueId = `fe:${s.sessionId}`;
