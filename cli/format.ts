@@ -12,6 +12,7 @@ export function formatIngestSummary(s: IngestSummary): string {
   const lines = [
     `ingested ${s.files} file(s): ${formatCount(s.lines)} lines, ${formatCount(s.events)} events in ${s.seconds.toFixed(1)} s (${formatCount(rate)} lines/s)`,
   ];
+  if (s.stitched.messages > 0) lines.push(`  ${formatCount(s.stitched.messages)} messages stitched into ${formatCount(s.stitched.hops)} hops in ${s.stitched.seconds.toFixed(1)} s`);
   if (s.unmodeled > 0) lines.push(`  ${formatCount(s.unmodeled)} lines from programs or messages mailtrace does not model (counted, not stored)`);
   if (s.rejectedTotal > 0) {
     const parts = Object.entries(s.rejected).map(([r, n]) => `${r} ${n}`).join(', ');

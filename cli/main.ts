@@ -6,6 +6,7 @@ import { runIngest, type IngestSummary, type InputFormat } from '../ingest/index
 import { buildApp, traceMessage } from '../query/index.ts';
 import { MailtraceError, type StoreConfig, type Trace } from '../schemas/index.ts';
 import { Store } from '../store/index.ts';
+import { ensureStitched } from '../stitch/index.ts';
 import { apiToken, exchangeRoles, logLevel, serveConfig, storeConfig, tzOffset, type CommonFlags } from './config.ts';
 import { formatCount, formatIngestSummary, formatTrace } from './format.ts';
 import { findOwner, removeOwner, writeOwner } from './owner.ts';
@@ -125,7 +126,7 @@ async function ingestCommand(args: string[]): Promise<number> {
     process.stdout.write(`${formatIngestSummary(summary)}\n`);
     return summary.lines > 0 || summary.filesSkipped.some((f) => f.why.startsWith('already')) ? 0 : 1;
   }
-  const store = await Store.open(cfg);
+  const store = await openStore(cfg);
   try {
     const summary = await ingestWithProgress(store, positionals, values.format, values.force ?? false);
     process.stdout.write(`${formatIngestSummary(summary)}\n`);
@@ -137,6 +138,27 @@ async function ingestCommand(args: string[]): Promise<number> {
   } finally {
     await store.close();
   }
+}
+
+/**
+ * Open the store and make sure its hops were built by this version's stitching rules: a store
+ * made by an earlier version is re-stitched from its events here, with progress (nothing is re-ingested).
+ */
+async function openStore(cfg: StoreConfig): Promise<Store> {
+  const store = await Store.open(cfg);
+  try {
+    const tty = process.stderr.isTTY;
+    const done = await ensureStitched(store, {
+      onProgress: (p) => {
+        if (tty) process.stderr.write(`\r\x1b[Kbuilding hops from stored events (this store predates them): ${formatCount(p.messages)} / ${formatCount(p.total)} messages`);
+      },
+    });
+    if (done) process.stderr.write(`${tty ? '\r\x1b[K' : ''}mailtrace: hops built from the stored events of ${formatCount(done.messages)} messages in ${done.seconds.toFixed(1)} s\n`);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return store;
 }
 
 async function ingestWithProgress(store: Store, inputs: string[], format: string, force: boolean): Promise<IngestSummary> {
@@ -158,6 +180,9 @@ async function ingestWithProgress(store: Store, inputs: string[], format: string
       const rate = p.lines / ((now - started) / 1000);
       process.stderr.write(`\r\x1b[K${p.file}: ${formatCount(p.lines)} lines (${formatCount(Math.round(rate))}/s), ${formatCount(p.events)} events, ${p.rejected} rejected`);
     },
+    onStitchProgress: (p) => {
+      if (tty) process.stderr.write(`\r\x1b[Kstitching hops: ${formatCount(p.messages)} / ${formatCount(p.total)} messages`);
+    },
   });
   if (tty) process.stderr.write('\r\x1b[K');
   return summary;
@@ -168,7 +193,7 @@ async function serveCommand(args: string[], demo: boolean): Promise<number> {
   if (values.help) return help(demo ? 'demo' : 'serve');
   const cfg = storeConfig(values);
   const serve = serveConfig(values);
-  const store = await Store.open(cfg);
+  const store = await openStore(cfg);
   if (demo) {
     const missing = SAMPLE_INPUTS.find((p) => !existsSync(p));
     if (missing) throw new MailtraceError('MT_ERR_BAD_INPUT', `the bundled sample ${missing} is missing`);
@@ -205,7 +230,7 @@ async function traceCommand(args: string[]): Promise<number> {
     trace = await remote<Trace>(owner.url, `/api/messages/${encodeURIComponent(id)}/trace`);
   } else {
     if (cfg.kind === 'embedded' && !existsSync(cfg.dataDir)) throw new MailtraceError('MT_ERR_NOT_FOUND', `no store at ${cfg.dataDir}: run \`mailtrace ingest\` first`);
-    const store = await Store.open(cfg);
+    const store = await openStore(cfg);
     try {
       trace = await traceMessage(store, id);
     } finally {

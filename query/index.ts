@@ -1,4 +1,3 @@
 export { buildApp, type AppOptions, type IngestHook } from './api/app.ts';
-export { traceMessage, normalizeMessageId } from './trace/fetch.ts';
-export { reconstruct, type StoredEvent } from './trace/reconstruct.ts';
+export { traceMessage, normalizeMessageId } from './trace/read.ts';
 export { searchMessages, summarize } from './sql/messages.ts';

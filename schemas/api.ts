@@ -20,6 +20,8 @@ export type MessageSearch = z.infer<typeof MessageSearch>;
 
 export const MessageSummaryRow = z.object({
   messageId: z.string(),
+  /** what /api/messages/:id/trace takes for this row: the message id, or a queue id when no ingested line names one */
+  traceId: z.string(),
   sender: z.string(),
   recipients: z.array(z.string()),
   hosts: z.array(z.string()),

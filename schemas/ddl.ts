@@ -9,6 +9,61 @@
 export const EVENTS_TABLE = 'events';
 export const REJECTED_TABLE = 'rejected';
 export const FILES_TABLE = 'ingested_files';
+export const HOPS_TABLE = 'hops';
+export const MESSAGES_TABLE = 'messages';
+export const META_TABLE = 'meta';
+
+/**
+ * Stitching's own tables (hops are data): written only by stitch/, read by every view.
+ * Both are ReplacingMergeTree(version, deleted): a re-stitched message replaces its rows, and a
+ * row it no longer has is replaced by a deleted one; readers use FINAL, which hides both.
+ */
+export const HOP_COLUMN_TYPES: readonly (readonly [string, string])[] = [
+  ['messageKey', 'String'],
+  ['messageId', 'String'],
+  ['recipient', 'String'],
+  ['seq', 'UInt16'],
+  ['from', 'String'],
+  ['to', 'String'],
+  ['fromRole', 'LowCardinality(String)'],
+  ['toRole', 'LowCardinality(String)'],
+  ['tls', 'LowCardinality(String)'],
+  ['tlsVersion', 'LowCardinality(String)'],
+  ['cipher', 'LowCardinality(String)'],
+  ['tlsTrust', 'LowCardinality(String)'],
+  ['tlsEvidence', 'LowCardinality(String)'],
+  ['start', "DateTime64(3, 'UTC')"],
+  ['end', "DateTime64(3, 'UTC')"],
+  ['fromQueueId', 'String'],
+  ['toQueueId', 'String'],
+  ['link', 'LowCardinality(String)'],
+  ['rule', 'LowCardinality(String)'],
+  ['status', 'LowCardinality(String)'],
+  ['eventIds', 'Array(String)'],
+  ['version', 'UInt64'],
+  ['deleted', 'UInt8'],
+];
+
+/** One row per message (or per queue whose message id no ingested line names): what search and summary read. */
+export const MESSAGE_COLUMN_TYPES: readonly (readonly [string, string])[] = [
+  ['messageKey', 'String'],
+  ['messageId', 'String'],
+  ['sender', 'String'],
+  ['size', 'UInt64'],
+  ['firstSeen', "DateTime64(3, 'UTC')"],
+  ['lastSeen', "DateTime64(3, 'UTC')"],
+  ['status', 'LowCardinality(String)'],
+  ['recipients', 'Array(String)'],
+  ['recipientStatuses', 'Array(LowCardinality(String))'],
+  ['hosts', 'Array(String)'],
+  ['queueIds', 'Array(String)'],
+  ['plaintextHops', 'UInt32'],
+  ['detail', 'String'],
+  ['version', 'UInt64'],
+  ['deleted', 'UInt8'],
+];
+export const HOP_COLUMNS = HOP_COLUMN_TYPES.map(([n]) => n);
+export const MESSAGE_COLUMNS = MESSAGE_COLUMN_TYPES.map(([n]) => n);
 
 /** The events table's columns in EVENT_COLUMNS order with their ClickHouse types (also the
  * structure of the TSV batch files the embedded store loads with file()). */
@@ -87,6 +142,26 @@ export function ddlStatements(db: string): string[] {
     ) ENGINE = ReplacingMergeTree
     PARTITION BY toYYYYMM(ingestedAt)
     ORDER BY (sourceFile, sourceOffset, reason)`,
+    `CREATE TABLE IF NOT EXISTS ${db}.${HOPS_TABLE} (
+      ${HOP_COLUMN_TYPES.map(([n, t]) => `\`${n}\` ${t}`).join(',\n      ')},
+      INDEX idx_tls tls TYPE set(8) GRANULARITY 4
+    ) ENGINE = ReplacingMergeTree(version, deleted)
+    ORDER BY (messageKey, recipient, seq)`,
+    `CREATE TABLE IF NOT EXISTS ${db}.${MESSAGES_TABLE} (
+      ${MESSAGE_COLUMN_TYPES.map(([n, t]) => `\`${n}\` ${t}`).join(',\n      ')},
+      INDEX idx_sender sender TYPE bloom_filter(0.01) GRANULARITY 4,
+      INDEX idx_rcpts recipients TYPE bloom_filter(0.01) GRANULARITY 4,
+      INDEX idx_queues queueIds TYPE bloom_filter(0.01) GRANULARITY 4,
+      INDEX idx_msgid messageId TYPE bloom_filter(0.01) GRANULARITY 4
+    ) ENGINE = ReplacingMergeTree(version, deleted)
+    ORDER BY messageKey`,
+    // small facts about the store itself (which stitching rules built its hops)
+    `CREATE TABLE IF NOT EXISTS ${db}.${META_TABLE} (
+      key String,
+      value String,
+      updatedAt DateTime64(3, 'UTC')
+    ) ENGINE = ReplacingMergeTree(updatedAt)
+    ORDER BY key`,
     // One row per input file, keyed by a content fingerprint (not the path: a rotated or copied
     // file is the same file). `offset` is committed only after the events before it are stored.
     `CREATE TABLE IF NOT EXISTS ${db}.${FILES_TABLE} (

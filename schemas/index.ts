@@ -1,6 +1,7 @@
 export * from './tls.ts';
 export * from './event.ts';
 export * from './rejection.ts';
+export * from './hop.ts';
 export * from './trace.ts';
 export * from './api.ts';
 export * from './config.ts';

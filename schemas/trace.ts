@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { HopLink, HopStatus, LinkRule } from './hop.ts';
 import { TlsStatus, TlsTrust } from './tls.ts';
 
 /** Final outcome for one recipient, as far as the ingested logs tell. */
@@ -25,7 +26,13 @@ export const Hop = z.object({
   fromQueueId: z.string(),
   toQueueId: z.string(),
   /** how the two sides were joined: 'queued-as' (exact), 'message-id' (inferred), 'first-hop', 'unmatched' */
-  link: z.enum(['first-hop', 'queued-as', 'message-id', 'unmatched']),
+  link: HopLink,
+  /** the join rule that made this hop (finer than link; see LinkRule) */
+  rule: LinkRule,
+  /** where the recipient stood after this hop: relayed on, or its final status at the last hop */
+  status: HopStatus,
+  /** ids of the stored events this hop was concluded from */
+  eventIds: z.array(z.string()),
 });
 export type Hop = z.infer<typeof Hop>;
 

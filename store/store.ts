@@ -2,12 +2,14 @@ import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import {
-  ddlStatements, EVENT_COLUMNS, EVENT_STRUCTURE, EVENTS_TABLE, FILES_TABLE, MailtraceError, REJECTED_TABLE,
+  ddlStatements, EVENT_COLUMNS, EVENT_STRUCTURE, EVENTS_TABLE, FILES_TABLE, HOPS_TABLE, MailtraceError, MESSAGES_TABLE, META_TABLE, REJECTED_TABLE,
   type MailEvent, type QueryLimits, type Rejection, type StoreConfig,
 } from '../schemas/index.ts';
 import { connect, type Connected } from './connect.ts';
 import { Limiter } from './limiter.ts';
-import { eventToTsv, REJECTED_COLUMNS, rejectionToTsv } from './tsv.ts';
+import { eventToTsv, REJECTED_COLUMNS, rejectionToTsv, tsvEscape, tsvTime } from './tsv.ts';
+
+export type StoreTable = typeof EVENTS_TABLE | typeof REJECTED_TABLE | typeof FILES_TABLE | typeof HOPS_TABLE | typeof MESSAGES_TABLE | typeof META_TABLE;
 
 export type QueryParams = Record<string, string | number | boolean | string[] | number[]>;
 
@@ -59,7 +61,7 @@ export class Store {
   }
 
   /** Fully qualified name of one of our tables; only names from the DDL module are ever spliced. */
-  table(name: typeof EVENTS_TABLE | typeof REJECTED_TABLE | typeof FILES_TABLE): string {
+  table(name: StoreTable): string {
     return `${this.#conn.database}.${name}`;
   }
 
@@ -115,6 +117,22 @@ export class Store {
     let body = '';
     for (const r of rows) body += rejectionToTsv(r, now) + '\n';
     await this.#insertTsv(this.table(REJECTED_TABLE), REJECTED_COLUMNS, body);
+  }
+
+  /** Rows already rendered as TabSeparated (one per line) into one of our tables (stitching writes hops this way). */
+  async insertRows(table: typeof HOPS_TABLE | typeof MESSAGES_TABLE, columns: readonly string[], tsv: string): Promise<void> {
+    if (tsv.length === 0) return;
+    await this.#insertTsv(this.table(table), columns, tsv);
+  }
+
+  async getMeta(key: string): Promise<string | undefined> {
+    const rows = await this.query<{ value: string }>(`SELECT argMax(value, updatedAt) AS value FROM ${this.table(META_TABLE)} WHERE key = {key:String} GROUP BY key`, { key });
+    return rows[0]?.value;
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    const body = [tsvEscape(key), tsvEscape(value), tsvTime(new Date().toISOString())].join('\t') + '\n';
+    await this.#insertTsv(this.table(META_TABLE), ['key', 'value', 'updatedAt'], body);
   }
 
   async getCheckpoint(fingerprint: string): Promise<FileCheckpoint | undefined> {

@@ -7,6 +7,15 @@ export function tsvEscape(value: string): string {
   return value.replace(/[\\\t\n\r\0]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\0'));
 }
 
+/**
+ * An Array(String) value in TabSeparated: `['a','b']`. ClickHouse reads the elements as quoted
+ * strings, whose escapes (backslash, quote, tab, newline, CR, NUL) already keep the field whole.
+ */
+export function tsvArray(values: readonly string[]): string {
+  return `[${values.map((v) => `'${v.replace(/[\\'\t\n\r\0]/g, (c) => QUOTED_ESCAPES[c] ?? c)}'`).join(',')}]`;
+}
+const QUOTED_ESCAPES: Record<string, string> = { '\\': '\\\\', "'": "\\'", '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\\0' };
+
 /** ISO `2026-03-01T08:00:00.123Z` → `2026-03-01 08:00:00.123`, the form DateTime64(3, 'UTC') reads. */
 export function tsvTime(iso: string): string {
   return iso.length >= 23 ? `${iso.slice(0, 10)} ${iso.slice(11, 23)}` : iso.replace('T', ' ').replace('Z', '');

@@ -1,7 +1,7 @@
 /**
  * `npm run lint` (after tsc): the project rules that the type checker cannot see, from
  * ../shared/STYLE.md. Errors fail the run; warnings are printed.
- *   - imports flow one way: schemas ← store ← ingest | query; ingest and query never import each
+ *   - imports flow one way: schemas ← store ← stitch ← ingest, schemas ← store ← query; ingest and query never import each
  *     other; the dashboard shares only types from schemas; cli wires everything
  *   - another stage is imported through its index.ts only
  *   - only cli/config.ts reads process.env
@@ -12,17 +12,18 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const PRODUCT = ['schemas', 'store', 'ingest', 'query', 'dashboard', 'cli'] as const;
+const PRODUCT = ['schemas', 'store', 'stitch', 'ingest', 'query', 'dashboard', 'cli'] as const;
 type Stage = (typeof PRODUCT)[number] | 'bench' | 'test' | 'other';
 
 /** what each stage may import from (besides itself and packages) */
 const ALLOWED: Record<(typeof PRODUCT)[number], readonly Stage[]> = {
   schemas: [],
   store: ['schemas'],
-  ingest: ['schemas', 'store'],
+  stitch: ['schemas', 'store'],
+  ingest: ['schemas', 'store', 'stitch'],
   query: ['schemas', 'store'],
   dashboard: ['schemas'],
-  cli: ['schemas', 'store', 'ingest', 'query', 'dashboard'],
+  cli: ['schemas', 'store', 'stitch', 'ingest', 'query', 'dashboard'],
 };
 
 function files(dir: string): string[] {

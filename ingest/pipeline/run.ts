@@ -1,5 +1,6 @@
 import type { Rejection, RejectReason } from '../../schemas/index.ts';
 import { Batcher, eventToTsv, TsvChunker, type Store } from '../../store/index.ts';
+import { stitchTouched, Touched, type StitchSummary } from '../../stitch/index.ts';
 import { looksLikePostfix, PostfixParser, type LineRef, type ParseSink } from '../formats/postfix/index.ts';
 import { ExchangeParser, looksLikeExchange, type ExchangeRole } from '../formats/exchange/index.ts';
 import type { LogParser } from '../formats/types.ts';
@@ -23,6 +24,8 @@ export interface IngestOptions {
   /** rejected lines stored per file; more are still counted */
   maxStoredRejectsPerFile?: number;
   onProgress?: (p: IngestProgress) => void;
+  /** progress of the stitching stage that follows the reading */
+  onStitchProgress?: (p: { messages: number; total: number }) => void;
   onWarning?: (msg: string) => void;
 }
 
@@ -44,6 +47,8 @@ export interface IngestSummary {
   unmodeled: number;
   rejected: Partial<Record<RejectReason, number>>;
   rejectedTotal: number;
+  /** the messages this run touched, re-stitched into hops */
+  stitched: StitchSummary;
   seconds: number;
 }
 
@@ -55,7 +60,8 @@ export interface IngestSummary {
 export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   const started = performance.now();
   const warn = opts.onWarning ?? (() => {});
-  const summary: IngestSummary = { files: 0, filesSkipped: [], lines: 0, bytes: 0, events: 0, unmodeled: 0, rejected: {}, rejectedTotal: 0, seconds: 0 };
+  const summary: IngestSummary = { files: 0, filesSkipped: [], lines: 0, bytes: 0, events: 0, unmodeled: 0, rejected: {}, rejectedTotal: 0, stitched: { messages: 0, hops: 0, seconds: 0 }, seconds: 0 };
+  const touched = new Touched();
   // Events are rendered to TSV bytes as they come (the objects die young; a batch is a few
   // buffers). A batch is batchChunks chunks of 1 MiB (~3,500 events each).
   const chunker = new TsvChunker();
@@ -85,6 +91,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
         return;
       }
       summary.events++;
+      touched.add(e);
       const chunk = chunker.add(eventToTsv(e));
       if (chunk) {
         const p = events.add(chunk);
@@ -188,6 +195,8 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   pushPartial(0);
   await events.close();
   await rejections.close();
+  // hops are data: every message this run touched is stitched again from all its stored events
+  if (touched.size > 0) summary.stitched = await stitchTouched(opts.store, touched, { onProgress: opts.onStitchProgress });
   summary.seconds = (performance.now() - started) / 1000;
   return summary;
 }

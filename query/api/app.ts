@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { MailtraceError, MessageSearch } from '../../schemas/index.ts';
 import type { Store } from '../../store/index.ts';
 import { listRejected, searchMessages, summarize } from '../sql/messages.ts';
-import { traceMessage } from '../trace/fetch.ts';
+import { traceMessage } from '../trace/read.ts';
 import { installErrorHandler } from './errors.ts';
 import { serveDashboard } from './static.ts';
 

@@ -26,7 +26,7 @@ export function renderResults(el: HTMLElement, list: MessageList, state: SearchS
 }
 
 function row(m: MessageSummaryRow): HTMLTableRowElement {
-  const href = traceHref(m.messageId);
+  const href = traceHref(m.traceId || m.messageId);
   const tr = h('tr', { class: 'message-row', 'data-message-id': m.messageId },
     h('td', { class: 'mono ellipsis id-cell' }, h('a', { href, title: m.messageId }, m.messageId)),
     h('td', { class: 'ellipsis', title: m.sender }, m.sender || h('span', { class: 'muted' }, '<>')),

@@ -58,7 +58,7 @@ test('a configured role wins over the evidence, and says so', () => {
 });
 
 test('a TRANSFER fork continues the path from the copy without a hop of its own', async () => {
-  const { reconstruct } = await import('../../../../query/trace/reconstruct.ts');
+  const { reconstruct } = await import('../../../../stitch/reconstruct.ts');
   const base = { 'server-hostname': 'MBX1', 'client-hostname': 'MBX1.corp.example', 'message-id': '<fork@x>', 'return-path': 's@x' };
   const rows = [
     row(F2016, { ...base, 'date-time': '2026-03-01T08:00:01.000Z', 'client-hostname': 'mx.ext.example', 'client-ip': '192.0.2.7', 'source-context': '08DE000000000001;2026-03-01T08:00:00.900Z;0', source: 'SMTP', 'event-id': 'RECEIVE', 'internal-message-id': '100', 'recipient-address': 'a@corp.example;b@corp.example' }),

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { PostfixParser } from '../../../ingest/formats/postfix/index.ts';
-import { reconstruct } from '../../../query/trace/reconstruct.ts';
-import type { MailEvent } from '../../../schemas/index.ts';
-import { FIXTURES } from '../../helpers/store.ts';
+import { PostfixParser } from '../../ingest/formats/postfix/index.ts';
+import { reconstruct } from '../../stitch/reconstruct.ts';
+import type { MailEvent } from '../../schemas/index.ts';
+import { FIXTURES } from '../helpers/store.ts';
 
 /** Parse log lines into events (pure), as the store would hold them. */
 function eventsOf(lines: string[]): MailEvent[] {
@@ -40,11 +40,14 @@ test('only the edge log: the hop to the hub is shown by its relay name and nothi
   assert.equal(alice.hops[1].toQueueId, '5B00000001');
 });
 
-test('the middle host missing: edge → hub is the end of what we know; the mailbox part is its own root', () => {
+test('the middle host missing costs that link only: edge → hub stays, the mailbox part follows, a note says where it broke', () => {
   const t = reconstruct('<m1@example.org>', eventsOf(fixture.filter((l) => !/ hub /.test(l))));
   const alice = t.recipients.find((r) => r.address === 'alice@example.test')!;
-  assert.deepEqual(alice.hops.map((h) => `${h.from}>${h.to}:${h.tls}`), ['client.example.org>edge:encrypted', 'edge>hub.mt.test:encrypted']);
-  assert.ok(t.queues.some((q) => q.host === 'mailbox'));
+  assert.deepEqual(alice.hops.map((h) => `${h.from}>${h.to}:${h.tls}`), ['client.example.org>edge:encrypted', 'edge>hub.mt.test:encrypted', 'localhost>mailbox:plaintext']);
+  assert.deepEqual(alice.hops.map((h) => h.rule), ['first-hop', 'unmatched', 'first-hop']);
+  assert.equal(alice.status, 'delivered');
+  assert.equal(alice.lastHost, 'mailbox');
+  assert.ok(t.notes.some((n) => n.includes('breaks after edge')), t.notes.join('; '));
 });
 
 test('only the hub and mailbox logs: the first hop comes from the hub\'s client and a note says the start is missing', () => {

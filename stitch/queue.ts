@@ -1,10 +1,10 @@
-import type { Hop, MailEvent } from '../../schemas/index.ts';
+import { Program, type LinkRule, type MailEvent } from '../schemas/index.ts';
 
 /** The columns a trace reads of each stored event. */
 export type StoredEvent = Pick<MailEvent,
   'ts' | 'host' | 'kind' | 'program' | 'queueId' | 'messageId' | 'sender' | 'recipient' | 'origRecipient' | 'client' | 'clientIp'
   | 'relay' | 'relayIp' | 'relayPort' | 'nextQueueId' | 'status' | 'dsn' | 'reply' | 'delayConnect' | 'delayTransmit' | 'size'
-  | 'tls' | 'tlsVersion' | 'cipher' | 'tlsTrust' | 'tlsEvidence'> & Partial<Pick<MailEvent, 'sessionId' | 'role' | 'source'>>;
+  | 'tls' | 'tlsVersion' | 'cipher' | 'tlsTrust' | 'tlsEvidence' | 'id'> & Partial<Pick<MailEvent, 'sessionId' | 'role' | 'source' | 'networkMessageId'>>;
 
 export interface Queue {
   key: string;
@@ -15,6 +15,8 @@ export interface Queue {
   size: number;
   receive: StoredEvent | undefined;
   queuedAt: string;
+  /** time of the queue's first line (the order of segments and of candidates for a join) */
+  firstTs: string;
   deliveries: StoredEvent[];
   rejects: StoredEvent[];
   dsns: StoredEvent[];
@@ -23,12 +25,12 @@ export interface Queue {
   /** the evidence for the role, as the parser gave it */
   roleReason: string;
   /** delivery event → child queue */
-  children: Map<StoredEvent, { queue: Queue; link: Hop['link'] }>;
+  children: Map<StoredEvent, { queue: Queue; rule: LinkRule }>;
   parent: Queue | undefined;
 }
 
 /** a hand-off made by a proxy (Exchange Front End) carries every recipient of the message */
-export const PROXY_PROGRAM = 'proxy';
+export const PROXY_PROGRAM = Program.proxy;
 
 export function queueKey(host: string, queueId: string): string {
   return `${host}\u0000${queueId}`;
@@ -37,4 +39,11 @@ export function queueKey(host: string, queueId: string): string {
 /** A server's short name as logs use it for a host: `MBX1.corp.example` → `mbx1`. */
 export function shortName(name: string): string {
   return name.toLowerCase().split('.')[0];
+}
+
+/** The store returns `2026-03-01 08:00:00.123`; the API speaks ISO 8601 UTC. */
+export function isoOf(ts: string): string {
+  if (!ts) return '';
+  if (ts.endsWith('Z')) return ts;
+  return `${ts.replace(' ', 'T')}${ts.includes('.') ? '' : '.000'}Z`;
 }

@@ -50,7 +50,7 @@ export function applySessions(queues: Map<string, Queue>, sessions: readonly Sto
       tls: 'unknown', tlsVersion: '', cipher: '', tlsTrust: '', tlsEvidence: '', delayConnect: 0, delayTransmit: 0,
     };
     queues.set(key, {
-      key, host: s.host, queueId, messageId: target.messageId, sender: target.sender, size: target.size, receive, queuedAt: s.ts,
+      key, host: s.host, queueId, messageId: target.messageId, sender: target.sender, size: target.size, receive, queuedAt: s.ts, firstTs: s.ts,
       deliveries: [handOff], rejects: [], dsns: [], role: 'frontend', roleReason: s.role.slice(s.role.indexOf(':') + 1), children: new Map(), parent: undefined,
     });
   }

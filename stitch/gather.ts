@@ -1,0 +1,134 @@
+import { EVENTS_TABLE, Program } from '../schemas/index.ts';
+import type { Store } from '../store/index.ts';
+import { isoOf, type StoredEvent } from './queue.ts';
+
+/**
+ * The events stitching needs for a batch of messages, loaded in a handful of queries, then handed
+ * out per message. A message's events are: every line that names its message id (the table's
+ * sort key), lines of the same queues written before the message id was known (smtpd's receipt,
+ * a refused recipient), queues named by `queued as` / DSN links whose own lines carry no message
+ * id, the parent whose bounce names one of its queues, and Exchange send sessions known only by
+ * the reply the next hop gave (the tracking row quotes it).
+ */
+const COLUMNS = `id, toString(ts) AS ts, host, kind, program, queueId, messageId, sender, recipient, origRecipient, client, clientIp,
+  relay, relayIp, relayPort, nextQueueId, status, dsn, reply, delayConnect, delayTransmit, size, tls, tlsVersion, cipher, tlsTrust, tlsEvidence,
+  source, sessionId, role, networkMessageId`;
+
+/** how far before / after a send its protocol-log session may lie (the session starts before the tracking row) */
+const SESSION_BEFORE_MS = 600_000;
+const SESSION_AFTER_MS = 60_000;
+
+export class EventPool {
+  readonly byMessage = new Map<string, StoredEvent[]>();
+  readonly byQueue = new Map<string, StoredEvent[]>();
+  readonly dsnByNext = new Map<string, StoredEvent[]>();
+  readonly sessionsByHostReply = new Map<string, StoredEvent[]>();
+  readonly #ids = new Set<string>();
+
+  add(rows: readonly StoredEvent[]): void {
+    for (const e of rows) {
+      if (this.#ids.has(e.id)) continue;
+      // read without FINAL (merging at read time costs more than the lookups): a line stored
+      // twice, before the merges collapse it, is dropped here
+      this.#ids.add(e.id);
+      e.delayConnect = Number(e.delayConnect);
+      e.delayTransmit = Number(e.delayTransmit);
+      e.size = Number(e.size);
+      e.relayPort = Number(e.relayPort);
+      if (e.messageId) push(this.byMessage, e.messageId, e);
+      if (e.queueId) push(this.byQueue, e.queueId, e);
+      if (e.kind === 'dsn' && e.nextQueueId) push(this.dsnByNext, e.nextQueueId, e);
+      if (e.kind === 'session' && !e.messageId && !e.queueId && e.reply) push(this.sessionsByHostReply, `${e.host}\u0000${e.reply}`, e);
+    }
+  }
+}
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const list = m.get(k);
+  if (list) list.push(v);
+  else m.set(k, [v]);
+}
+
+/** Load what the messages (and the queues no message id names) need. */
+export async function loadPool(store: Store, messageIds: readonly string[], orphanQueueIds: readonly string[] = []): Promise<EventPool> {
+  const pool = new EventPool();
+  const events = store.table(EVENTS_TABLE);
+  const ids = [...messageIds];
+  if (ids.length > 0) {
+    pool.add(await store.query<StoredEvent>(`SELECT ${COLUMNS} FROM ${events} WHERE messageId IN {m:Array(String)}`, { m: ids }, 120_000));
+  }
+  const own = new Set<string>(orphanQueueIds);
+  const wanted = new Set<string>();
+  for (const id of ids) {
+    for (const e of pool.byMessage.get(id) ?? []) {
+      if (e.queueId) own.add(e.queueId);
+      if (e.nextQueueId) wanted.add(e.nextQueueId);
+    }
+  }
+  const ask = [...new Set([...own, ...wanted])];
+  if (ask.length > 0) {
+    pool.add(await store.query<StoredEvent>(
+      `SELECT ${COLUMNS} FROM ${events} WHERE queueId IN {q:Array(String)} AND messageId NOT IN {m:Array(String)}`, { q: ask, m: ids }, 120_000));
+    // a notification names the queue of the message it reports on
+    pool.add(await store.query<StoredEvent>(`SELECT ${COLUMNS} FROM ${events} WHERE kind = 'dsn' AND nextQueueId IN {q:Array(String)}`, { q: [...own] }, 120_000));
+  }
+  // Exchange sends whose next hop is not Exchange: the session is found by host, time and the reply text
+  const outward = [...pool.byMessage.values()].flat().filter(isOutwardSend);
+  if (outward.length > 0) {
+    const times = outward.map((e) => Date.parse(isoOf(e.ts))).filter((t) => !Number.isNaN(t));
+    pool.add(await store.query<StoredEvent>(
+      `SELECT ${COLUMNS} FROM ${events} AS e WHERE messageId = '' AND queueId = '' AND kind = 'session' AND host IN {h:Array(String)}
+         AND e.ts BETWEEN parseDateTime64BestEffort({from:String}, 3) AND parseDateTime64BestEffort({to:String}, 3) AND reply IN {r:Array(String)}`,
+      {
+        h: [...new Set(outward.map((e) => e.host))], r: [...new Set(outward.map((e) => e.reply))],
+        from: new Date(Math.min(...times) - SESSION_BEFORE_MS).toISOString(), to: new Date(Math.max(...times) + SESSION_AFTER_MS).toISOString(),
+      }, 120_000));
+  }
+  return pool;
+}
+
+function isOutwardSend(e: StoredEvent): boolean {
+  return e.source === 'exchange' && e.kind === 'delivery' && e.status === 'sent' && !e.nextQueueId && e.reply !== '' && e.program !== Program.storeDriver;
+}
+
+/** One message's events out of the pool (empty when the pool holds none). */
+export function eventsOfMessage(pool: EventPool, messageId: string): StoredEvent[] {
+  const found = [...(pool.byMessage.get(messageId) ?? [])];
+  if (found.length === 0) return found;
+  const known = new Set(found.filter((e) => e.queueId).map((e) => `${e.host} ${e.queueId}`));
+  const ownQids = new Set(found.filter((e) => e.queueId).map((e) => e.queueId));
+  const wanted = new Set(found.filter((e) => e.nextQueueId && !ownQids.has(e.nextQueueId)).map((e) => e.nextQueueId));
+  const extra: StoredEvent[] = [];
+  // own queues match on host + queue id; a next queue on its id alone, since the relay name in
+  // `queued as` lines need not be the next host's log name
+  for (const qid of new Set([...ownQids, ...wanted])) {
+    for (const e of pool.byQueue.get(qid) ?? []) {
+      if (e.messageId === messageId) continue;
+      if (known.has(`${e.host} ${e.queueId}`) || wanted.has(e.queueId)) extra.push(e);
+    }
+  }
+  for (const e of extra) known.add(`${e.host} ${e.queueId}`);
+  found.push(...extra);
+  // is this message itself a notification? The parent's bounce line names our queue id (Postfix
+  // sends notifications from the null sender, so a message with a known sender is none)
+  if (!found.some((e) => e.messageId === messageId && e.sender !== '')) {
+    for (const qid of ownQids) for (const e of pool.dsnByNext.get(qid) ?? []) if (!known.has(`${e.host} ${e.queueId}`)) found.push(e);
+  }
+  for (const e of found.filter(isOutwardSend)) {
+    const t = Date.parse(isoOf(e.ts));
+    for (const s of pool.sessionsByHostReply.get(`${e.host}\u0000${e.reply}`) ?? []) {
+      const st = Date.parse(isoOf(s.ts));
+      if (st >= t - SESSION_BEFORE_MS && st <= t + SESSION_AFTER_MS && !found.includes(s)) found.push(s);
+    }
+  }
+  return found;
+}
+
+/** The events of a queue that no line names a message id for, and of the queues it handed to. */
+export function eventsOfQueue(pool: EventPool, host: string, queueId: string): StoredEvent[] {
+  const own = (pool.byQueue.get(queueId) ?? []).filter((e) => e.host === host);
+  const next = new Set(own.filter((e) => e.nextQueueId).map((e) => e.nextQueueId));
+  const found = [...own];
+  for (const q of next) for (const e of pool.byQueue.get(q) ?? []) if (!found.includes(e)) found.push(e);
+  return found;
+}

@@ -1,0 +1,148 @@
+import { TRANSPORT_DEFAULT_ROLE_REASON, type RecipientTrace, type RelatedMessage, type Trace } from '../schemas/index.ts';
+import { splitRole } from './hop.ts';
+import { inTree, linkQueues } from './link.ts';
+import { isoOf, queueKey, type Queue, type StoredEvent } from './queue.ts';
+import { applySessions } from './sessions.ts';
+import { aliasMap, collectRecipients, traceRecipient } from './walk.ts';
+
+export { isoOf, queueKey, type StoredEvent } from './queue.ts';
+
+/**
+ * Events of one message (from every host that held it) → its path per recipient.
+ * Pure: no I/O. Queue ids are unique only per host, so a queue is (host, queueId); the link from a
+ * delivery to the next host's queue is the `queued as` id the next host announced (exact), or —
+ * when the next hop is not Postfix — the same message id received soon after on another host
+ * (inferred, and said so). Whatever the logs do not show stays unknown.
+ */
+
+
+export function reconstruct(messageId: string, events: readonly StoredEvent[]): Trace {
+  const queues = groupQueues(events);
+  const notes: string[] = [];
+  applySessions(queues, events.filter((e) => e.kind === 'session'));
+  promoteEdges(queues, events);
+  linkQueues(queues, notes);
+  const aliases = aliasMap(events);
+
+  const roots = [...queues.values()].filter((q) => !q.parent && q.messageId === messageId).sort(byFirstTime);
+  const primaryRoots = roots.length > 0 ? roots : [...queues.values()].filter((q) => !q.parent).sort(byFirstTime);
+  const recipients = collectRecipients(primaryRoots, queues, aliases);
+  const traces: RecipientTrace[] = [];
+  for (const address of recipients) traces.push(traceRecipient(address, primaryRoots, aliases, notes));
+
+  const related: RelatedMessage[] = [];
+  const notifications = new Set<string>();
+  for (const q of queues.values()) {
+    for (const d of q.dsns) {
+      if (!d.nextQueueId) {
+        // Exchange names the notification by its message id (reference), not by a queue
+        // a DSN row is the notification's own (its reference is the original); a FAIL's
+        // reference is the notification it caused
+        if (d.reply.startsWith('<')) {
+          const own = d.program === 'dsn';
+          if (own) notifications.add(q.key);
+          related.push({ kind: own ? 'dsn-for' : 'dsn', host: q.host, queueId: own ? q.queueId : '', parentQueueId: own ? '' : q.queueId, messageId: d.reply });
+        }
+        continue;
+      }
+      const child = queues.get(queueKey(q.host, d.nextQueueId));
+      notifications.add(queueKey(q.host, d.nextQueueId));
+      if (q.messageId === messageId || !child || child.messageId !== messageId) {
+        related.push({ kind: 'dsn', host: q.host, queueId: d.nextQueueId, parentQueueId: q.queueId, messageId: child?.messageId ?? '' });
+      } else {
+        related.push({ kind: 'dsn-for', host: q.host, queueId: q.queueId, parentQueueId: q.queueId, messageId: q.messageId });
+      }
+    }
+  }
+  // a notification is made on its host by the bounce daemon: it has no receipt to miss
+  if (primaryRoots.some((q) => !q.receive && !notifications.has(q.key))) notes.push('the receipt of this message is not in the ingested logs (the first hop is unknown)');
+
+  const all = [...queues.values()].filter((q) => q.messageId === messageId || inTree(q, primaryRoots));
+  const times = events.map((e) => e.ts).sort();
+  const anyQueue = primaryRoots[0] ?? all[0];
+  return {
+    messageId,
+    sender: anyQueue?.sender ?? '',
+    size: anyQueue?.size ?? 0,
+    firstSeen: isoOf(times[0] ?? ''),
+    lastSeen: isoOf(times[times.length - 1] ?? ''),
+    queues: all.sort(byFirstTime).map((q) => ({ host: q.host, queueId: q.queueId })),
+    servers: serversOf(all),
+    recipients: traces,
+    related: [...new Map(related.map((r) => [JSON.stringify(r), r])).values()],
+    notes: [...new Set(notes)],
+  };
+}
+
+function groupQueues(events: readonly StoredEvent[]): Map<string, Queue> {
+  const queues = new Map<string, Queue>();
+  const senderFromQmgr = new Set<Queue>();
+  const sorted = [...events].sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
+  for (const e of sorted) {
+    if (!e.queueId) continue;
+    const key = queueKey(e.host, e.queueId);
+    let q = queues.get(key);
+    if (!q) {
+      q = { key, host: e.host, queueId: e.queueId, messageId: '', sender: '', size: 0, receive: undefined, queuedAt: '', firstTs: e.ts, deliveries: [], rejects: [], dsns: [], role: '', roleReason: '', children: new Map(), parent: undefined };
+      queues.set(key, q);
+    }
+    if (e.messageId) q.messageId = e.messageId;
+    // the queue manager's envelope sender is the full address; pickup's `from=<root>` is the login
+    if (e.sender && (e.kind === 'queued' || !senderFromQmgr.has(q))) q.sender = e.sender;
+    if (e.sender && e.kind === 'queued') senderFromQmgr.add(q);
+    if (e.role && (!q.role || e.kind === 'receive')) [q.role, q.roleReason] = splitRole(e.role);
+    if (e.size && !q.size) q.size = e.size;
+    switch (e.kind) {
+      case 'receive': q.receive = mergeReceipt(q.receive, e); break;
+      case 'queued': q.size = e.size; q.queuedAt ||= e.ts; break;
+      case 'message': q.queuedAt ||= e.ts; break;
+      case 'delivery': q.deliveries.push(e); break;
+      case 'reject': q.rejects.push(e); break;
+      case 'dsn': q.dsns.push(e); break;
+      default: break;
+    }
+  }
+  return queues;
+}
+
+/**
+ * A server is an Edge if any of its lines says so (its Edge protocol logs may have been ingested in
+ * another run than its tracking logs): its Transport queues, given the hub role by default, are edge.
+ */
+function promoteEdges(queues: Map<string, Queue>, events: readonly StoredEvent[]): void {
+  const edge = new Map<string, string>();
+  for (const e of events) if (e.role?.startsWith('edge:') && !edge.has(e.host)) edge.set(e.host, splitRole(e.role)[1]);
+  for (const q of queues.values()) {
+    if (q.role === 'hub' && q.roleReason === TRANSPORT_DEFAULT_ROLE_REASON && edge.has(q.host)) [q.role, q.roleReason] = ['edge', edge.get(q.host)!];
+  }
+}
+
+/**
+ * One receipt per queue. A second line about the same receipt (Exchange Online's summary gives
+ * the client, its detail export the TLS) adds what the first lacks; it never replaces what is known.
+ */
+function mergeReceipt(have: StoredEvent | undefined, e: StoredEvent): StoredEvent {
+  if (!have) return e;
+  let out = have;
+  if (!out.client && !out.clientIp && (e.client || e.clientIp)) out = { ...out, client: e.client, clientIp: e.clientIp };
+  if (out.tls === 'unknown' && e.tls !== 'unknown') out = { ...out, tls: e.tls, tlsVersion: e.tlsVersion, cipher: e.cipher, tlsTrust: e.tlsTrust, tlsEvidence: e.tlsEvidence };
+  return out;
+}
+
+/** Each server's role(s) in this trace and why: one line per host and role. */
+function serversOf(queues: readonly Queue[]): Trace['servers'] {
+  const seen = new Map<string, Trace['servers'][number]>();
+  for (const q of queues) {
+    if (!q.role) continue;
+    const key = `${q.host}\u0000${q.role}`;
+    if (!seen.has(key)) seen.set(key, { host: q.host, role: q.role, reason: q.roleReason });
+  }
+  return [...seen.values()];
+}
+
+function byFirstTime(a: Queue, b: Queue): number {
+  const ta = a.receive?.ts ?? a.firstTs;
+  const tb = b.receive?.ts ?? b.firstTs;
+  return ta < tb ? -1 : ta > tb ? 1 : 0;
+}
+
