@@ -1,3 +1,4 @@
+import { Program } from '../schemas/index.ts';
 import { PROXY_PROGRAM, queueKey, shortName, type Queue, type StoredEvent } from './queue.ts';
 
 /**
@@ -25,7 +26,7 @@ export function applySessions(queues: Map<string, Queue>, sessions: readonly Sto
     for (const d of q.deliveries) {
       // a send already known encrypted (custom-data) still takes the session's version and cipher
       if (d.status !== 'sent' || (d.tls !== 'unknown' && d.tlsVersion !== '')) continue;
-      if (!d.nextQueueId) {
+      if (!d.nextQueueId && d.program === Program.submit) {
         // a hand-off whose tracking row names no queue (SUBMIT): the send session of this server
         // that carried this message to the named server got the queue id in its reply
         const relay = shortName(d.relay);

@@ -54,7 +54,8 @@
  *      (quoted when it holds a comma). For an org next hop the reply is `250 2.6.0 <message-id>
  *      [InternalId=N, Hostname=NEXT-FQDN] <bytes> bytes in <s>, <rate> KB/sec Queued mail for
  *      delivery` and N is the internal-message-id of the next service's RECEIVE row for that message
- *      (Transport on a hub or Edge, or Mailbox Transport Delivery; SEND to Delivery goes to port 475,
+ *      (Transport on a hub or Edge; UNVERIFIED that N equals that id — §1.7 — the parser also joins
+ *      by message id and time; SEND to Mailbox Transport Delivery, port 475, see (f);
  *      to a hub to port 2525, to an Edge to port 25). External next hops answer with their own reply
  *      (Postfix `queued as`, gsmtp, Exim `id=`, the EXO 2.6.0 form with a `*.prod.outlook.example`
  *      Hostname, …). server-hostname/server-ip = next hop FQDN/IP; client-hostname/client-ip = this
@@ -82,8 +83,10 @@
  *      row of that hop has client-hostname = the mailbox server FQDN and a Hub RECV session id; the
  *      SUBMIT row carries no InternalId, the Submission SEND session does (as in (d)).
  *  (f) Delivery: Transport SEND to the Mailbox Transport Delivery of the server hosting the mailbox
- *      (maybe the same box) as in (b)–(d), then MSGTRKMD RECEIVE (SMTP) and one DELIVER row
- *      (STOREDRIVER) per recipient.
+ *      (maybe the same box) as in (c)–(d), whose reply is `250 2.0.0 OK <message-id> [Hostname=<fqdn>]`
+ *      with NO InternalId (§1.9a, real row §1.6 2024-01-07), then one DELIVER row (STOREDRIVER) per
+ *      recipient in MSGTRKMD with the delivery service's own internal-message-id; there is no
+ *      MSGTRKMD RECEIVE row (§1.9a: RECEIVE → AGENTINFO → SEND → DELIVER on one 2013+ server).
  *  (g) Edge: internet → Edge RECEIVE → SEND on `EdgeSync - Inbound to Default-First-Site-Name` to a
  *      hub; outbound: hub SEND (`Intra-Organization SMTP Send Connector`) → Edge RECEIVE →
  *      SENDEXTERNAL on `EdgeSync - Default-First-Site-Name to Internet`. The Edge does not expand
@@ -1242,6 +1245,8 @@ class Sim {
         const tr = tc + (toMx ? rng.int(30, 700) : rng.int(3, 120));
         if (next.kind === 'mx') return { t: tr, reply: this.remote250(next.dom, msg, tr) };
         nextIid = (next.kind === 'delivery' ? next.server.deliveryIds : next.server.transportIds).next(rng);
+        // Mailbox Transport Delivery answers without an InternalId (log-formats §1.9a, real row §1.6 2024-01-07)
+        if (next.kind === 'delivery') return { t: tr, reply: `250 2.0.0 OK ${msg.messageId} [Hostname=${next.server.fqdn}]` };
         return { t: tr, reply: this.queuedReply(msg, nextIid, next.server.fqdn, tr - tc + rng.int(5, 80)) };
       },
     }, false);
@@ -1282,11 +1287,14 @@ class Sim {
     }
     const to = next.server;
     this.hop(accepted, from.lname, fromRole, to.lname, next.kind === 'delivery' ? 'mailbox' : next.kind, res.logged, tls);
-    this.track(res.tReply, to, next.kind === 'delivery' ? 'MSGTRKMD' : 'MSGTRK', {
-      clientIp: from.ip, clientHost: from.fqdn, serverIp: to.ip, serverHost: to.name, context: `${res.sid};${isoMs(res.start)};0`, connector: server.connector,
-      source: 'SMTP', event: 'RECEIVE', iid: nextIid, msg, rcpts: accepted.map((r) => r.addr), info: '0cA: ', origClientIp: from.ip, origServerIp: to.ip,
-      custom: this.custom(to, from.isEdge ? `S:FirstForestHop=${to.fqdn};S:FromEntity=Internet;` : ''),
-    });
+    // Mailbox Transport Delivery writes no RECEIVE row: its DELIVER rows are all (§1.9a)
+    if (next.kind !== 'delivery') {
+      this.track(res.tReply, to, 'MSGTRK', {
+        clientIp: from.ip, clientHost: from.fqdn, serverIp: to.ip, serverHost: to.name, context: `${res.sid};${isoMs(res.start)};0`, connector: server.connector,
+        source: 'SMTP', event: 'RECEIVE', iid: nextIid, msg, rcpts: accepted.map((r) => r.addr), info: '0cA: ', origClientIp: from.ip, origServerIp: to.ip,
+        custom: this.custom(to, from.isEdge ? `S:FirstForestHop=${to.fqdn};S:FromEntity=Internet;` : ''),
+      });
+    }
     const nextCopy: Copy = { msg, server: to, iid: nextIid, rcpts: accepted };
     const work = next.kind === 'delivery' ? () => this.processDelivery(nextCopy) : next.kind === 'edge' ? () => this.processEdge(nextCopy) : () => this.processHub(nextCopy);
     this.at(res.end + rng.int(10, 300), work);

@@ -45,7 +45,9 @@ export async function traceMessage(store: Store, idOrQueueId: string): Promise<T
   const messages = store.table(MESSAGES_TABLE);
   let row: MessageRow | undefined;
   if (looksLikeMessageId(idOrQueueId)) {
-    [row] = await store.query<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM ${messages} FINAL WHERE messageKey = {k:String}`, { k: normalizeMessageId(idOrQueueId) });
+    const id = normalizeMessageId(idOrQueueId);
+    [row] = await store.query<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM ${messages} FINAL WHERE messageKey = {k:String}`, { k: id });
+    if (!row) throw new MailtraceError('MT_ERR_NOT_FOUND', `no message ${id} in the store`);
   } else {
     [row] = await store.query<MessageRow>(
       `SELECT ${MESSAGE_COLUMNS} FROM ${messages} FINAL WHERE has(queueIds, {q:String}) ORDER BY messageId = '', firstSeen LIMIT 1`, { q: idOrQueueId.trim() });
