@@ -23,6 +23,8 @@ export class EventPool {
   readonly byQueue = new Map<string, StoredEvent[]>();
   readonly dsnByNext = new Map<string, StoredEvent[]>();
   readonly sessionsByHostReply = new Map<string, StoredEvent[]>();
+  /** parts of SMTP sessions that carried no message (an earlier file's part of a session) */
+  readonly sessionParts = new Map<string, StoredEvent[]>();
   readonly #ids = new Set<string>();
 
   add(rows: readonly StoredEvent[]): void {
@@ -39,6 +41,7 @@ export class EventPool {
       if (e.queueId) push(this.byQueue, e.queueId, e);
       if (e.kind === 'dsn' && e.nextQueueId) push(this.dsnByNext, e.nextQueueId, e);
       if (e.kind === 'session' && !e.messageId && !e.queueId && e.reply) push(this.sessionsByHostReply, `${e.host}\u0000${e.reply}`, e);
+      if (e.kind === 'session' && !e.messageId && e.sessionId) push(this.sessionParts, `${e.host}\u0000${e.sessionId}`, e);
     }
   }
 }
@@ -71,6 +74,13 @@ export async function loadPool(store: Store, messageIds: readonly string[], orph
       `SELECT ${COLUMNS} FROM ${events} WHERE queueId IN {q:Array(String)} AND messageId NOT IN {m:Array(String)}`, { q: ask, m: ids }, 120_000));
     // a notification names the queue of the message it reports on
     pool.add(await store.query<StoredEvent>(`SELECT ${COLUMNS} FROM ${events} WHERE kind = 'dsn' AND nextQueueId IN {q:Array(String)}`, { q: [...own] }, 120_000));
+  }
+  // every stored part of the SMTP sessions seen so far (a session split over files and runs)
+  const sessionIds = new Set<string>();
+  for (const id of ids) for (const e of pool.byMessage.get(id) ?? []) if (e.sessionId) sessionIds.add(e.sessionId);
+  if (sessionIds.size > 0) {
+    pool.add(await store.query<StoredEvent>(
+      `SELECT ${COLUMNS} FROM ${events} WHERE messageId = '' AND kind = 'session' AND sessionId IN {s:Array(String)}`, { s: [...sessionIds] }, 120_000));
   }
   // Exchange sends whose next hop is not Exchange: the session is found by host, time and the reply text
   const outward = [...pool.byMessage.values()].flat().filter(isOutwardSend);
@@ -113,6 +123,10 @@ export function eventsOfMessage(pool: EventPool, messageId: string): StoredEvent
   // sends notifications from the null sender, so a message with a known sender is none)
   if (!found.some((e) => e.messageId === messageId && e.sender !== '')) {
     for (const qid of ownQids) for (const e of pool.dsnByNext.get(qid) ?? []) if (!known.has(`${e.host} ${e.queueId}`)) found.push(e);
+  }
+  for (const e of [...found]) {
+    if (!e.sessionId) continue;
+    for (const p of pool.sessionParts.get(`${e.host}\u0000${e.sessionId}`) ?? []) if (!found.includes(p)) found.push(p);
   }
   for (const e of found.filter(isOutwardSend)) {
     const t = Date.parse(isoOf(e.ts));

@@ -15,6 +15,8 @@ export interface Queue {
   size: number;
   receive: StoredEvent | undefined;
   queuedAt: string;
+  /** the queue manager gave up on the queue (`status=expired` / `force-expired`): '' when it did not */
+  expiredAt: string;
   /** time of the queue's first line (the order of segments and of candidates for a join) */
   firstTs: string;
   deliveries: StoredEvent[];

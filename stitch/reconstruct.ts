@@ -83,7 +83,7 @@ function groupQueues(events: readonly StoredEvent[]): Map<string, Queue> {
     const key = queueKey(e.host, e.queueId);
     let q = queues.get(key);
     if (!q) {
-      q = { key, host: e.host, queueId: e.queueId, messageId: '', sender: '', size: 0, receive: undefined, queuedAt: '', firstTs: e.ts, deliveries: [], rejects: [], dsns: [], role: '', roleReason: '', children: new Map(), parent: undefined };
+      q = { key, host: e.host, queueId: e.queueId, messageId: '', sender: '', size: 0, receive: undefined, queuedAt: '', expiredAt: '', firstTs: e.ts, deliveries: [], rejects: [], dsns: [], role: '', roleReason: '', children: new Map(), parent: undefined };
       queues.set(key, q);
     }
     if (e.messageId) q.messageId = e.messageId;
@@ -99,6 +99,7 @@ function groupQueues(events: readonly StoredEvent[]): Map<string, Queue> {
       case 'delivery': q.deliveries.push(e); break;
       case 'reject': q.rejects.push(e); break;
       case 'dsn': q.dsns.push(e); break;
+      case 'expired': q.expiredAt = e.ts; break;
       default: break;
     }
   }

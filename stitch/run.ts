@@ -108,7 +108,7 @@ async function resolveLoose(store: Store, touched: Touched, ids: Set<string>): P
   }
   for (const chunk of chunks([...touched.sessionIds])) {
     const rows = await store.query<{ m: string }>(
-      `SELECT DISTINCT messageId AS m FROM ${events} WHERE kind = 'receive' AND sessionId IN {s:Array(String)} AND messageId != ''`, { s: chunk }, 600_000);
+      `SELECT DISTINCT messageId AS m FROM ${events} WHERE kind IN ('receive', 'session') AND sessionId IN {s:Array(String)} AND messageId != ''`, { s: chunk }, 600_000);
     for (const r of rows) ids.add(r.m);
   }
   return [...touched.queues].filter((k) => !claimed.has(k)).map((k) => {

@@ -8,12 +8,13 @@ import { PROXY_PROGRAM, queueKey, shortName, type Queue, type StoredEvent } from
  * queue) becomes a queue of its own in front of the transport's, so the client → Front End hop is
  * on the path.
  */
-export function applySessions(queues: Map<string, Queue>, sessions: readonly StoredEvent[]): void {
-  if (sessions.length === 0) return;
+export function applySessions(queues: Map<string, Queue>, parts: readonly StoredEvent[]): void {
+  if (parts.length === 0) return;
+  const sessions = inheritAcrossParts(parts);
   const byReceive = new Map<string, StoredEvent>();
   const bySend = new Map<string, StoredEvent>();
   for (const s of sessions) {
-    if (s.program === 'smtpreceive' && s.sessionId) byReceive.set(`${s.host}\u0000${s.sessionId}`, s);
+    if (s.program === Program.smtpReceive && s.sessionId && (s.messageId || !byReceive.has(`${s.host}\u0000${s.sessionId}`))) byReceive.set(`${s.host}\u0000${s.sessionId}`, s);
     if (s.program === 'smtpsend' && s.nextQueueId) bySend.set(`${s.host}\u0000${s.nextQueueId}`, s);
     if (s.program === 'smtpsend' && s.reply) bySend.set(`${s.host}\u0000reply\u0000${s.reply}`, s);
   }
@@ -51,10 +52,31 @@ export function applySessions(queues: Map<string, Queue>, sessions: readonly Sto
       tls: 'unknown', tlsVersion: '', cipher: '', tlsTrust: '', tlsEvidence: '', delayConnect: 0, delayTransmit: 0,
     };
     queues.set(key, {
-      key, host: s.host, queueId, messageId: target.messageId, sender: target.sender, size: target.size, receive, queuedAt: s.ts, firstTs: s.ts,
+      key, host: s.host, queueId, messageId: target.messageId, sender: target.sender, size: target.size, receive, queuedAt: s.ts, expiredAt: '', firstTs: s.ts,
       deliveries: [handOff], rejects: [], dsns: [], role: 'frontend', roleReason: s.role.slice(s.role.indexOf(':') + 1), children: new Map(), parent: undefined,
     });
   }
+}
+
+/**
+ * One SMTP session may be stored in parts (its protocol log rolled over mid-session, and the files
+ * came in separate runs): a later part inherits what an earlier one proved. Only a proof of TLS or
+ * of a failed upgrade is inherited; a part's silence never overrides.
+ */
+function inheritAcrossParts(parts: readonly StoredEvent[]): StoredEvent[] {
+  const proof = new Map<string, StoredEvent>();
+  for (const p of parts) {
+    if (!p.sessionId || p.tls === 'unknown') continue;
+    const key = `${p.host}\u0000${p.program}\u0000${p.sessionId}`;
+    const have = proof.get(key);
+    if (!have || (p.tls === 'encrypted' && (have.tls !== 'encrypted' || (!have.tlsVersion && p.tlsVersion)))) proof.set(key, p);
+  }
+  return parts.map((p) => {
+    const best = p.sessionId ? proof.get(`${p.host}\u0000${p.program}\u0000${p.sessionId}`) : undefined;
+    if (!best || best === p || (p.tls === 'encrypted' && p.tlsVersion)) return p;
+    if (p.tls !== 'unknown' && best.tls !== 'encrypted') return p;
+    return { ...p, tls: best.tls, tlsVersion: best.tlsVersion, cipher: best.cipher, tlsTrust: best.tlsTrust, tlsEvidence: best.tlsEvidence };
+  });
 }
 
 function copyTls(to: StoredEvent, from: StoredEvent): void {

@@ -83,6 +83,11 @@ function walk(root: Queue, address: string, matches: (d: StoredEvent) => boolean
       return { host: q.host, role: q.role, queueId: q.queueId, at: q.firstTs, handedOff: false };
     }
     Object.assign(out, { status: toRecipientStatus(last.status), dsn: last.dsn, reply: last.reply, relay: last.relay, lastSeen: isoOf(last.ts) });
+    if (last.status === 'deferred' && q.expiredAt && q.expiredAt >= last.ts) {
+      // the queue manager gave up after the last attempt and returned the message: it bounced (§4.4 facts)
+      Object.assign(out, { status: 'bounced', reply: `expired, returned to sender (last attempt: ${last.reply})`, lastSeen: isoOf(q.expiredAt) });
+      return undefined;
+    }
     const linked: { queue: Queue; rule: LinkRule } | undefined = q.children.get(last) ?? [...q.children.entries()].find(([d]) => matches(d) && d.status === 'sent')?.[1];
     if (last.status !== 'sent') return undefined;
     if (LOCAL_PROGRAMS.has(last.program) && !linked) {

@@ -77,7 +77,7 @@ export class ExchangeParser implements LogParser {
       return;
     }
     if (own.startsWith('#')) {
-      this.#header(f, own, sink);
+      this.#header(f, own);
       return;
     }
     if (own === '') return;
@@ -131,17 +131,17 @@ export class ExchangeParser implements LogParser {
     this.#row(f, row, ref, text, sink);
   }
 
+  /** End of all input: sessions still open (no `-` row in what we read) say what they saw. */
   flush(sink: ParseSink): void {
     this.endFile(sink);
+    this.#flushSessions(sink);
   }
 
-  #header(f: FileState, text: string, sink: ParseSink): void {
+  #header(f: FileState, text: string): void {
     const colon = text.indexOf(':');
     const key = text.slice(1, colon < 0 ? undefined : colon).trim().toLowerCase();
     const value = colon < 0 ? '' : text.slice(colon + 1).trim();
     if (key === 'log-type') {
-      // a new header block: sessions of the part before it are over
-      if (f.kind === 'smtp-receive' || f.kind === 'smtp-send') this.#flushSessions(sink);
       const v = value.toLowerCase();
       f.kind = v.includes('message tracking') ? 'tracking' : v.includes('smtp receive') ? 'smtp-receive' : v.includes('smtp send') ? 'smtp-send' : 'other';
     } else if (key === 'fields') {
@@ -229,11 +229,14 @@ export class ExchangeParser implements LogParser {
     return shortHost(name ?? '');
   }
 
-  /** Called by the pipeline before the next file starts (and by flush at the end of input). */
+  /**
+   * Called by the pipeline before the next file starts. SMTP sessions stay open: protocol logs roll
+   * by size and hour, and the part of a session in the next file inherits what the earlier part
+   * proved (§1.9a). They close at their `-` row or at the end of the input.
+   */
   endFile(sink: ParseSink): void {
     const f = this.#file;
     if (f?.pending) this.#abandon(f, sink, 'a quoted field is still open at the end of the file');
-    this.#flushSessions(sink);
   }
 
   #flushSessions(sink: ParseSink): void {

@@ -24,10 +24,18 @@ interface Session {
   remote: string;
   ehlo: string;
   starttls: boolean;
+  /** the server answered the STARTTLS / X-ANONYMOUSTLS with 220: the handshake began */
+  tlsStarted: boolean;
+  /** after the 220: a certificate line or a new EHLO, which only a finished handshake allows (pre-2013 logs have no TLS line) */
+  tlsProven: boolean;
+  /** the first row we hold is the session's first (sequence 0 or the `+` connect): we saw it from its start */
+  sawStart: boolean;
   mail: boolean;
   tls: { version: string; cipher: string; bits: number } | undefined;
   tlsFailed: string;
   certStatus: string;
+  /** the message id of the last `sending message with RecordId … and InternetMessageId <…>` marker (send logs) */
+  marker: string;
   queued: { ts: string; messageId: string; internalId: string; host: string; reply: string; rejects: Refusal[] }[];
   /** recipients refused in the transaction under way (receive logs: `RCPT TO` answered 4xx/5xx) */
   rejects: Refusal[];
@@ -72,13 +80,16 @@ export class SessionAssembler {
     const sid = row['session-id'] ?? '';
     if (!sid) return;
     const ts = row['date-time'] ?? '';
-    let s = this.#open.get(sid);
+    // a session id is unique per server; sessions stay open across files (protocol logs roll by
+    // size and hour mid-session) and close at their `-` row or at the end of the input
+    const key = `${ctx.host}\u0000${sid}`;
+    let s = this.#open.get(key);
     if (!s) {
       s = {
         id: sid, connector: row['connector-id'] ?? '', startTs: ts, lastTs: ts, local: '', remote: '', ehlo: '',
-        starttls: false, mail: false, tls: undefined, tlsFailed: '', certStatus: '', queued: [], rejects: [], lastRcpt: '', awaitingData: false, file, offset, ctx,
+        starttls: false, tlsStarted: false, tlsProven: false, sawStart: row['sequence-number'] === '0' || row['event'] === '+', mail: false, tls: undefined, tlsFailed: '', certStatus: '', marker: '', queued: [], rejects: [], lastRcpt: '', awaitingData: false, file, offset, ctx,
       };
-      this.#open.set(sid, s);
+      this.#open.set(key, s);
       if (this.#open.size > this.#max) {
         const oldest = this.#open.keys().next().value as string;
         this.#close(this.#open.get(oldest)!, emit);
@@ -97,8 +108,10 @@ export class SessionAssembler {
       const command = (ctx.direction === 'receive') === (event === '<');
       const upper = data.slice(0, 10).toUpperCase();
       if (command) {
-        if (upper.startsWith('STARTTLS')) s.starttls = true;
-        else if (upper.startsWith('EHLO ') || upper.startsWith('HELO ')) {
+        // X-ANONYMOUSTLS is Exchange's own upgrade between its servers, a TLS upgrade like STARTTLS (§1.9a)
+        if (upper.startsWith('STARTTLS') || upper.startsWith('X-ANONYMOU')) s.starttls = true;
+        else if (upper.startsWith('EHLO ') || upper.startsWith('HELO ') || upper === 'EHLO') {
+          if (s.tlsStarted) s.tlsProven = true;
           if (ctx.direction === 'receive') s.ehlo = data.slice(5).trim();
         } else if (upper.startsWith('MAIL FROM')) {
           s.mail = true;
@@ -107,6 +120,7 @@ export class SessionAssembler {
         s.awaitingData = upper.startsWith('DATA') || (upper.startsWith('BDAT') && / LAST\b/i.test(data));
       } else {
         const code = data.slice(0, 3);
+        if (s.starttls && !s.tlsStarted && code === '220') s.tlsStarted = true;
         if (s.lastRcpt && (code[0] === '4' || code[0] === '5') && ctx.direction === 'receive') {
           s.rejects.push({ ts, recipient: s.lastRcpt, reply: data });
         }
@@ -115,10 +129,13 @@ export class SessionAssembler {
         if (q && q[4] === 'delivery') {
           s.queued.push({ ts, messageId: bracketId(q[1]), internalId: q[2] ?? '', host: q[3] ?? '', reply: data, rejects: s.rejects });
           s.rejects = [];
+          s.marker = '';
         } else if (s.awaitingData && code !== '354' && ctx.direction === 'send') {
           // a next hop that is not Exchange answers the message in its own words: the tracking
           // row's source-context quotes the same reply, which is how the two are joined
-          s.queued.push({ ts, messageId: '', internalId: '', host: '', reply: data, rejects: [] });
+          // `250 2.0.0 OK <id> [Hostname=…]` (Mailbox Transport Delivery, §1.9a) names the message itself
+          const named = /^250 2\.0\.0 OK ?(<[^>]+>)/.exec(data)?.[1] ?? s.marker;
+          s.queued.push({ ts, messageId: named, internalId: '', host: /\[Hostname=([^\]\s]+)\]/.exec(data)?.[1] ?? '', reply: data, rejects: [] });
         }
         if (code !== '354') s.awaitingData = false;
       }
@@ -129,8 +146,14 @@ export class SessionAssembler {
         s.tls = { version: ok[1] === 'SSL3' ? 'SSLv3' : `TLSv${ok[1].slice(3).replace('_', '.')}`, cipher: ok[2].replace(/,$/, ''), bits: Number(ok[3]) || 0 };
       } else if (text.includes('TLS negotiation failed')) {
         s.tlsFailed = /TLS negotiation failed with error (\S+)/.exec(text)?.[1] ?? 'failed';
+      } else if (/sending message with RecordId \d+ and InternetMessageId </.test(text)) {
+        // the send log's marker names the message the session is about to carry (§1.9a, verbatim)
+        s.marker = /InternetMessageId (<[^>]*>)/.exec(text)?.[1] ?? s.marker;
       } else if (text.includes('certificate chain validation status') || text.includes('TlsDomainCapabilities')) {
         s.certStatus = /Status='([^']*)'/.exec(text)?.[1] ?? /status: '([^']*)'/.exec(text)?.[1] ?? s.certStatus;
+        if (s.tlsStarted) s.tlsProven = true;
+      } else if (s.tlsStarted && /certificate/i.test(text)) {
+        s.tlsProven = true;
       }
     } else if (event === '-') {
       this.#close(s, emit);
@@ -143,7 +166,7 @@ export class SessionAssembler {
   }
 
   #close(s: Session, emit: (e: MailEvent) => void): void {
-    this.#open.delete(s.id);
+    this.#open.delete(`${s.ctx.host}\u0000${s.id}`);
     const ctx = s.ctx;
     let tls: MailEvent['tls'] = 'unknown';
     let evidence = '';
@@ -153,7 +176,14 @@ export class SessionAssembler {
     } else if (s.tlsFailed) {
       tls = 'plaintext';
       evidence = `exchange-tls-failed:${s.tlsFailed}`;
-    } else if ((s.mail || s.queued.length > 0) && !s.starttls) {
+    } else if (s.tlsProven) {
+      // Exchange 2007/2010 log no negotiation line: the 220 to STARTTLS / X-ANONYMOUSTLS followed by
+      // certificate lines or a new EHLO is the proof (§1.9a)
+      tls = 'encrypted';
+      evidence = 'exchange-protocol-starttls';
+    } else if ((s.mail || s.queued.length > 0) && !s.starttls && s.sawStart) {
+      // plaintext needs the whole session: one whose start lies in a file we do not hold may have
+      // upgraded there
       tls = 'plaintext';
       evidence = 'exchange-protocol-no-starttls';
     }

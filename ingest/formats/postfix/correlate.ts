@@ -1,6 +1,6 @@
 import { newEvent, type MailEvent, type TlsInfo } from '../../../schemas/index.ts';
 import type { Envelope } from './envelope.ts';
-import type { DeliveryRecord, PostfixRecord, TlsRecord } from './records.ts';
+import { splitPeer, type DeliveryRecord, type PostfixRecord, type TlsRecord } from './records.ts';
 import { eventId } from '../../event-id.ts';
 
 /**
@@ -88,15 +88,29 @@ export class HostCorrelator {
   handle(env: Envelope, rec: PostfixRecord, file: string, offset: number, emit: Emit): void {
     if (env.ms - this.#lastSweepMs > 60_000) this.#sweep(env.ms, emit);
     switch (rec.t) {
-      case 'connect':
+      case 'connect': {
+        // a TLS line stamped in the same second may come before its pid's `connect from` (§4.4 facts):
+        // the session it opened is this one
+        const early = this.#sessions.get(env.pid);
+        if (early && early.receipts.length === 0 && early.pending.length === 0 && early.tls && env.ms - early.startMs <= 1_000) {
+          early.client = own(rec.client);
+          early.ip = own(rec.ip);
+          break;
+        }
         this.#closeSession(env.pid, emit, 'replaced');
         this.#sessions.set(env.pid, { client: own(rec.client), ip: own(rec.ip), startMs: env.ms, tls: undefined, tlsFailed: false, receipts: [], pending: [] });
         this.#bound(this.#sessions, this.#limits.maxSessions, (pid) => this.#closeSession(pid, emit, 'evicted'));
         break;
+      }
       case 'tls':
         if (rec.direction === 'from') {
           const s = this.#sessions.get(env.pid);
           if (s) s.tls = ownTls(rec);
+          else {
+            // before its `connect from`, or a log that starts mid-session: the session starts here
+            const peer = splitPeer(rec.peer);
+            this.#sessions.set(env.pid, { client: own(peer.name), ip: own(peer.ip), startMs: env.ms, tls: ownTls(rec), tlsFailed: false, receipts: [], pending: [] });
+          }
         } else {
           this.#outbound.set(env.pid, { tls: ownTls(rec), boundQid: '' });
         }
@@ -121,7 +135,7 @@ export class HostCorrelator {
       }
       case 'disconnect': {
         const s = this.#sessions.get(env.pid);
-        if (s) this.#finishSession(env.pid, s, rec.starttls, emit);
+        if (s) this.#finishSession(env.pid, s, rec.counters ? rec.starttls : -1, emit);
         break;
       }
       case 'pickup': {
@@ -230,18 +244,17 @@ export class HostCorrelator {
   /** TLS of an outbound delivery: the summary line logged by the same process for the same peer. */
   #outboundTls(pid: number, rec: DeliveryRecord): Pick<MailEvent, keyof TlsInfo | 'tlsEvidence'> {
     const o = this.#outbound.get(pid);
-    if (o && o.tls.peer === rec.relay) {
+    // Postfix ≤ 2.4 named the peer without its address (`to smtp.gmail.com:`): the name must match
+    if (o && (o.tls.peer === rec.relay || (!o.tls.peer.includes('[') && o.tls.peer === rec.relayName))) {
       if (o.boundQid === '') o.boundQid = rec.qid;
       if (o.boundQid === rec.qid || rec.connUse > 1) return { ...fromTlsRecord(o.tls), tlsEvidence: 'smtp-tls-line' };
       // Another queue file without conn_use: a new connection that logged no TLS summary. The TLS
       // one is gone; later reuses (conn_use > 1) of this new connection must not inherit it.
       this.#outbound.delete(pid);
     }
-    // Postfix ≥ 3.11 logs the TLS level per delivery: `tls=may:none` means it went in plaintext
-    if (rec.tlsFeature) {
-      const level = rec.tlsFeature.replace(/^!/, '').split(/[/:?]/);
-      if (rec.tlsFeature.includes(':none') || level[0] === 'none') return { tls: 'plaintext', tlsVersion: '', cipher: '', cipherBits: 0, tlsTrust: 'none', tlsEvidence: 'tls-feature' };
-    }
+    const feature = tlsFeature(rec.tlsFeature);
+    if (feature === 'plaintext') return { tls: 'plaintext', tlsVersion: '', cipher: '', cipherBits: 0, tlsTrust: 'none', tlsEvidence: 'tls-feature' };
+    if (feature === 'encrypted') return { tls: 'encrypted', tlsVersion: '', cipher: '', cipherBits: 0, tlsTrust: '', tlsEvidence: 'tls-feature' };
     return { tls: 'unknown', tlsVersion: '', cipher: '', cipherBits: 0, tlsTrust: '', tlsEvidence: '' };
   }
 
@@ -256,13 +269,16 @@ export class HostCorrelator {
     return q;
   }
 
+  /** starttls: the disconnect line's `starttls=` count, or -1 when it logged no counters (Postfix < 3.0) */
   #finishSession(pid: number, s: Session, starttls: number, emit: Emit): void {
     this.#sessions.delete(pid);
     let tls: Pick<MailEvent, keyof TlsInfo | 'tlsEvidence'>;
     if (s.tls) tls = { ...fromTlsRecord(s.tls), tlsEvidence: 'smtpd-tls-line' };
     else if (starttls > 0 && !s.tlsFailed) tls = { tls: 'encrypted', tlsVersion: '', cipher: '', cipherBits: 0, tlsTrust: '', tlsEvidence: 'smtpd-counters' };
-    // the disconnect counters list every command; no starttls= means the session never asked for TLS
-    else tls = { tls: 'plaintext', tlsVersion: '', cipher: '', cipherBits: 0, tlsTrust: 'none', tlsEvidence: 'smtpd-counters' };
+    // the counters list every command; without starttls= the session never asked for TLS. A bare
+    // `disconnect from` (Postfix < 3.0) proves nothing either way.
+    else if (starttls === 0) tls = { tls: 'plaintext', tlsVersion: '', cipher: '', cipherBits: 0, tlsTrust: 'none', tlsEvidence: 'smtpd-counters' };
+    else tls = { tls: 'unknown', tlsVersion: '', cipher: '', cipherBits: 0, tlsTrust: '', tlsEvidence: '' };
     this.#emitReceipts(s, tls, emit);
   }
 
@@ -333,6 +349,25 @@ function ownEvent(e: MailEvent): MailEvent {
   const rec = e as unknown as Record<string, unknown>;
   for (const k of Object.keys(rec)) if (typeof rec[k] === 'string') rec[k] = own(rec[k] as string);
   return e;
+}
+
+/** levels that cannot fall back to plaintext: a delivery made under them was encrypted (§4.4) */
+const MANDATORY_LEVELS = new Set(['encrypt', 'dane', 'dane-only', 'secure', 'verify', 'fingerprint']);
+
+/**
+ * Postfix ≥ 3.11 `tls=<level>[:<downgrade>][?][/<feature>…]` (§4.4): `may:none` and `none` went in
+ * plaintext; a mandatory level, or a `requiretls` feature that held, went encrypted; `may` alone,
+ * anything undecided (`?`) or a violated policy (`!`) proves nothing about the connection used.
+ */
+export function tlsFeature(value: string): 'encrypted' | 'plaintext' | 'unknown' {
+  if (!value) return 'unknown';
+  const [levelPart, ...features] = value.split('/');
+  if (levelPart.startsWith('!') || levelPart.endsWith('?')) return 'unknown';
+  const [level, downgrade] = levelPart.split(':');
+  if (level === 'none' || downgrade === 'none') return 'plaintext';
+  if (MANDATORY_LEVELS.has(level)) return 'encrypted';
+  if (features.some((f) => f.startsWith('requiretls') && !f.endsWith('?'))) return 'encrypted';
+  return 'unknown';
 }
 
 function fromTlsRecord(t: TlsRecord): TlsInfo {

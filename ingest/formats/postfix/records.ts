@@ -6,7 +6,8 @@
 export interface TlsRecord {
   t: 'tls';
   direction: 'from' | 'to';
-  trust: 'anonymous' | 'untrusted' | 'trusted' | 'verified';
+  /** '' for Postfix ≤ 2.4, which wrote the summary without a trust word (§4.4) */
+  trust: 'anonymous' | 'untrusted' | 'trusted' | 'verified' | '';
   /** `name[addr]` or `name[addr]:port`, exactly as logged, to match the delivery's relay= */
   peer: string;
   version: string;
@@ -37,7 +38,8 @@ export interface DeliveryRecord {
 
 export type PostfixRecord =
   | { t: 'connect'; client: string; ip: string }
-  | { t: 'disconnect'; client: string; ip: string; starttls: number }
+  /** counters: the session's command counters were logged (Postfix ≥ 3.0, §4.4); starttls only means anything then */
+  | { t: 'disconnect'; client: string; ip: string; starttls: number; counters: boolean }
   | TlsRecord
   | { t: 'tls-failed'; peer: string; detail: string }
   | { t: 'client'; qid: string; client: string; ip: string }
@@ -103,10 +105,16 @@ function readFields(text: string, start: number): { fields: Map<string, string>;
   return { fields, reply };
 }
 
-const TLS_RE = /^(Anonymous|Untrusted|Trusted|Verified) TLS connection (?:established|reused) (to|from) (\S+?)(?: to \S+)?: (\S+) with cipher (\S+) \((\d+)\/\d+ bits\)/;
+const TLS_RE = /^(?:(Anonymous|Untrusted|Trusted|Verified) )?TLS connection (?:established|reused) (to|from) (\S+?)(?: to \S+)?: (\S+) with cipher (\S+) \((\d+)\/\d+ bits\)/;
 const QUEUED_AS_RE = /queued as ([0-9A-Za-z]{5,20})\b/;
+/** local/virtual forwarding continues in a new queue file on the same host (§4.4 facts) */
+const FORWARDED_AS_RE = /^forwarded as ([0-9A-Za-z]{5,20})\b/;
 const DISCONNECT_RE = /^disconnect from (\S+)/;
 const REJECT_RE = /^(?:milter-)?reject: \S+ from (\S+): (.*?); from=<([^>]*)>,? to=<([^>]*)>(?:,? proto=\S+)?(?:,? helo=<([^>]*)>)?/;
+/** `NOQUEUE: reject: EHLO|CONNECT|VRFY from …: <reply>; [proto=…] [helo=<…>]`: no envelope (§4.4 facts) */
+const SESSION_REJECT_RE = /^(?:milter-)?reject: (?:CONNECT|EHLO|HELO|VRFY|ETRN|AUTH|STARTTLS|DATA|MAIL) from (\S+): (.*?)(?:; (?:from=<([^>]*)>,? )?(?:to=<([^>]*)>,? )?(?:proto=\S+)?(?:,? helo=<([^>]*)>)?)?$/;
+/** cleanup(8) `QID: reject: header|body <text> from host[ip]; from=<…> to=<…> [proto=… helo=<…>]: <reply>` ends the message */
+const CONTENT_REJECT_RE = /^(?:milter-)?reject: (?:header|body|END-OF-MESSAGE) .*? from (\S+); from=<([^>]*)> to=<([^>]*)>(?: proto=\S+)?(?: helo=<([^>]*)>)?: (.*)$/;
 
 const DELIVERY_AGENTS = new Set(['smtp', 'lmtp', 'local', 'virtual', 'pipe', 'error', 'discard', 'retry']);
 
@@ -117,7 +125,8 @@ export function parseRecord(program: string, text: string): PostfixRecord | unde
   const body = text.slice(q[0].length);
   if (qid === 'NOQUEUE') return body.includes('reject: ') ? parseReject('', body) : undefined;
 
-  if (DELIVERY_AGENTS.has(program) && body.startsWith('to=')) return parseDelivery(qid, body);
+  // older queue managers log `to=…, relay=none, … status=deferred (delivery temporarily suspended …)` themselves
+  if ((DELIVERY_AGENTS.has(program) || program === 'qmgr') && body.startsWith('to=')) return parseDelivery(qid, body);
   switch (program) {
     case 'smtpd':
     case 'submission':
@@ -157,7 +166,8 @@ function parseQmgr(qid: string, body: string): PostfixRecord | undefined {
   if (!body.startsWith('from=')) return undefined;
   const { fields } = readFields(body, 0);
   const sender = unbracket(fields.get('from') ?? '');
-  if (body.includes('status=expired')) return { t: 'expired', qid, sender };
+  // `status=expired` (maximal_queue_lifetime) and `status=force-expired` (postsuper -e) both return it (§4.4 facts)
+  if (/status=(?:force-)?expired/.test(body)) return { t: 'expired', qid, sender };
   return { t: 'qmgr-from', qid, sender, size: Number(fields.get('size')) || 0, nrcpt: parseInt(fields.get('nrcpt') ?? '0', 10) || 0 };
 }
 
@@ -166,7 +176,7 @@ function parseDelivery(qid: string, body: string): DeliveryRecord {
   const relay = fields.get('relay') ?? '';
   const peer = splitPeer(relay);
   const delays = (fields.get('delays') ?? '').split('/').map((x) => Number(x) || 0);
-  const next = QUEUED_AS_RE.exec(reply);
+  const next = QUEUED_AS_RE.exec(reply) ?? FORWARDED_AS_RE.exec(reply);
   return {
     t: 'delivery',
     qid,
@@ -188,10 +198,15 @@ function parseDelivery(qid: string, body: string): DeliveryRecord {
 }
 
 function parseReject(qid: string, body: string): PostfixRecord | undefined {
-  const m = REJECT_RE.exec(body);
+  const content = CONTENT_REJECT_RE.exec(body);
+  if (content) {
+    const peer = splitPeer(content[1]);
+    return { t: 'reject', qid, client: peer.name, ip: peer.ip, reply: content[5], sender: content[2], recipient: content[3], helo: content[4] ?? '' };
+  }
+  const m = REJECT_RE.exec(body) ?? SESSION_REJECT_RE.exec(body);
   if (!m) return undefined;
   const peer = splitPeer(m[1]);
-  return { t: 'reject', qid, client: peer.name, ip: peer.ip, reply: m[2], sender: m[3], recipient: m[4], helo: m[5] ?? '' };
+  return { t: 'reject', qid, client: peer.name, ip: peer.ip, reply: m[2], sender: m[3] ?? '', recipient: m[4] ?? '', helo: m[5] ?? '' };
 }
 
 /** Lines without a queue id: connections, TLS summaries, TLS failures. */
@@ -205,14 +220,14 @@ function parseSessionText(program: string, text: string): PostfixRecord | undefi
     const m = DISCONNECT_RE.exec(text);
     const peer = splitPeer(m ? m[1] : '');
     const st = /\bstarttls=(\d+)/.exec(text);
-    return { t: 'disconnect', client: peer.name, ip: peer.ip, starttls: st ? Number(st[1]) : 0 };
+    return { t: 'disconnect', client: peer.name, ip: peer.ip, starttls: st ? Number(st[1]) : 0, counters: text.includes(' commands=') };
   }
-  if (text.includes(' TLS connection ')) {
+  if (text.includes('TLS connection ')) {
     const m = TLS_RE.exec(text);
     if (!m) return undefined;
     return {
       t: 'tls',
-      trust: m[1].toLowerCase() as TlsRecord['trust'],
+      trust: (m[1] ?? '').toLowerCase() as TlsRecord['trust'],
       direction: m[2] as 'to' | 'from',
       peer: m[3],
       version: m[4],

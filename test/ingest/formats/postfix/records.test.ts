@@ -79,8 +79,10 @@ test('cleanup, qmgr and bounce lines', () => {
 test('smtpd connect, client, disconnect counters', () => {
   assert.deepEqual(parseRecord('smtpd', 'connect from 061238241086.static.ctinets.com[61.238.241.86]'), { t: 'connect', client: '061238241086.static.ctinets.com', ip: '61.238.241.86' });
   assert.deepEqual(parseRecord('smtpd', '4104E3D: client=061238241086.static.ctinets.com[61.238.241.86]'), { t: 'client', qid: '4104E3D', client: '061238241086.static.ctinets.com', ip: '61.238.241.86' });
-  assert.deepEqual(parseRecord('smtpd', 'disconnect from unknown[72.10.165.66] ehlo=2 starttls=1 mail=1 rcpt=0/1 data=0/1 quit=1 commands=5/7'), { t: 'disconnect', client: 'unknown', ip: '72.10.165.66', starttls: 1 });
-  assert.deepEqual(parseRecord('smtpd', 'disconnect from localhost[127.0.0.1] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5'), { t: 'disconnect', client: 'localhost', ip: '127.0.0.1', starttls: 0 });
+  assert.deepEqual(parseRecord('smtpd', 'disconnect from unknown[72.10.165.66] ehlo=2 starttls=1 mail=1 rcpt=0/1 data=0/1 quit=1 commands=5/7'), { t: 'disconnect', client: 'unknown', ip: '72.10.165.66', starttls: 1, counters: true });
+  assert.deepEqual(parseRecord('smtpd', 'disconnect from localhost[127.0.0.1] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5'), { t: 'disconnect', client: 'localhost', ip: '127.0.0.1', starttls: 0, counters: true });
+  // Postfix < 3.0 logged no counters: a bare disconnect says nothing about STARTTLS (§4.4 facts)
+  assert.deepEqual(parseRecord('smtpd', 'disconnect from mail.example.org[192.0.2.7]'), { t: 'disconnect', client: 'mail.example.org', ip: '192.0.2.7', starttls: 0, counters: false });
 });
 
 test('NOQUEUE rejects from smtpd and postscreen', () => {
