@@ -1,5 +1,5 @@
 import { linkOfRule, type Hop, type LinkRule, type TlsInfo } from '../schemas/index.ts';
-import { isoOf, type Queue, type StoredEvent } from './queue.ts';
+import { isoOf, shortName, type Queue, type StoredEvent } from './queue.ts';
 
 /**
  * Building one hop: the TLS verdict of a hop is made here and nowhere else. Both ends may have
@@ -70,11 +70,14 @@ export function transferHop(q: Queue, d: StoredEvent, child: Queue | undefined, 
   const endMs = Date.parse(isoOf(d.ts));
   const floor = notBefore ? Date.parse(notBefore) : Number.NEGATIVE_INFINITY;
   const startMs = Math.min(endMs, Math.max(floor, endMs - Math.round((d.delayConnect + d.delayTransmit) * 1000)));
+  // a hand-off to another service of the same server (Exchange Transport → Mailbox Transport
+  // Delivery) whose other side's logs we lack is not a hop to the outside
+  const self = !child && shortName(d.relay) === q.host;
   return hop({
     from: q.host,
-    to: child ? child.host : d.relay || 'unknown',
+    to: child ? child.host : self ? q.host : d.relay || 'unknown',
     fromRole: q.role,
-    toRole: child ? child.role : outsideRole(q),
+    toRole: child ? child.role : self ? '' : outsideRole(q),
     ...mergeTls(d, child?.receive),
     start: new Date(startMs).toISOString(),
     end: new Date(endMs).toISOString(),

@@ -1,4 +1,4 @@
-import { TRANSPORT_DEFAULT_ROLE_REASON, type RecipientTrace, type RelatedMessage, type Trace } from '../schemas/index.ts';
+import { Program, TRANSPORT_DEFAULT_ROLE_REASON, type RecipientTrace, type RelatedMessage, type Trace } from '../schemas/index.ts';
 import { splitRole } from './hop.ts';
 import { inTree, linkQueues } from './link.ts';
 import { isoOf, queueKey, type Queue, type StoredEvent } from './queue.ts';
@@ -55,7 +55,9 @@ export function reconstruct(messageId: string, events: readonly StoredEvent[]): 
     }
   }
   // a notification is made on its host by the bounce daemon: it has no receipt to miss
-  if (primaryRoots.some((q) => !q.receive && !notifications.has(q.key))) notes.push('the receipt of this message is not in the ingested logs (the first hop is unknown)');
+  // nor has a message submitted from a mailbox (its first line is the submission itself)
+  const submitted = (q: Queue): boolean => q.deliveries.length > 0 && q.deliveries.every((d) => d.program === Program.submit);
+  if (primaryRoots.some((q) => !q.receive && !notifications.has(q.key) && !submitted(q))) notes.push('the receipt of this message is not in the ingested logs (the first hop is unknown)');
 
   const all = [...queues.values()].filter((q) => q.messageId === messageId || inTree(q, primaryRoots));
   const times = events.map((e) => e.ts).sort();

@@ -16,7 +16,8 @@ export function traceRecipient(address: string, roots: Queue[], aliases: Map<str
   const hops: Hop[] = [];
   const out: RecipientTrace = { address, status: 'unknown', hops, lastHost: '', dsn: '', reply: '', relay: '', lastSeen: '' };
   const names = new Set([address, ...(aliases.get(address) ?? [])]);
-  const matches = (d: StoredEvent): boolean => d.program === PROXY_PROGRAM || names.has(d.recipient) || names.has(d.origRecipient);
+  // a hand-off that names no recipient (a Front End proxy, an Exchange 2007 SUBMIT) carried them all
+  const matches = (d: StoredEvent): boolean => d.program === PROXY_PROGRAM || (d.recipient === '' && d.program === Program.submit) || names.has(d.recipient) || names.has(d.origRecipient);
   // segments: roots that name this recipient, and roots that name nobody (the message passed there)
   const segments = roots.filter((q) => q.deliveries.some(matches) || q.rejects.some((r) => r.recipient === address) || (q.deliveries.length === 0 && q.rejects.length === 0));
   if (segments.length === 0 && roots[0]) segments.push(roots[0]);

@@ -23,6 +23,8 @@ interface FileState {
   fields: string[] | undefined;
   server: string;
   role: ExchangeRole;
+  /** the major version of `#Version:` (8 = 2007, 14 = 2010, 15 = 2013+; 0 unknown) */
+  major: number;
   pending: { lines: { text: string; ref: LineRef }[] } | undefined;
   /** role (and, for protocol logs, session context) per distinct evidence in this file: worked out once */
   roles: Map<string, string>;
@@ -51,7 +53,7 @@ export class ExchangeParser implements LogParser {
 
   beginFile(file: string): void {
     this.#file = {
-      path: file, kind: 'other', fields: undefined, server: serverFromPath(file), role: roleFromPath(file), pending: undefined,
+      path: file, kind: 'other', fields: undefined, server: serverFromPath(file), role: roleFromPath(file), major: 0, pending: undefined,
       roles: new Map(), sessionCtx: new Map(),
     };
   }
@@ -144,6 +146,8 @@ export class ExchangeParser implements LogParser {
     if (key === 'log-type') {
       const v = value.toLowerCase();
       f.kind = v.includes('message tracking') ? 'tracking' : v.includes('smtp receive') ? 'smtp-receive' : v.includes('smtp send') ? 'smtp-send' : 'other';
+    } else if (key === 'version') {
+      f.major = parseInt(value, 10) || 0;
     } else if (key === 'fields') {
       f.fields = trackingNames(value.split(',').map((n) => n.replace(/^\s*"|"\s*$/g, '')));
     }
@@ -172,18 +176,26 @@ export class ExchangeParser implements LogParser {
       sink.reject('truncated', 'a tracking row that names no server (client and server host names empty)', ref, text);
       return;
     }
-    const role = this.#trackingRole(f, server, (row['source'] ?? '').toUpperCase() === 'STOREDRIVER', row['connector-id'] ?? '');
+    const storeDriver = (row['source'] ?? '').toUpperCase() === 'STOREDRIVER';
+    const event = (row['event-id'] ?? '').toUpperCase();
+    // Exchange 2007/2010 (§1.9a): the mailbox server's submission service writes SUBMIT (and
+    // NOTIFYMAPI); RECEIVE and DELIVER by the store driver are the hub's own rows. From 2013 the
+    // store driver runs in the Mailbox Transport services (MSGTRKMS/MD): mailbox.
+    const legacy = f.major > 0 && f.major < 15;
+    const driver = !storeDriver ? '' : !legacy || event === 'SUBMIT' || event === 'NOTIFYMAPI' ? 'submit' : 'store';
+    const role = this.#trackingRole(f, server, driver, row['connector-id'] ?? '');
     emitRow(rowEvents(row, { host: server, role, file: ref.file, offset: ref.offset, id: (n) => eventId(server, 0, 'msgtrk', n, text) }), row['date-time'] ?? '', ref, text, sink);
   }
 
   /** The role of a tracking row's service, worked out once per server, source kind and connector of a file. */
-  #trackingRole(f: FileState, server: string, storeDriver: boolean, connector: string): string {
-    const key = `${server}\u0000${storeDriver}\u0000${connector}`;
+  #trackingRole(f: FileState, server: string, driver: '' | 'submit' | 'store', connector: string): string {
+    const key = `${server}\u0000${driver}\u0000${connector}`;
     let role = f.roles.get(key);
     if (role === undefined) {
       role = this.#roleOf(server, [
         [f.role === 'mailbox' ? 'mailbox' : '', 'Mailbox Transport tracking log (MSGTRKMD/MS)'],
-        [storeDriver ? 'mailbox' : '', 'STOREDRIVER rows (mailbox store)'],
+        [driver === 'submit' ? 'mailbox' : '', 'STOREDRIVER rows (mailbox store)'],
+        [driver === 'store' ? 'hub' : '', 'store driver rows in a Transport tracking log (Exchange 2007/2010 hub)'],
         [this.#edge.has(server) ? 'edge' : '', 'its log tree holds Edge Transport logs'],
         [roleFromConnector(connector) === 'edge' ? 'edge' : '', `connector ${connector}`],
         ['hub', TRANSPORT_DEFAULT_ROLE_REASON],

@@ -39,7 +39,8 @@ interface Session {
   queued: { ts: string; messageId: string; internalId: string; host: string; reply: string; rejects: Refusal[] }[];
   /** recipients refused in the transaction under way (receive logs: `RCPT TO` answered 4xx/5xx) */
   rejects: Refusal[];
-  lastRcpt: string;
+  /** commands not answered yet, oldest first: with PIPELINING the replies come after several commands */
+  unanswered: string[];
   /** the last command was DATA or BDAT … LAST: the next reply is the one to the message */
   awaitingData: boolean;
   file: string;
@@ -87,7 +88,7 @@ export class SessionAssembler {
     if (!s) {
       s = {
         id: sid, connector: row['connector-id'] ?? '', startTs: ts, lastTs: ts, local: '', remote: '', ehlo: '',
-        starttls: false, tlsStarted: false, tlsProven: false, sawStart: row['sequence-number'] === '0' || row['event'] === '+', mail: false, tls: undefined, tlsFailed: '', certStatus: '', marker: '', queued: [], rejects: [], lastRcpt: '', awaitingData: false, file, offset, ctx,
+        starttls: false, tlsStarted: false, tlsProven: false, sawStart: row['sequence-number'] === '0' || row['event'] === '+', mail: false, tls: undefined, tlsFailed: '', certStatus: '', marker: '', queued: [], rejects: [], unanswered: [], awaitingData: false, file, offset, ctx,
       };
       this.#open.set(key, s);
       if (this.#open.size > this.#max) {
@@ -116,15 +117,17 @@ export class SessionAssembler {
         } else if (upper.startsWith('MAIL FROM')) {
           s.mail = true;
           s.rejects = [];
-        } else if (upper.startsWith('RCPT TO')) s.lastRcpt = /<([^>]*)>/.exec(data)?.[1] ?? '';
+        }
+        if (s.unanswered.length < 1000) s.unanswered.push(upper.startsWith('RCPT TO') ? `RCPT ${/<([^>]*)>/.exec(data)?.[1] ?? ''}` : upper.slice(0, 4));
         s.awaitingData = upper.startsWith('DATA') || (upper.startsWith('BDAT') && / LAST\b/i.test(data));
       } else {
         const code = data.slice(0, 3);
         if (s.starttls && !s.tlsStarted && code === '220') s.tlsStarted = true;
-        if (s.lastRcpt && (code[0] === '4' || code[0] === '5') && ctx.direction === 'receive') {
-          s.rejects.push({ ts, recipient: s.lastRcpt, reply: data });
+        // each reply answers the oldest command still waiting (a 354 only the DATA it invites)
+        const answered = code === '354' ? undefined : s.unanswered.shift();
+        if (answered?.startsWith('RCPT ') && (code[0] === '4' || code[0] === '5') && ctx.direction === 'receive') {
+          s.rejects.push({ ts, recipient: answered.slice(5), reply: data });
         }
-        s.lastRcpt = '';
         const q = data.startsWith('250 2.6.0') ? QUEUED.exec(data) : null;
         if (q && q[4] === 'delivery') {
           s.queued.push({ ts, messageId: bracketId(q[1]), internalId: q[2] ?? '', host: q[3] ?? '', reply: data, rejects: s.rejects });

@@ -116,9 +116,14 @@ export function rowEvents(row: Row, ctx: RowContext): MailEvent[] {
       });
       break;
     }
-    case 'SUBMIT':
-      perRecipient(() => ({ kind: 'delivery', status: 'sent', relay: row['server-hostname'] ?? '', relayIp: row['server-ip'] ?? '' }));
+    case 'SUBMIT': {
+      // Exchange 2007 SUBMIT rows may name neither an internal id nor recipients (§1.9a): the
+      // hand-off still happened, for every recipient, from this server's submission queue
+      const submit: Partial<MailEvent> = { kind: 'delivery', status: 'sent', relay: row['server-hostname'] ?? '', relayIp: row['server-ip'] ?? '', queueId: base.queueId || 'submit' };
+      if (recipients(row).length === 0) push(submit);
+      else perRecipient(() => submit);
       break;
+    }
     case 'SEND':
     case 'SENDEXTERNAL': {
       const q = QUEUED.exec(sourceContext);
@@ -134,7 +139,9 @@ export function rowEvents(row: Row, ctx: RowContext): MailEvent[] {
     }
     case 'DELIVER': {
       const cd = customData(row['custom-data'] ?? '');
-      perRecipient((status) => ({ kind: 'delivery', status: 'sent', program: 'storedriver', relay: 'mailbox', reply: status, dsn: enhancedCode(status) || '2.0.0', delay: seconds(cd.get('E2ELatency')) }));
+      // server-hostname is the mailbox server written to: the same server from 2013, another one
+      // when an Exchange 2007/2010 hub's store driver delivers (§1.9a)
+      perRecipient((status) => ({ kind: 'delivery', status: 'sent', program: 'storedriver', relay: row['server-hostname'] || 'mailbox', reply: status, dsn: enhancedCode(status) || '2.0.0', delay: seconds(cd.get('E2ELatency')) }));
       break;
     }
     case 'AGENTINFO':
