@@ -72,7 +72,7 @@ export function transferHop(q: Queue, d: StoredEvent, child: Queue | undefined, 
   const startMs = Math.min(endMs, Math.max(floor, endMs - Math.round((d.delayConnect + d.delayTransmit) * 1000)));
   // a hand-off to another service of the same server (Exchange Transport → Mailbox Transport
   // Delivery) whose other side's logs we lack is not a hop to the outside
-  const self = !child && shortName(d.relay) === q.host;
+  const self = !child && d.source === 'exchange' && shortName(d.relay) === q.host;
   return hop({
     from: q.host,
     to: child ? child.host : self ? q.host : d.relay || 'unknown',

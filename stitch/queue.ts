@@ -20,6 +20,8 @@ export interface Queue {
   /** time of the queue's first line (the order of segments and of candidates for a join) */
   firstTs: string;
   deliveries: StoredEvent[];
+  /** recipients the receipt named (Exchange RECEIVE rows list them; Postfix receipts do not) */
+  receivedFor: Set<string>;
   rejects: StoredEvent[];
   dsns: StoredEvent[];
   /** what the logs say this queue's service is (edge, hub, mailbox, frontend; '' unknown) */

@@ -85,7 +85,7 @@ function groupQueues(events: readonly StoredEvent[]): Map<string, Queue> {
     const key = queueKey(e.host, e.queueId);
     let q = queues.get(key);
     if (!q) {
-      q = { key, host: e.host, queueId: e.queueId, messageId: '', sender: '', size: 0, receive: undefined, queuedAt: '', expiredAt: '', firstTs: e.ts, deliveries: [], rejects: [], dsns: [], role: '', roleReason: '', children: new Map(), parent: undefined };
+      q = { key, host: e.host, queueId: e.queueId, messageId: '', sender: '', size: 0, receive: undefined, queuedAt: '', expiredAt: '', firstTs: e.ts, deliveries: [], receivedFor: new Set(), rejects: [], dsns: [], role: '', roleReason: '', children: new Map(), parent: undefined };
       queues.set(key, q);
     }
     if (e.messageId) q.messageId = e.messageId;
@@ -95,7 +95,10 @@ function groupQueues(events: readonly StoredEvent[]): Map<string, Queue> {
     if (e.role && (!q.role || e.kind === 'receive')) [q.role, q.roleReason] = splitRole(e.role);
     if (e.size && !q.size) q.size = e.size;
     switch (e.kind) {
-      case 'receive': q.receive = mergeReceipt(q.receive, e); break;
+      case 'receive':
+        q.receive = mergeReceipt(q.receive, e);
+        if (e.recipient) q.receivedFor.add(e.recipient);
+        break;
       case 'queued': q.size = e.size; q.queuedAt ||= e.ts; break;
       case 'message': q.queuedAt ||= e.ts; break;
       case 'delivery': q.deliveries.push(e); break;

@@ -53,7 +53,7 @@ export function applySessions(queues: Map<string, Queue>, parts: readonly Stored
     };
     queues.set(key, {
       key, host: s.host, queueId, messageId: target.messageId, sender: target.sender, size: target.size, receive, queuedAt: s.ts, expiredAt: '', firstTs: s.ts,
-      deliveries: [handOff], rejects: [], dsns: [], role: 'frontend', roleReason: s.role.slice(s.role.indexOf(':') + 1), children: new Map(), parent: undefined,
+      deliveries: [handOff], receivedFor: new Set(), rejects: [], dsns: [], role: 'frontend', roleReason: s.role.slice(s.role.indexOf(':') + 1), children: new Map(), parent: undefined,
     });
   }
 }

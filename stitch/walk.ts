@@ -19,7 +19,8 @@ export function traceRecipient(address: string, roots: Queue[], aliases: Map<str
   // a hand-off that names no recipient (a Front End proxy, an Exchange 2007 SUBMIT) carried them all
   const matches = (d: StoredEvent): boolean => d.program === PROXY_PROGRAM || (d.recipient === '' && d.program === Program.submit) || names.has(d.recipient) || names.has(d.origRecipient);
   // segments: roots that name this recipient, and roots that name nobody (the message passed there)
-  const segments = roots.filter((q) => q.deliveries.some(matches) || q.rejects.some((r) => r.recipient === address) || (q.deliveries.length === 0 && q.rejects.length === 0));
+  const segments = roots.filter((q) => q.deliveries.some(matches) || q.rejects.some((r) => r.recipient === address) || q.receivedFor.has(address)
+    || (q.deliveries.length === 0 && q.rejects.length === 0 && q.receivedFor.size === 0));
   if (segments.length === 0 && roots[0]) segments.push(roots[0]);
   let ended: { host: string; role: string; queueId: string; at: string; handedOff: boolean } | undefined;
   for (const root of segments) {
@@ -146,6 +147,8 @@ export function collectRecipients(roots: Queue[], queues: Map<string, Queue>, al
   for (const q of queues.values()) {
     if (!inTree(q, roots)) continue;
     for (const d of q.deliveries) add(d.recipient);
+    // a receipt's own recipient list: the message may be seen nowhere else (rotated, not ingested)
+    for (const a of q.receivedFor) add(a);
   }
   return [...seen];
 }

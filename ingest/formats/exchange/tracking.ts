@@ -102,18 +102,23 @@ export function rowEvents(row: Row, ctx: RowContext): MailEvent[] {
         break;
       }
       if (source === 'STOREDRIVER') {
-        push({ kind: 'receive', client: '', tlsEvidence: 'local-submission', role: ctx.role || 'mailbox:STOREDRIVER rows (mailbox store)' });
+        const named = recipients(row);
+        (named.length > 0 ? named.map((r) => r.address) : ['']).forEach((recipient) =>
+          push({ kind: 'receive', recipient, client: '', tlsEvidence: 'local-submission', role: ctx.role || 'mailbox:STOREDRIVER rows (mailbox store)' }));
         break;
       }
       const cd = customData(row['custom-data'] ?? '');
-      push({
+      // one receipt per recipient it names: a message seen only here still has its recipients
+      const named = recipients(row);
+      (named.length > 0 ? named.map((r) => r.address) : ['']).forEach((recipient) => push({
         kind: 'receive',
+        recipient,
         client: (row['client-hostname'] ?? '') || (row['client-ip'] ?? ''),
         clientIp: row['client-ip'] ?? '',
         sessionId: source === 'SMTP' ? sourceContext.split(';')[0].trim() : '',
         origRecipient: '',
         reply: cd.get('ProxiedClientHostname') ? `proxied for ${cd.get('ProxiedClientHostname')}` : '',
-      });
+      }));
       break;
     }
     case 'SUBMIT': {
