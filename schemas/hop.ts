@@ -56,3 +56,18 @@ export const Program = {
 
 /** delivery agents that end a path on their host (no next hop): Postfix local agents, Exchange's store driver */
 export const FINAL_PROGRAMS: readonly string[] = ['local', 'virtual', 'pipe', 'discard', 'error', 'retry', Program.storeDriver];
+
+/**
+ * The TLS evidence of one part of an SMTP session that proves nothing alone (its STARTTLS or its
+ * mail may lie in another file): `exchange-session-part:<first seq>-<last seq>:<mail 0|1>`, no
+ * STARTTLS seen. One spelling, written by the parser and read by stitching.
+ */
+const PART_PREFIX = 'exchange-session-part:';
+export function sessionPart(first: number, last: number, mail: boolean): string {
+  return `${PART_PREFIX}${first}-${last}:${mail ? 1 : 0}`;
+}
+export function readSessionPart(evidence: string): { first: number; last: number; mail: boolean } | undefined {
+  if (!evidence.startsWith(PART_PREFIX)) return undefined;
+  const m = /^(-?\d+)-(-?\d+):([01])$/.exec(evidence.slice(PART_PREFIX.length));
+  return m ? { first: Number(m[1]), last: Number(m[2]), mail: m[3] === '1' } : undefined;
+}

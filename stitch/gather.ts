@@ -75,13 +75,6 @@ export async function loadPool(store: Store, messageIds: readonly string[], orph
     // a notification names the queue of the message it reports on
     pool.add(await store.query<StoredEvent>(`SELECT ${COLUMNS} FROM ${events} WHERE kind = 'dsn' AND nextQueueId IN {q:Array(String)}`, { q: [...own] }, 120_000));
   }
-  // every stored part of the SMTP sessions seen so far (a session split over files and runs)
-  const sessionIds = new Set<string>();
-  for (const id of ids) for (const e of pool.byMessage.get(id) ?? []) if (e.sessionId) sessionIds.add(e.sessionId);
-  if (sessionIds.size > 0) {
-    pool.add(await store.query<StoredEvent>(
-      `SELECT ${COLUMNS} FROM ${events} WHERE messageId = '' AND kind = 'session' AND sessionId IN {s:Array(String)}`, { s: [...sessionIds] }, 120_000));
-  }
   // Exchange sends whose next hop is not Exchange: the session is found by host, time and the reply text
   const outward = [...pool.byMessage.values()].flat().filter(isOutwardSend);
   if (outward.length > 0) {
@@ -93,6 +86,14 @@ export async function loadPool(store: Store, messageIds: readonly string[], orph
         h: [...new Set(outward.map((e) => e.host))], r: [...new Set(outward.map((e) => e.reply))],
         from: new Date(Math.min(...times) - SESSION_BEFORE_MS).toISOString(), to: new Date(Math.max(...times) + SESSION_AFTER_MS).toISOString(),
       }, 120_000));
+  }
+  // every stored part of the SMTP sessions seen so far (a session split over files and runs)
+  const sessionIds = new Set<string>();
+  for (const id of ids) for (const e of pool.byMessage.get(id) ?? []) if (e.sessionId) sessionIds.add(e.sessionId);
+  for (const list of pool.sessionsByHostReply.values()) for (const e of list) if (e.sessionId) sessionIds.add(e.sessionId);
+  if (sessionIds.size > 0) {
+    pool.add(await store.query<StoredEvent>(
+      `SELECT ${COLUMNS} FROM ${events} WHERE messageId = '' AND kind = 'session' AND sessionId IN {s:Array(String)}`, { s: [...sessionIds] }, 120_000));
   }
   return pool;
 }
@@ -124,16 +125,17 @@ export function eventsOfMessage(pool: EventPool, messageId: string): StoredEvent
   if (!found.some((e) => e.messageId === messageId && e.sender !== '')) {
     for (const qid of ownQids) for (const e of pool.dsnByNext.get(qid) ?? []) if (!known.has(`${e.host} ${e.queueId}`)) found.push(e);
   }
-  for (const e of [...found]) {
-    if (!e.sessionId) continue;
-    for (const p of pool.sessionParts.get(`${e.host}\u0000${e.sessionId}`) ?? []) if (!found.includes(p)) found.push(p);
-  }
   for (const e of found.filter(isOutwardSend)) {
     const t = Date.parse(isoOf(e.ts));
     for (const s of pool.sessionsByHostReply.get(`${e.host}\u0000${e.reply}`) ?? []) {
       const st = Date.parse(isoOf(s.ts));
       if (st >= t - SESSION_BEFORE_MS && st <= t + SESSION_AFTER_MS && !found.includes(s)) found.push(s);
     }
+  }
+  // every other stored part of the SMTP sessions found (a session split over files and runs)
+  for (const e of [...found]) {
+    if (!e.sessionId) continue;
+    for (const p of pool.sessionParts.get(`${e.host}\u0000${e.sessionId}`) ?? []) if (!found.includes(p)) found.push(p);
   }
   return found;
 }

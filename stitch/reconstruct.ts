@@ -60,7 +60,9 @@ export function reconstruct(messageId: string, events: readonly StoredEvent[]): 
   if (primaryRoots.some((q) => !q.receive && !notifications.has(q.key) && !submitted(q))) notes.push('the receipt of this message is not in the ingested logs (the first hop is unknown)');
 
   const all = [...queues.values()].filter((q) => q.messageId === messageId || inTree(q, primaryRoots));
-  const times = events.map((e) => e.ts).sort();
+  // the message's own lines: a protocol-log session (or one part of it) is evidence about a hop, not a sighting
+  const own = events.filter((e) => e.kind !== 'session');
+  const times = (own.length > 0 ? own : events).map((e) => e.ts).sort();
   const anyQueue = primaryRoots[0] ?? all[0];
   return {
     messageId,

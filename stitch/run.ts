@@ -101,14 +101,20 @@ async function resolveLoose(store: Store, touched: Touched, ids: Set<string>): P
       }
     }
   }
-  for (const chunk of chunks([...touched.replies])) {
+  // an earlier part of an SMTP session: the message its other parts (or the receipt) name, or the
+  // reply its other part got, which the tracking row quotes
+  const replies = new Set(touched.replies);
+  for (const chunk of chunks([...touched.sessionIds])) {
+    const rows = await store.query<{ m: string; reply: string }>(
+      `SELECT DISTINCT messageId AS m, if(messageId = '', reply, '') AS reply FROM ${events} WHERE kind IN ('receive', 'session') AND sessionId IN {s:Array(String)}`, { s: chunk }, 600_000);
+    for (const r of rows) {
+      if (r.m) ids.add(r.m);
+      else if (r.reply) replies.add(r.reply);
+    }
+  }
+  for (const chunk of chunks([...replies])) {
     const rows = await store.query<{ m: string }>(
       `SELECT DISTINCT messageId AS m FROM ${events} WHERE kind = 'delivery' AND source = 'exchange' AND reply IN {r:Array(String)} AND messageId != ''`, { r: chunk }, 600_000);
-    for (const r of rows) ids.add(r.m);
-  }
-  for (const chunk of chunks([...touched.sessionIds])) {
-    const rows = await store.query<{ m: string }>(
-      `SELECT DISTINCT messageId AS m FROM ${events} WHERE kind IN ('receive', 'session') AND sessionId IN {s:Array(String)} AND messageId != ''`, { s: chunk }, 600_000);
     for (const r of rows) ids.add(r.m);
   }
   return [...touched.queues].filter((k) => !claimed.has(k)).map((k) => {

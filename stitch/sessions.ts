@@ -1,4 +1,4 @@
-import { Program } from '../schemas/index.ts';
+import { Program, readSessionPart } from '../schemas/index.ts';
 import { PROXY_PROGRAM, queueKey, shortName, type Queue, type StoredEvent } from './queue.ts';
 
 /**
@@ -65,18 +65,52 @@ export function applySessions(queues: Map<string, Queue>, parts: readonly Stored
  */
 function inheritAcrossParts(parts: readonly StoredEvent[]): StoredEvent[] {
   const proof = new Map<string, StoredEvent>();
+  for (const [key, p] of wholeWithoutStarttls(parts)) proof.set(key, p);
   for (const p of parts) {
     if (!p.sessionId || p.tls === 'unknown') continue;
     const key = `${p.host}\u0000${p.program}\u0000${p.sessionId}`;
     const have = proof.get(key);
     if (!have || (p.tls === 'encrypted' && (have.tls !== 'encrypted' || (!have.tlsVersion && p.tlsVersion)))) proof.set(key, p);
   }
+  // the peer's certificate status may be logged in another part than the TLS line
+  const trust = new Map<string, StoredEvent['tlsTrust']>();
+  for (const p of parts) if (p.sessionId && p.tlsTrust && p.tlsTrust !== 'none') trust.set(`${p.host}\u0000${p.program}\u0000${p.sessionId}`, p.tlsTrust);
   return parts.map((p) => {
-    const best = p.sessionId ? proof.get(`${p.host}\u0000${p.program}\u0000${p.sessionId}`) : undefined;
-    if (!best || best === p || (p.tls === 'encrypted' && p.tlsVersion)) return p;
-    if (p.tls !== 'unknown' && best.tls !== 'encrypted') return p;
-    return { ...p, tls: best.tls, tlsVersion: best.tlsVersion, cipher: best.cipher, tlsTrust: best.tlsTrust, tlsEvidence: best.tlsEvidence };
+    const key = `${p.host}\u0000${p.program}\u0000${p.sessionId}`;
+    const best = p.sessionId ? proof.get(key) : undefined;
+    let out = p;
+    if (best && best !== p && !(p.tls === 'encrypted' && p.tlsVersion) && !(p.tls !== 'unknown' && best.tls !== 'encrypted')) {
+      out = { ...p, tls: best.tls, tlsVersion: best.tlsVersion, cipher: best.cipher, tlsTrust: best.tlsTrust, tlsEvidence: best.tlsEvidence };
+    }
+    if (out.tls === 'encrypted' && !out.tlsTrust && trust.has(key)) out = { ...out, tlsTrust: trust.get(key)! };
+    if (out.tls === 'unknown' && out.tlsTrust) out = { ...out, tlsTrust: '' };
+    return out;
   });
+}
+
+/**
+ * Parts of one session that each prove nothing (no STARTTLS seen, start or mail elsewhere): when
+ * together they cover every sequence number from 0 and carried mail, the whole session ran
+ * without STARTTLS — plaintext, as a session read in one piece would say.
+ */
+function wholeWithoutStarttls(parts: readonly StoredEvent[]): Map<string, StoredEvent> {
+  const bySession = new Map<string, { first: number; last: number; mail: boolean }[]>();
+  for (const p of parts) {
+    const part = p.sessionId ? readSessionPart(p.tlsEvidence) : undefined;
+    if (!part) continue;
+    const key = `${p.host}\u0000${p.program}\u0000${p.sessionId}`;
+    bySession.set(key, [...(bySession.get(key) ?? []), part]);
+  }
+  const out = new Map<string, StoredEvent>();
+  for (const [key, list] of bySession) {
+    const sorted = [...list].sort((a, b) => a.first - b.first);
+    let next = 0;
+    for (const r of sorted) if (r.first <= next) next = Math.max(next, r.last + 1);
+    if (sorted[0]?.first !== 0 || next <= sorted[sorted.length - 1].last || !sorted.some((r) => r.mail)) continue;
+    const any = parts.find((p) => `${p.host}\u0000${p.program}\u0000${p.sessionId}` === key)!;
+    out.set(key, { ...any, tls: 'plaintext', tlsVersion: '', cipher: '', tlsTrust: 'none', tlsEvidence: 'exchange-protocol-no-starttls' });
+  }
+  return out;
 }
 
 function copyTls(to: StoredEvent, from: StoredEvent): void {

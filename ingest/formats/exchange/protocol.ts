@@ -1,4 +1,4 @@
-import { newEvent, type MailEvent, type TlsTrust } from '../../../schemas/index.ts';
+import { newEvent, sessionPart, type MailEvent, type TlsTrust } from '../../../schemas/index.ts';
 import type { Row } from './tracking.ts';
 import { bracketId, enhancedCode, isoTime } from './tracking.ts';
 
@@ -30,13 +30,19 @@ interface Session {
   tlsProven: boolean;
   /** the first row we hold is the session's first (sequence 0 or the `+` connect): we saw it from its start */
   sawStart: boolean;
+  /** sequence numbers of the first and last row of this part (a session split over files is told whole by them) */
+  firstSeq: number;
+  lastSeq: number;
   mail: boolean;
   tls: { version: string; cipher: string; bits: number } | undefined;
   tlsFailed: string;
   certStatus: string;
   /** the message id of the last `sending message with RecordId … and InternetMessageId <…>` marker (send logs) */
   marker: string;
-  queued: { ts: string; messageId: string; internalId: string; host: string; reply: string; rejects: Refusal[] }[];
+  /** when the transaction under way began (its MAIL FROM), '' when that row is not in what we read */
+  mailTs: string;
+  /** start: the MAIL FROM of the transaction that queued it ('' unknown) */
+  queued: { ts: string; start: string; messageId: string; internalId: string; host: string; reply: string; rejects: Refusal[] }[];
   /** recipients refused in the transaction under way (receive logs: `RCPT TO` answered 4xx/5xx) */
   rejects: Refusal[];
   /** commands not answered yet, oldest first: with PIPELINING the replies come after several commands */
@@ -88,7 +94,7 @@ export class SessionAssembler {
     if (!s) {
       s = {
         id: sid, connector: row['connector-id'] ?? '', startTs: ts, lastTs: ts, local: '', remote: '', ehlo: '',
-        starttls: false, tlsStarted: false, tlsProven: false, sawStart: row['sequence-number'] === '0' || row['event'] === '+', mail: false, tls: undefined, tlsFailed: '', certStatus: '', marker: '', queued: [], rejects: [], unanswered: [], awaitingData: false, file, offset, ctx,
+        starttls: false, tlsStarted: false, tlsProven: false, sawStart: row['sequence-number'] === '0' || row['event'] === '+', firstSeq: seqOf(row), lastSeq: seqOf(row), mail: false, tls: undefined, tlsFailed: '', certStatus: '', marker: '', mailTs: '', queued: [], rejects: [], unanswered: [], awaitingData: false, file, offset, ctx,
       };
       this.#open.set(key, s);
       if (this.#open.size > this.#max) {
@@ -97,6 +103,7 @@ export class SessionAssembler {
       }
     }
     s.lastTs = ts || s.lastTs;
+    s.lastSeq = Math.max(s.lastSeq, seqOf(row));
     if (row['local-endpoint']) s.local = row['local-endpoint'];
     if (row['remote-endpoint']) s.remote = row['remote-endpoint'];
     const event = row['event'] ?? '';
@@ -116,6 +123,7 @@ export class SessionAssembler {
           if (ctx.direction === 'receive') s.ehlo = data.slice(5).trim();
         } else if (upper.startsWith('MAIL FROM')) {
           s.mail = true;
+          s.mailTs = ts;
           s.rejects = [];
         }
         if (s.unanswered.length < 1000) s.unanswered.push(upper.startsWith('RCPT TO') ? `RCPT ${/<([^>]*)>/.exec(data)?.[1] ?? ''}` : upper.slice(0, 4));
@@ -130,15 +138,20 @@ export class SessionAssembler {
         }
         const q = data.startsWith('250 2.6.0') ? QUEUED.exec(data) : null;
         if (q && q[4] === 'delivery') {
-          s.queued.push({ ts, messageId: bracketId(q[1]), internalId: q[2] ?? '', host: q[3] ?? '', reply: data, rejects: s.rejects });
+          s.queued.push({ ts, start: s.mailTs, messageId: bracketId(q[1]), internalId: q[2] ?? '', host: q[3] ?? '', reply: data, rejects: s.rejects });
           s.rejects = [];
           s.marker = '';
-        } else if (s.awaitingData && code !== '354' && ctx.direction === 'send') {
+          s.mailTs = '';
+        } else if (ctx.direction === 'send' && code !== '354' && (s.awaitingData || /^250 2\.0\.0 OK ?</.test(data)
+          // a part that starts after its DATA: a 250 answering nothing we saw may be the message's
+          // reply; it joins only a tracking row that quotes the same text (host and time too)
+          || (!s.sawStart && answered === undefined && code === '250' && s.queued.length === 0))) {
           // a next hop that is not Exchange answers the message in its own words: the tracking
           // row's source-context quotes the same reply, which is how the two are joined
           // `250 2.0.0 OK <id> [Hostname=…]` (Mailbox Transport Delivery, §1.9a) names the message itself
           const named = /^250 2\.0\.0 OK ?(<[^>]+>)/.exec(data)?.[1] ?? s.marker;
-          s.queued.push({ ts, messageId: named, internalId: '', host: /\[Hostname=([^\]\s]+)\]/.exec(data)?.[1] ?? '', reply: data, rejects: [] });
+          s.queued.push({ ts, start: s.mailTs, messageId: named, internalId: '', host: /\[Hostname=([^\]\s]+)\]/.exec(data)?.[1] ?? '', reply: data, rejects: [] });
+          s.mailTs = '';
         }
         if (code !== '354') s.awaitingData = false;
       }
@@ -189,11 +202,18 @@ export class SessionAssembler {
       // upgraded there
       tls = 'plaintext';
       evidence = 'exchange-protocol-no-starttls';
+    } else if (!s.starttls) {
+      // a part that proves nothing alone says what it saw; stitching joins the parts of one
+      // session, and contiguous parts from sequence 0 with mail and no STARTTLS are plaintext
+      evidence = sessionPart(s.firstSeq, s.lastSeq, s.mail || s.queued.length > 0);
     }
     const [remoteIp] = splitEndpoint(s.remote);
     // an EHLO with an address literal names no host: the address says as much
     const ehlo = /^\[[^\]]*\]$/.test(s.ehlo) ? '' : s.ehlo;
-    const trust: TlsTrust = !s.tls ? '' : /NoRemoteCertificate|EmptyCertificate/i.test(s.certStatus) ? 'anonymous' : /Valid|Success/i.test(s.certStatus) ? 'verified' : '';
+    // the certificate status may sit in another part of a split session than the TLS line: it is
+    // kept either way, and stitching joins the parts
+    const certTrust: TlsTrust = /NoRemoteCertificate|EmptyCertificate/i.test(s.certStatus) ? 'anonymous' : /Valid|Success/i.test(s.certStatus) ? 'verified' : '';
+    const trust: TlsTrust = tls === 'plaintext' ? 'none' : certTrust;
     const base: MailEvent = Object.assign(newEvent('', isoTime(s.startTs), ctx.host, 'session'), {
       source: 'exchange', program: ctx.direction === 'receive' ? 'smtpreceive' : 'smtpsend', instance: s.connector,
       client: ctx.direction === 'receive' ? ehlo || remoteIp : '', clientIp: ctx.direction === 'receive' ? remoteIp : '',
@@ -201,20 +221,24 @@ export class SessionAssembler {
       tls, tlsVersion: s.tls?.version ?? '', cipher: s.tls?.cipher ?? '', cipherBits: s.tls?.bits ?? 0,
       tlsTrust: trust, tlsEvidence: evidence, sourceFile: s.file, sourceOffset: s.offset, sessionId: s.id, role: ctx.role,
     });
-    if (s.queued.length === 0) emit({ ...base, id: ctx.id(s.id) });
+    // ids name what they are about (the part's start, a reply's time and text, a refused address),
+    // never a count within the part: a session split over files gives the same ids read in one
+    // run or in several, and two parts never share one
+    if (s.queued.length === 0) emit({ ...base, id: ctx.id(`${s.id}@${s.startTs}`) });
     // how long the hand-off took: from the session's start (or the previous message on it) to the reply
-    let since = Date.parse(s.startTs);
+    // how long the hand-off took: from the transaction's MAIL FROM to the reply (rows of one
+    // transaction; a transaction whose start lies in a file we do not hold has no known duration)
     for (const [i, q] of s.queued.entries()) {
       const at = Date.parse(q.ts);
+      const since = Date.parse(q.start);
       const took = Number.isNaN(at) || Number.isNaN(since) ? 0 : Math.max(0, (at - since) / 1000);
-      since = Number.isNaN(at) ? since : at;
-      emit({ ...base, id: ctx.id(`${s.id}#${i}`), ts: isoTime(q.ts) || base.ts, messageId: q.messageId, nextQueueId: q.internalId, relay: q.host, reply: q.reply, delayTransmit: took });
+      emit({ ...base, id: ctx.id(`${s.id}#${q.ts}#${q.reply}`), ts: isoTime(q.ts) || base.ts, messageId: q.messageId, nextQueueId: q.internalId, relay: q.host, reply: q.reply, delayTransmit: took });
       // refused recipients of this transaction belong to the queue it created here
       const here = q.host.toLowerCase().split('.')[0] === ctx.host;
-      q.rejects.forEach((r, j) => emit(refusal(base, r, ctx.id(`${s.id}#${i}r${j}`), q.messageId, here ? q.internalId : '')));
+      q.rejects.forEach((r) => emit(refusal(base, r, ctx.id(`${s.id}#${r.ts}#${r.recipient}#${r.reply}`), q.messageId, here ? q.internalId : '')));
     }
     // refusals in a transaction that queued nothing: no message to file them under
-    s.rejects.forEach((r, j) => emit(refusal(base, r, ctx.id(`${s.id}#r${j}`), '', '')));
+    s.rejects.forEach((r) => emit(refusal(base, r, ctx.id(`${s.id}#${r.ts}#${r.recipient}#${r.reply}`), '', '')));
   }
 }
 
@@ -223,6 +247,11 @@ function refusal(session: MailEvent, r: Refusal, id: string, messageId: string, 
     ...session, id, kind: 'reject', ts: isoTime(r.ts) || session.ts, messageId, queueId, recipient: r.recipient, reply: r.reply,
     status: 'rejected', dsn: enhancedCode(r.reply), relay: '', nextQueueId: '',
   };
+}
+
+function seqOf(row: Row): number {
+  const n = Number(row['sequence-number']);
+  return Number.isInteger(n) && n >= 0 ? n : -1;
 }
 
 function splitEndpoint(ep: string): [string, string] {

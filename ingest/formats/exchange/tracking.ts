@@ -116,6 +116,8 @@ export function rowEvents(row: Row, ctx: RowContext): MailEvent[] {
         client: (row['client-hostname'] ?? '') || (row['client-ip'] ?? ''),
         clientIp: row['client-ip'] ?? '',
         sessionId: source === 'SMTP' ? sourceContext.split(';')[0].trim() : '',
+        // `<session-id>;<session start>;<n>` (§1.7): the client's hand-off began at the session's start
+        delayTransmit: source === 'SMTP' ? sinceStart(sourceContext.split(';')[1] ?? '', ts) : 0,
         origRecipient: '',
         reply: cd.get('ProxiedClientHostname') ? `proxied for ${cd.get('ProxiedClientHostname')}` : '',
       }));
@@ -186,6 +188,12 @@ export function rowEvents(row: Row, ctx: RowContext): MailEvent[] {
       push({ kind: 'other' });
   }
   return out;
+}
+
+function sinceStart(start: string, ts: string): number {
+  const a = Date.parse(start.trim());
+  const b = Date.parse(ts);
+  return Number.isNaN(a) || Number.isNaN(b) || b < a ? 0 : (b - a) / 1000;
 }
 
 function seconds(v: string | undefined): number {
