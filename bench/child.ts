@@ -2,7 +2,7 @@
  * One measured run in its own process, so peak RSS belongs to that run alone.
  *   node --import tsx bench/child.ts parse FILE
  *   node --import tsx bench/child.ts ingest FILE DATADIR
- * Prints one JSON line: { mode, lines, events, rejected, seconds, maxRssMb }.
+ * Prints one JSON line: { mode, lines, events, rejected, seconds, maxRssMb } (ingest adds stitchSeconds, stitchedMessages, hops).
  */
 import { createReadStream, statSync } from 'node:fs';
 import { PostfixParser } from '../ingest/formats/postfix/index.ts';
@@ -30,7 +30,7 @@ async function ingest(): Promise<Record<string, number>> {
   const store = await Store.open({ kind: 'embedded', dataDir });
   const s = await runIngest({ inputs: [file], store });
   await store.close();
-  return { lines: s.lines, events: s.events, rejected: s.rejectedTotal, seconds: (performance.now() - t0) / 1000 };
+  return { lines: s.lines, events: s.events, rejected: s.rejectedTotal, seconds: (performance.now() - t0) / 1000, stitchSeconds: s.stitched.seconds, stitchedMessages: s.stitched.messages, hops: s.stitched.hops };
 }
 
 const result = mode === 'parse' ? await parseOnly() : await ingest();

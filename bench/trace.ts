@@ -1,4 +1,4 @@
-import { EVENT_COLUMNS, EVENTS_TABLE, type Trace } from '../schemas/index.ts';
+import { EVENT_COLUMNS, EVENTS_TABLE, HOP_COLUMNS, HOPS_TABLE, MESSAGE_COLUMNS, MESSAGES_TABLE, type Trace } from '../schemas/index.ts';
 import { buildApp, traceMessage } from '../query/index.ts';
 import type { Store } from '../store/index.ts';
 import type { TruthMessage } from './generate/postfix.ts';
@@ -46,7 +46,7 @@ export async function checkAccuracy(store: Store, truth: readonly AccuracyTruth[
  * Scale the store to ≥ target events by cloning what is there under new message and queue ids
  * (the engine does this in SQL, fast), then time warm trace lookups over HTTP at the API.
  */
-export async function measureTrace(store: Store, truth: TruthMessage[], target: number): Promise<{ events: number; samples: number; medianMs: number; p95Ms: number }> {
+export async function measureTrace(store: Store, truth: TruthMessage[], target: number): Promise<{ events: number; messages: number; samples: number; medianMs: number; p95Ms: number; summaryMs: number }> {
   const events = store.table(EVENTS_TABLE);
   const count = async () => Number((await store.query<{ n: string }>(`SELECT count() AS n FROM ${events}`))[0].n);
   const have = await count();
@@ -61,7 +61,14 @@ export async function measureTrace(store: Store, truth: TruthMessage[], target: 
       }
     });
     await store.command(`INSERT INTO ${events} (${EVENT_COLUMNS.join(', ')}) SELECT ${cols.join(', ')} FROM ${events} AS e CROSS JOIN numbers(1, {copies:UInt32}) AS n`, { copies });
+    // the stitched rows of the copies, as stitching would write them (the trace and summary read these)
+    const renamed = (col: string): string => (col === 'messageKey' || col === 'messageId' ? `if(e.${col} = '', '', concat(e.${col}, '#', toString(n.number)))` : `e.\`${col}\``);
+    const hopCols = HOP_COLUMNS.map(renamed);
+    await store.command(`INSERT INTO ${store.table(HOPS_TABLE)} (${HOP_COLUMNS.map((c) => `\`${c}\``).join(', ')}) SELECT ${hopCols.join(', ')} FROM ${store.table(HOPS_TABLE)} AS e CROSS JOIN numbers(1, {copies:UInt32}) AS n`, { copies });
+    const msgCols = MESSAGE_COLUMNS.map((c) => (c === 'queueIds' ? `arrayMap(q -> concat(q, 'C', toString(n.number)), e.queueIds)` : renamed(c)));
+    await store.command(`INSERT INTO ${store.table(MESSAGES_TABLE)} (${MESSAGE_COLUMNS.map((c) => `\`${c}\``).join(', ')}) SELECT ${msgCols.join(', ')} FROM ${store.table(MESSAGES_TABLE)} AS e CROSS JOIN numbers(1, {copies:UInt32}) AS n`, { copies });
   }
+  const messages = Number((await store.query<{ n: string }>(`SELECT count() AS n FROM ${store.table(MESSAGES_TABLE)}`))[0].n);
   const total = await count();
   const app = await buildApp({ store });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -77,7 +84,13 @@ export async function measureTrace(store: Store, truth: TruthMessage[], target: 
       if (!res.ok) throw new Error(`trace ${id}: HTTP ${res.status}`);
     }
     times.sort((a, b) => a - b);
-    return { events: total, samples: times.length, medianMs: times[Math.floor(times.length / 2)], p95Ms: times[Math.floor(times.length * 0.95)] };
+    await fetch(`${base}/api/summary`); // warm up
+    const s0 = performance.now();
+    const summary = await fetch(`${base}/api/summary`);
+    await summary.json();
+    const summaryMs = performance.now() - s0;
+    if (!summary.ok) throw new Error(`summary: HTTP ${summary.status}`);
+    return { events: total, messages, samples: times.length, medianMs: times[Math.floor(times.length / 2)], p95Ms: times[Math.floor(times.length * 0.95)], summaryMs };
   } finally {
     await app.close();
   }

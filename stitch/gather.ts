@@ -1,5 +1,5 @@
 import { EVENTS_TABLE, Program } from '../schemas/index.ts';
-import type { Store } from '../store/index.ts';
+import type { QueryParams, Store } from '../store/index.ts';
 import { isoOf, type StoredEvent } from './queue.ts';
 
 /**
@@ -10,13 +10,32 @@ import { isoOf, type StoredEvent } from './queue.ts';
  * id, the parent whose bounce names one of its queues, and Exchange send sessions known only by
  * the reply the next hop gave (the tracking row quotes it).
  */
-const COLUMNS = `id, toString(ts) AS ts, host, kind, program, queueId, messageId, sender, recipient, origRecipient, client, clientIp,
-  relay, relayIp, relayPort, nextQueueId, status, dsn, reply, delayConnect, delayTransmit, size, tls, tlsVersion, cipher, tlsTrust, tlsEvidence,
-  source, sessionId, role, networkMessageId`;
-
+const FIELDS = ['id', 'ts', 'host', 'kind', 'program', 'queueId', 'messageId', 'sender', 'recipient', 'origRecipient', 'client', 'clientIp',
+  'relay', 'relayIp', 'relayPort', 'nextQueueId', 'status', 'dsn', 'reply', 'delayConnect', 'delayTransmit', 'size', 'tls', 'tlsVersion', 'cipher',
+  'tlsTrust', 'tlsEvidence', 'source', 'sessionId', 'role', 'networkMessageId'] as const;
+const COLUMNS = FIELDS.map((f) => (f === 'ts' ? 'toString(ts)' : f)).join(', ');
 /** how far before / after a send its protocol-log session may lie (the session starts before the tracking row) */
 const SESSION_BEFORE_MS = 600_000;
 const SESSION_AFTER_MS = 60_000;
+/** the lines nothing in stitching reads (Postfix `removed`, tracking rows kept for the record) */
+const SKIP = `kind NOT IN ('removed', 'other')`;
+
+/** Rows as TabSeparated fields (JSON cost several times the query) → events of one fixed shape. */
+async function read(store: Store, sql: string, params: QueryParams): Promise<StoredEvent[]> {
+  const rows = await store.queryFields(sql, params, 300_000);
+  const out: StoredEvent[] = [];
+  for (const r of rows) {
+    if (r.length !== FIELDS.length) continue;
+    out.push({
+      id: r[0], ts: r[1], host: r[2], kind: r[3] as StoredEvent['kind'], program: r[4], queueId: r[5], messageId: r[6], sender: r[7],
+      recipient: r[8], origRecipient: r[9], client: r[10], clientIp: r[11], relay: r[12], relayIp: r[13], relayPort: Number(r[14]) || 0,
+      nextQueueId: r[15], status: r[16] as StoredEvent['status'], dsn: r[17], reply: r[18], delayConnect: Number(r[19]) || 0,
+      delayTransmit: Number(r[20]) || 0, size: Number(r[21]) || 0, tls: r[22] as StoredEvent['tls'], tlsVersion: r[23], cipher: r[24],
+      tlsTrust: r[25] as StoredEvent['tlsTrust'], tlsEvidence: r[26], source: r[27], sessionId: r[28], role: r[29], networkMessageId: r[30],
+    });
+  }
+  return out;
+}
 
 export class EventPool {
   readonly byMessage = new Map<string, StoredEvent[]>();
@@ -33,10 +52,6 @@ export class EventPool {
       // read without FINAL (merging at read time costs more than the lookups): a line stored
       // twice, before the merges collapse it, is dropped here
       this.#ids.add(e.id);
-      e.delayConnect = Number(e.delayConnect);
-      e.delayTransmit = Number(e.delayTransmit);
-      e.size = Number(e.size);
-      e.relayPort = Number(e.relayPort);
       if (e.messageId) push(this.byMessage, e.messageId, e);
       if (e.queueId) push(this.byQueue, e.queueId, e);
       if (e.kind === 'dsn' && e.nextQueueId) push(this.dsnByNext, e.nextQueueId, e);
@@ -58,7 +73,7 @@ export async function loadPool(store: Store, messageIds: readonly string[], orph
   const events = store.table(EVENTS_TABLE);
   const ids = [...messageIds];
   if (ids.length > 0) {
-    pool.add(await store.query<StoredEvent>(`SELECT ${COLUMNS} FROM ${events} WHERE messageId IN {m:Array(String)}`, { m: ids }, 120_000));
+    pool.add(await read(store, `SELECT ${COLUMNS} FROM ${events} WHERE messageId IN {m:Array(String)} AND ${SKIP}`, { m: ids }));
   }
   const own = new Set<string>(orphanQueueIds);
   const wanted = new Set<string>();
@@ -70,30 +85,38 @@ export async function loadPool(store: Store, messageIds: readonly string[], orph
   }
   const ask = [...new Set([...own, ...wanted])];
   if (ask.length > 0) {
-    pool.add(await store.query<StoredEvent>(
-      `SELECT ${COLUMNS} FROM ${events} WHERE queueId IN {q:Array(String)} AND messageId NOT IN {m:Array(String)}`, { q: ask, m: ids }, 120_000));
-    // a notification names the queue of the message it reports on
-    pool.add(await store.query<StoredEvent>(`SELECT ${COLUMNS} FROM ${events} WHERE kind = 'dsn' AND nextQueueId IN {q:Array(String)}`, { q: [...own] }, 120_000));
+    // lines of these queues written before their message id was known: they sit under the empty
+    // message id at the head of the sort key (a short range, not a scan)
+    pool.add(await read(store, `SELECT ${COLUMNS} FROM ${events} WHERE messageId = '' AND queueId IN {q:Array(String)} AND ${SKIP}`, { q: ask }));
+  }
+  // next queues under another message id: the notifications a message caused (their own id)
+  const notices = [...new Set(ids.flatMap((id) => (pool.byMessage.get(id) ?? []).filter((e) => e.kind === 'dsn' && e.nextQueueId).map((e) => e.nextQueueId)))];
+  if (notices.length > 0) {
+    pool.add(await read(store, `SELECT ${COLUMNS} FROM ${events} WHERE queueId IN {q:Array(String)} AND kind = 'message' AND messageId != ''`, { q: notices }));
+  }
+  // a message without a sender may itself be a notification: its parent's bounce names its queue
+  const orphanNotices = ids.filter((id) => !(pool.byMessage.get(id) ?? []).some((e) => e.sender !== '')).flatMap((id) => (pool.byMessage.get(id) ?? []).map((e) => e.queueId).filter(Boolean));
+  const parentAsk = [...new Set([...orphanNotices, ...orphanQueueIds])];
+  if (parentAsk.length > 0) {
+    pool.add(await read(store, `SELECT ${COLUMNS} FROM ${events} WHERE kind = 'dsn' AND nextQueueId IN {q:Array(String)}`, { q: parentAsk }));
   }
   // Exchange sends whose next hop is not Exchange: the session is found by host, time and the reply text
   const outward = [...pool.byMessage.values()].flat().filter(isOutwardSend);
   if (outward.length > 0) {
     const times = outward.map((e) => Date.parse(isoOf(e.ts))).filter((t) => !Number.isNaN(t));
-    pool.add(await store.query<StoredEvent>(
-      `SELECT ${COLUMNS} FROM ${events} AS e WHERE messageId = '' AND queueId = '' AND kind = 'session' AND host IN {h:Array(String)}
+    pool.add(await read(store, `SELECT ${COLUMNS} FROM ${events} AS e WHERE messageId = '' AND queueId = '' AND kind = 'session' AND host IN {h:Array(String)}
          AND e.ts BETWEEN parseDateTime64BestEffort({from:String}, 3) AND parseDateTime64BestEffort({to:String}, 3) AND reply IN {r:Array(String)}`,
       {
         h: [...new Set(outward.map((e) => e.host))], r: [...new Set(outward.map((e) => e.reply))],
         from: new Date(Math.min(...times) - SESSION_BEFORE_MS).toISOString(), to: new Date(Math.max(...times) + SESSION_AFTER_MS).toISOString(),
-      }, 120_000));
+      }));
   }
   // every stored part of the SMTP sessions seen so far (a session split over files and runs)
   const sessionIds = new Set<string>();
   for (const id of ids) for (const e of pool.byMessage.get(id) ?? []) if (e.sessionId) sessionIds.add(e.sessionId);
   for (const list of pool.sessionsByHostReply.values()) for (const e of list) if (e.sessionId) sessionIds.add(e.sessionId);
   if (sessionIds.size > 0) {
-    pool.add(await store.query<StoredEvent>(
-      `SELECT ${COLUMNS} FROM ${events} WHERE messageId = '' AND kind = 'session' AND sessionId IN {s:Array(String)}`, { s: [...sessionIds] }, 120_000));
+    pool.add(await read(store, `SELECT ${COLUMNS} FROM ${events} WHERE messageId = '' AND kind = 'session' AND sessionId IN {s:Array(String)}`, { s: [...sessionIds] }));
   }
   return pool;
 }

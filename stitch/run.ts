@@ -1,4 +1,4 @@
-import { EVENTS_TABLE, HOP_COLUMNS, HOPS_TABLE, MESSAGE_COLUMNS, MESSAGES_TABLE, type MailEvent, type Trace } from '../schemas/index.ts';
+import { EVENTS_TABLE, HOPS_TABLE, MESSAGES_TABLE, type MailEvent, type Trace } from '../schemas/index.ts';
 import type { Store } from '../store/index.ts';
 import { eventsOfMessage, eventsOfQueue, loadPool } from './gather.ts';
 import { reconstruct } from './reconstruct.ts';
@@ -37,7 +37,7 @@ export class Touched {
 }
 
 export interface StitchOptions {
-  /** messages per batch of queries (default 2000) */
+  /** messages per batch of queries (default 5000) */
   batchSize?: number;
   onProgress?: (p: { messages: number; total: number }) => void;
 }
@@ -135,14 +135,20 @@ function nextVersion(): number {
 }
 
 async function stitchKeys(store: Store, ids: string[], orphans: { host: string; queueId: string }[], opts: StitchOptions, started: number): Promise<StitchSummary> {
-  const size = opts.batchSize ?? 2_000;
+  const size = opts.batchSize ?? 5_000;
   const summary: StitchSummary = { messages: 0, hops: 0, seconds: 0 };
   const total = ids.length + orphans.length;
   const fresh = (await store.query<{ n: string }>(`SELECT count() AS n FROM ${store.table(MESSAGES_TABLE)}`))[0]?.n === '0';
-  for (let i = 0; i < total; i += size) {
-    const batchIds = ids.slice(i, i + size);
-    const batchOrphans = orphans.slice(Math.max(0, i - ids.length), Math.max(0, i + size - ids.length));
-    const pool = await loadPool(store, batchIds, batchOrphans.map((o) => o.queueId));
+  const batch = (i: number) => ({ ids: ids.slice(i, i + size), orphans: orphans.slice(Math.max(0, i - ids.length), Math.max(0, i + size - ids.length)) });
+  const load = (i: number) => {
+    const b = batch(i);
+    return loadPool(store, b.ids, b.orphans.map((o) => o.queueId)).then((pool) => ({ ...b, pool }));
+  };
+  // the engine reads the next batch while this one is stitched and written
+  let next = total > 0 ? load(0) : undefined;
+  for (let i = 0; next; i += size) {
+    const { ids: batchIds, orphans: batchOrphans, pool } = await next;
+    next = i + size < total ? load(i + size) : undefined;
     const traces: Trace[] = [];
     for (const id of batchIds) {
       const events = eventsOfMessage(pool, id);
@@ -199,8 +205,8 @@ async function writeTraces(store: Store, traces: readonly Trace[], fresh: boolea
       }
     }
   }
-  await store.insertRows(HOPS_TABLE, HOP_COLUMNS, hops);
-  await store.insertRows(MESSAGES_TABLE, MESSAGE_COLUMNS, messages);
+  await store.insertRows(HOPS_TABLE, hops);
+  await store.insertRows(MESSAGES_TABLE, messages);
   return count;
 }
 

@@ -2,12 +2,12 @@ import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import {
-  ddlStatements, EVENT_COLUMNS, EVENT_STRUCTURE, EVENTS_TABLE, FILES_TABLE, HOPS_TABLE, MailtraceError, MESSAGES_TABLE, META_TABLE, REJECTED_TABLE,
+  ddlStatements, EVENT_COLUMNS, EVENT_STRUCTURE, EVENTS_TABLE, FILES_TABLE, HOP_COLUMN_TYPES, HOPS_TABLE, MailtraceError, MESSAGE_COLUMN_TYPES, MESSAGES_TABLE, META_TABLE, REJECTED_TABLE,
   type MailEvent, type QueryLimits, type Rejection, type StoreConfig,
 } from '../schemas/index.ts';
 import { connect, type Connected } from './connect.ts';
 import { Limiter } from './limiter.ts';
-import { eventToTsv, REJECTED_COLUMNS, rejectionToTsv, tsvEscape, tsvTime } from './tsv.ts';
+import { eventToTsv, REJECTED_COLUMNS, rejectionToTsv, tsvEscape, tsvTime, tsvUnescape } from './tsv.ts';
 
 export type StoreTable = typeof EVENTS_TABLE | typeof REJECTED_TABLE | typeof FILES_TABLE | typeof HOPS_TABLE | typeof MESSAGES_TABLE | typeof META_TABLE;
 
@@ -91,10 +91,24 @@ export class Store {
    * merges, and readers that count use FINAL: collapsing them at insert cost ~35%.
    */
   async insertEventChunks(chunks: readonly Buffer[]): Promise<void> {
+    await this.#load(EVENTS_TABLE, EVENT_COLUMNS, EVENT_STRUCTURE, chunks);
+  }
+
+  /**
+   * Rows already rendered as TabSeparated into one of stitching's tables (same fast path as events).
+   * `optimize_on_insert = 0`: the rows of one batch never replace each other.
+   */
+  async insertRows(table: typeof HOPS_TABLE | typeof MESSAGES_TABLE, tsv: string): Promise<void> {
+    if (tsv.length === 0) return;
+    const types = table === HOPS_TABLE ? HOP_COLUMN_TYPES : MESSAGE_COLUMN_TYPES;
+    await this.#load(table, types.map(([n]) => n), types.map(([n, t]) => `\`${n}\` ${t}`).join(', '), [Buffer.from(tsv)]);
+  }
+
+  async #load(table: StoreTable, columns: readonly string[], structure: string, chunks: readonly Buffer[]): Promise<void> {
     if (chunks.length === 0) return;
     const dataDir = this.#conn.dataDir;
     if (this.#conn.mode !== 'embedded' || !dataDir) {
-      await this.#insertTsv(this.table(EVENTS_TABLE), EVENT_COLUMNS, Buffer.concat(chunks));
+      await this.#insertTsv(this.table(table), columns, Buffer.concat(chunks));
       return;
     }
     const path = join(resolve(dataDir), `.insert-${process.pid}-${++this.#batchSeq}.tsv`);
@@ -102,13 +116,35 @@ export class Store {
     try {
       await this.#limiter.run(async () => {
         await this.#conn.client.command({
-          query: `INSERT INTO ${this.table(EVENTS_TABLE)} (${EVENT_COLUMNS.join(', ')}) SELECT * FROM file({path:String}, 'TabSeparated', {structure:String}) SETTINGS optimize_on_insert = 0`,
-          query_params: { path, structure: EVENT_STRUCTURE },
+          query: `INSERT INTO ${this.table(table)} (${columns.map((c) => `\`${c}\``).join(', ')}) SELECT * FROM file({path:String}, 'TabSeparated', {structure:String}) SETTINGS optimize_on_insert = 0`,
+          query_params: { path, structure },
         });
       }, Math.max(this.#timeoutMs, 300_000));
     } finally {
       await rm(path, { force: true });
     }
+  }
+
+  /**
+   * A SELECT whose rows come back as TabSeparated fields (unescaped), in the order the query names
+   * them: for bulk reads, where JSON costs several times the query itself.
+   */
+  async queryFields(sql: string, params: QueryParams = {}, timeoutMs = this.#timeoutMs): Promise<string[][]> {
+    const text = await this.#limiter.run(async (signal) => {
+      const rs = await this.#conn.client.query({ query: sql, query_params: params, format: 'TabSeparated', abort_signal: signal });
+      return rs.text();
+    }, timeoutMs);
+    const rows: string[][] = [];
+    let start = 0;
+    while (start < text.length) {
+      let end = text.indexOf('\n', start);
+      if (end < 0) end = text.length;
+      const fields = text.slice(start, end).split('\t');
+      for (let i = 0; i < fields.length; i++) if (fields[i].includes('\\')) fields[i] = tsvUnescape(fields[i]);
+      rows.push(fields);
+      start = end + 1;
+    }
+    return rows;
   }
 
   async insertRejections(rows: readonly Rejection[]): Promise<void> {
@@ -117,12 +153,6 @@ export class Store {
     let body = '';
     for (const r of rows) body += rejectionToTsv(r, now) + '\n';
     await this.#insertTsv(this.table(REJECTED_TABLE), REJECTED_COLUMNS, body);
-  }
-
-  /** Rows already rendered as TabSeparated (one per line) into one of our tables (stitching writes hops this way). */
-  async insertRows(table: typeof HOPS_TABLE | typeof MESSAGES_TABLE, columns: readonly string[], tsv: string): Promise<void> {
-    if (tsv.length === 0) return;
-    await this.#insertTsv(this.table(table), columns, tsv);
   }
 
   async getMeta(key: string): Promise<string | undefined> {

@@ -7,6 +7,12 @@ export function tsvEscape(value: string): string {
   return value.replace(/[\\\t\n\r\0]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\0'));
 }
 
+const UNESCAPES: Record<string, string> = { '\\': '\\', t: '\t', n: '\n', r: '\r', '0': '\0', "'": "'", b: '\b', f: '\f' };
+/** The reverse of TabSeparated escaping (output of the engine). */
+export function tsvUnescape(value: string): string {
+  return value.replace(/\\(.)/g, (_, c: string) => UNESCAPES[c] ?? c);
+}
+
 /**
  * An Array(String) value in TabSeparated: `['a','b']`. ClickHouse reads the elements as quoted
  * strings, whose escapes (backslash, quote, tab, newline, CR, NUL) already keep the field whole.
