@@ -40,6 +40,8 @@ export const HOP_COLUMN_TYPES: readonly (readonly [string, string])[] = [
   ['rule', 'LowCardinality(String)'],
   ['status', 'LowCardinality(String)'],
   ['eventIds', 'Array(String)'],
+  /** 1 on the first recipient's row of each hand-off: counting hand-offs needs no distinct over strings */
+  ['firstOfHop', 'UInt8'],
   ['version', 'UInt64'],
   ['deleted', 'UInt8'],
 ];
@@ -146,7 +148,8 @@ export function ddlStatements(db: string): string[] {
       ${HOP_COLUMN_TYPES.map(([n, t]) => `\`${n}\` ${t}`).join(',\n      ')},
       INDEX idx_tls tls TYPE set(8) GRANULARITY 4
     ) ENGINE = ReplacingMergeTree(version, deleted)
-    ORDER BY (messageKey, recipient, seq)`,
+    ORDER BY (messageKey, recipient, seq)
+    SETTINGS index_granularity = 1024`,
     `CREATE TABLE IF NOT EXISTS ${db}.${MESSAGES_TABLE} (
       ${MESSAGE_COLUMN_TYPES.map(([n, t]) => `\`${n}\` ${t}`).join(',\n      ')},
       INDEX idx_sender sender TYPE bloom_filter(0.01) GRANULARITY 4,
@@ -154,7 +157,9 @@ export function ddlStatements(db: string): string[] {
       INDEX idx_queues queueIds TYPE bloom_filter(0.01) GRANULARITY 4,
       INDEX idx_msgid messageId TYPE bloom_filter(0.01) GRANULARITY 4
     ) ENGINE = ReplacingMergeTree(version, deleted)
-    ORDER BY messageKey`,
+    ORDER BY messageKey
+    -- small granules: a trace reads one row, and a row carries its trace's detail (≈1 KB)
+    SETTINGS index_granularity = 256`,
     // small facts about the store itself (which stitching rules built its hops)
     `CREATE TABLE IF NOT EXISTS ${db}.${META_TABLE} (
       key String,

@@ -50,12 +50,16 @@ export function pathHosts(trace: Trace): string[] {
 
 export function hopRows(key: string, trace: Trace, version: number): string {
   let out = '';
+  const seen = new Set<string>();
   for (const r of trace.recipients) {
     r.hops.forEach((h, seq) => {
+      const id = hopIdentity(h);
+      const first = !seen.has(id);
+      seen.add(id);
       out += [
         tsvEscape(key), tsvEscape(trace.messageId), tsvEscape(r.address), String(seq), tsvEscape(h.from), tsvEscape(h.to), tsvEscape(h.fromRole), tsvEscape(h.toRole),
         h.tls, tsvEscape(h.tlsVersion), tsvEscape(h.cipher), h.tlsTrust, tsvEscape(h.tlsEvidence), time(h.start), time(h.end),
-        tsvEscape(h.fromQueueId), tsvEscape(h.toQueueId), h.link, h.rule, h.status, tsvArray(h.eventIds), String(version), '0',
+        tsvEscape(h.fromQueueId), tsvEscape(h.toQueueId), h.link, h.rule, h.status, tsvArray(h.eventIds), first ? '1' : '0', String(version), '0',
       ].join('\t') + '\n';
     });
   }
@@ -82,7 +86,7 @@ export function hopTombstone(key: string, recipient: string, seq: number, versio
   const blank = HOP_COLUMNS.map(() => '');
   const row: string[] = [...blank];
   const set = (col: string, v: string): void => { row[HOP_COLUMNS.indexOf(col)] = v; };
-  for (const [col, v] of [['seq', '0'], ['start', time('')], ['end', time('')], ['eventIds', '[]'], ['deleted', '1']] as const) set(col, v);
+  for (const [col, v] of [['seq', '0'], ['start', time('')], ['end', time('')], ['eventIds', '[]'], ['firstOfHop', '0'], ['deleted', '1']] as const) set(col, v);
   set('messageKey', tsvEscape(key));
   set('recipient', tsvEscape(recipient));
   set('seq', String(seq));

@@ -75,7 +75,7 @@ export const LINK_HELP: Record<Hop['link'], string> = {
   'first-hop': 'the client that handed the message to the first ingested server',
   'queued-as': "joined by the queue id in the next server's reply",
   'message-id': 'joined by Message-ID and time: the reply named no queue id',
-  unmatched: 'handed to a server whose logs are not ingested',
+  unmatched: 'handed to a server whose logs are not ingested, or the logs break off here (the next hop is unknown)',
 };
 
 /** What to write on a hop's TLS: the version when encrypted, else the state. */

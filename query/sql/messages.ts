@@ -91,7 +91,7 @@ export async function summarize(store: Store): Promise<Summary> {
   const [refused] = await store.query<{ n: string }>(`SELECT count() AS n FROM ${store.table(EVENTS_TABLE)} FINAL WHERE kind = 'reject' AND messageId = '' AND queueId = ''`);
   // one hand-off counted once, however many recipients crossed it (as stitching keys it)
   const hops = await store.query<{ tls: string; n: string }>(
-    `SELECT tls, uniqExact(messageKey, \`from\`, \`to\`, fromQueueId, toQueueId, rule) AS n FROM ${store.table(HOPS_TABLE)} FINAL GROUP BY tls`);
+    `SELECT tls, countIf(firstOfHop = 1) AS n FROM ${store.table(HOPS_TABLE)} FINAL GROUP BY tls`);
   const rejected = await store.query<{ reason: string; n: string }>(`SELECT reason, count() AS n FROM ${store.table(REJECTED_TABLE)} FINAL GROUP BY reason`);
   const recipientsByStatus: Summary['recipientsByStatus'] = { delivered: 0, deferred: 0, bounced: 0, rejected: 0, unknown: 0 };
   for (const r of byStatus) recipientsByStatus[RecipientStatus.catch('unknown').parse(r.status)] += Number(r.n);

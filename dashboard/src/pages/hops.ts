@@ -53,7 +53,7 @@ function hopRow(hop: Hop, i: number, day: string | undefined): HTMLTableRowEleme
     h('td', { title: hop.tlsEvidence ? `evidence: ${hop.tlsEvidence}` : 'no log line states the TLS state of this hop' }, tlsCell(hop)),
     h('td', { class: 'mono small nowrap', title: hop.start }, fmtClock(hop.start, day)),
     h('td', { class: 'num nowrap' }, fmtDuration(msBetween(hop.start, hop.end))),
-    h('td', { class: 'nowrap' }, h('span', { class: `link link-${hop.link}`, title: LINK_HELP[hop.link] }, LINK_LABEL[hop.link])));
+    h('td', { class: 'nowrap' }, h('span', { class: `link link-${hop.link}`, title: `${LINK_HELP[hop.link]} (rule: ${hop.rule})`, 'data-rule': hop.rule }, LINK_LABEL[hop.link])));
 }
 
 function tlsCell(hop: Hop): HTMLElement[] {
