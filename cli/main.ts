@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { runIngest, type IngestSummary, type InputFormat } from '../ingest/index.ts';
+import { runIngest, type DateOrder, type IngestSummary, type InputFormat } from '../ingest/index.ts';
 import { buildApp, traceMessage } from '../query/index.ts';
 import { MailtraceError, type StoreConfig, type Trace } from '../schemas/index.ts';
 import { Store } from '../store/index.ts';
@@ -41,6 +41,9 @@ that grew since is read on from where the last run stopped.
 options:
   --format auto|postfix|exchange  input format (default auto: detected from each file's first lines)
   --force                read files again even if already ingested (events are not duplicated)
+  --date-format mdy|dmy  day/month order of culture-formatted dates in Exchange Online CSV exports
+                         (Windows PowerShell 5.1 Export-Csv writes the exporting machine's culture);
+                         needed only when a date cannot tell, e.g. 9/5/2022 — ingest says so
 ${STORE_HELP}
   -h, --help
 
@@ -114,21 +117,24 @@ function reportError(err: unknown): number {
 }
 
 async function ingestCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...COMMON, format: { type: 'string', default: 'auto' }, force: { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...COMMON, format: { type: 'string', default: 'auto' }, force: { type: 'boolean' }, 'date-format': { type: 'string' } } });
   if (values.help) return help('ingest');
+  const dateOrder = values['date-format'];
+  if (dateOrder !== undefined && dateOrder !== 'mdy' && dateOrder !== 'dmy') return usage('ingest', `unknown --date-format ${dateOrder} (mdy or dmy)`);
   if (positionals.length === 0) return usage('ingest', 'give at least one file, directory or -');
   if (values.format !== 'auto' && values.format !== 'postfix' && values.format !== 'exchange') return usage('ingest', `unknown --format ${values.format}`);
   const cfg = storeConfig(values);
   const owner = cfg.kind === 'embedded' ? findOwner(cfg.dataDir) : undefined;
   if (owner) {
     process.stderr.write(`mailtrace: ${cfg.kind === 'embedded' ? cfg.dataDir : ''} is served by pid ${owner.pid}; ingesting through ${owner.url}\n`);
+    if (dateOrder) process.stderr.write('mailtrace: --date-format applies to a direct ingest only; stop `mailtrace serve` to use it\n');
     const summary = await remote<IngestSummary>(owner.url, '/api/ingest', { paths: positionals.map((p) => (p === '-' ? p : resolve(p))) });
     process.stdout.write(`${formatIngestSummary(summary)}\n`);
     return summary.lines > 0 || summary.filesSkipped.some((f) => f.why.startsWith('already')) ? 0 : 1;
   }
   const store = await openStore(cfg);
   try {
-    const summary = await ingestWithProgress(store, positionals, values.format, values.force ?? false);
+    const summary = await ingestWithProgress(store, positionals, values.format, values.force ?? false, dateOrder);
     process.stdout.write(`${formatIngestSummary(summary)}\n`);
     if (summary.lines === 0 && !summary.filesSkipped.some((f) => f.why.startsWith('already'))) {
       process.stderr.write('mailtrace: nothing could be read from the inputs\n');
@@ -161,7 +167,7 @@ async function openStore(cfg: StoreConfig): Promise<Store> {
   return store;
 }
 
-async function ingestWithProgress(store: Store, inputs: string[], format: string, force: boolean): Promise<IngestSummary> {
+async function ingestWithProgress(store: Store, inputs: string[], format: string, force: boolean, dateOrder?: DateOrder): Promise<IngestSummary> {
   const tty = process.stderr.isTTY;
   let last = 0;
   const started = performance.now();
@@ -170,6 +176,7 @@ async function ingestWithProgress(store: Store, inputs: string[], format: string
     store,
     format: format as InputFormat,
     force,
+    dateOrder,
     tzOffsetMin: tzOffset(),
     exchangeRoles: exchangeRoles(),
     onWarning: (msg) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}mailtrace: ${msg}\n`),

@@ -17,6 +17,7 @@ export const RejectReason = z.enum([
   'no-header',         // a W3C-style log row (Exchange) before any #Fields line: its columns are unknown
   'bad-row',           // a row whose column count differs from its file's #Fields line
   'unterminated-quote', // a CSV quote left open until the end of the file (or past the row limit)
+  'no-server',         // a complete Exchange tracking row that names no server, outside a server's log tree
 ]);
 export type RejectReason = z.infer<typeof RejectReason>;
 

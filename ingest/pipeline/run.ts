@@ -2,7 +2,7 @@ import type { Rejection, RejectReason } from '../../schemas/index.ts';
 import { Batcher, eventToTsv, TsvChunker, type Store } from '../../store/index.ts';
 import { stitchTouched, Touched, type StitchSummary } from '../../stitch/index.ts';
 import { looksLikePostfix, PostfixParser, type LineRef, type ParseSink } from '../formats/postfix/index.ts';
-import { ExchangeParser, looksLikeExchange, type ExchangeRole } from '../formats/exchange/index.ts';
+import { ExchangeParser, looksLikeExchange, type DateOrder, type ExchangeRole } from '../formats/exchange/index.ts';
 import type { LogParser } from '../formats/types.ts';
 import { expandInputs, fingerprint, openInput, readAsWhole, sniff, type InputFile } from '../sources/files.ts';
 import { LineFlags, readLines } from '../sources/lines.ts';
@@ -15,6 +15,8 @@ export interface IngestOptions {
   format?: InputFormat;
   /** Exchange server roles from configuration (short server name → role); inference fills the rest */
   exchangeRoles?: ReadonlyMap<string, ExchangeRole>;
+  /** day/month order of culture-formatted dates in Exchange Online CSV exports that cannot tell by themselves */
+  dateOrder?: DateOrder;
   /** minutes east of UTC for log stamps without a zone (classic syslog) */
   tzOffsetMin?: number;
   /** 1 MiB chunks of TSV per store insert (default 16) */
@@ -112,7 +114,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   // one parser per format for the whole run: Postfix correlation spans files (one per host or a
   // combined syslog); Exchange roles come from the layout of all the trees given
   const postfix = new PostfixParser({ tzOffsetMin: opts.tzOffsetMin });
-  const exchange = new ExchangeParser({ allPaths: files.map((f) => f.path), roles: opts.exchangeRoles });
+  const exchange = new ExchangeParser({ allPaths: files.map((f) => f.path), roles: opts.exchangeRoles, dateOrder: opts.dateOrder });
   const parsers: LogParser[] = [postfix, exchange];
   for (const file of files) {
     const format = opts.format === 'postfix' || opts.format === 'exchange' ? opts.format : await detect(file);

@@ -266,3 +266,11 @@ test('Postfix: expired and force-expired end as bounced; `forwarded as` continue
   assert.equal(alias.lastHost, 'mx');
   assert.deepEqual(alias.hops.map((h) => `${h.from}>${h.to}`), ['mx>mx.remote.example']);
 });
+
+test('Exchange 2010 NOTIFYMAPI row with empty host columns (§1.6, BEATS verbatim) in a loose file: counted as not modelled, not set aside as truncated', () => {
+  const row2010 = '2016-04-05T00:00:02.052Z,,,,,"MDB:61914740-3f1b-4ddb-94e0-557196870cfa, Mailbox:279f077c-216f-4323-a9ee-48e50ffd3cad, Event:269492708, MessageClass:IPM.Note.StorageQuotaWarning.Warning, CreationTime:2016-04-05T00:00:01.022Z, ClientType:System",,STOREDRIVER,NOTIFYMAPI,,,,,,,,,,,,,,,,,S:ItemEntryId=00-00';
+  const { events, rejects, skipped } = parseTexts([['MSGTRK20160405-1.LOG', TRACK('14.0.0.0', F2010) + row2010 + '\r\n']]);
+  assert.deepEqual(rejects, []);
+  assert.equal(events.length, 0);
+  assert.equal(skipped, 1);
+});

@@ -33,9 +33,47 @@ const STATUS: Record<string, MailEvent['status']> = {
   filteredasspam: 'discarded', quarantined: 'discarded',
 };
 
-export function messageTraceEvents(row: Row, ctx: { file: string; offset: number; id: (n: number) => string }): MailEvent[] {
+/** Which comes first in a slashed date that cannot tell by itself: month (en-US) or day (en-GB, fr-FR, …). */
+export type DateOrder = 'mdy' | 'dmy';
+
+const CULTURE_TIME = /^(\d{1,2})([./-])(\d{1,2})\2(\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*([AaPp])?\.?[Mm]?\.?$/;
+
+/**
+ * An export's time (UTC per Microsoft's docs) as ISO 8601. Exchange Online's own exports write ISO
+ * (`2022-09-05T18:10:13.4907658`); Windows PowerShell 5.1 `Export-Csv` writes the exporting
+ * machine's culture (§1.9a: `9/5/2022 6:10:13 PM`, `05.09.2022 18:10:13`). Never guessed: a dotted
+ * date is day-first in every culture that writes one, a slashed date tells by a part above 12 or
+ * equal parts, otherwise the order must be given (--date-format) and the row is refused with that hint.
+ */
+export function exportTime(text: string, order?: DateOrder): { iso: string } | { error: string } {
+  const t = text.trim();
+  const m = CULTURE_TIME.exec(t);
+  if (!m) {
+    const iso = isoTime(t);
+    return iso ? { iso } : { error: `unreadable time ${JSON.stringify(t.slice(0, 40))}` };
+  }
+  const [a, b] = [Number(m[1]), Number(m[3])];
+  let dayFirst: boolean;
+  if (m[2] === '.') dayFirst = true;
+  else if (a > 12 || a === b) dayFirst = true;
+  else if (b > 12) dayFirst = false;
+  else if (order) dayFirst = order === 'dmy';
+  else return { error: `ambiguous date ${JSON.stringify(t)}: day and month could be either way (the exporting machine's culture); run again with --date-format mdy or --date-format dmy` };
+  const [day, month] = dayFirst ? [a, b] : [b, a];
+  let hour = Number(m[5]);
+  const half = m[9]?.toLowerCase();
+  if (half === 'p' && hour < 12) hour += 12;
+  if (half === 'a' && hour === 12) hour = 0;
+  const ms = Number(((m[8] ?? '') + '000').slice(0, 3));
+  const when = Date.UTC(Number(m[4]), month - 1, day, hour, Number(m[6]), Number(m[7] ?? 0), ms);
+  const back = new Date(when);
+  if (month < 1 || month > 12 || back.getUTCDate() !== day || hour > 23) return { error: `impossible date ${JSON.stringify(t)}` };
+  return { iso: back.toISOString() };
+}
+
+export function messageTraceEvents(row: Row, ctx: { file: string; offset: number; id: (n: number) => string; ts: string }): MailEvent[] {
   const get = (k: string): string => row[k] ?? row[k.toLowerCase()] ?? '';
-  const ts = isoTime(get('Received'));
+  const ts = ctx.ts;
   const status = get('Status').toLowerCase();
   const base: MailEvent = Object.assign(newEvent('', ts, EXO_HOST, 'receive'), {
     source: 'exchange-online', program: 'messagetrace', instance: get('Organization'),
@@ -59,9 +97,9 @@ export function messageTraceEvents(row: Row, ctx: { file: string; offset: number
 
 const TLS_TEXT = /using (TLS1\.[0-3]|SSL3) with (AES(?:128|256)|\w+)/;
 
-export function messageTraceDetailEvents(row: Row, ctx: { file: string; offset: number; id: (n: number) => string }): MailEvent[] {
+export function messageTraceDetailEvents(row: Row, ctx: { file: string; offset: number; id: (n: number) => string; ts: string }): MailEvent[] {
   const get = (k: string): string => row[k] ?? '';
-  const ts = isoTime(get('Date'));
+  const ts = ctx.ts;
   const event = get('Event').toLowerCase();
   const detail = get('Detail');
   const tls = TLS_TEXT.exec(detail);

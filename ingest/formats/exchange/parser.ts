@@ -5,7 +5,7 @@ import { splitRow } from './csv.ts';
 import { SessionAssembler, type SessionContext } from './protocol.ts';
 import { edgeServers, roleFromConnector, roleFromPath, serverFromPath, type ExchangeRole } from './roles.ts';
 import { rowEvents, shortHost, type Row } from './tracking.ts';
-import { EXO_HOST, headerRowKind, messageTraceDetailEvents, messageTraceEvents } from './online.ts';
+import { EXO_HOST, exportTime, headerRowKind, messageTraceDetailEvents, messageTraceEvents, type DateOrder } from './online.ts';
 
 /**
  * Exchange logs with the W3C-style header (`#Software`, `#Version`, `#Log-type`, `#Date`,
@@ -32,23 +32,29 @@ interface FileState {
 }
 
 const MAX_ROW_LINES = 50;
+/** tracking events that put a message on a path (the rest are kept for the record only) */
+const PATH_EVENTS = new Set(['RECEIVE', 'SUBMIT', 'SEND', 'SENDEXTERNAL', 'DELIVER', 'DEFER', 'FAIL', 'DELIVERFAIL', 'DSN', 'TRANSFER', 'EXPAND', 'REDIRECT', 'SUBMITDEFER', 'SUBMITFAIL']);
 
 export interface ExchangeParserOptions {
   /** every input path of the run: servers with Edge logs make their MSGTRK files edge rows */
   allPaths?: readonly string[];
   /** explicit roles by server short name (configuration wins over inference) */
   roles?: ReadonlyMap<string, ExchangeRole>;
+  /** day/month order of culture-formatted dates in Exchange Online CSV exports, when they cannot tell */
+  dateOrder?: DateOrder;
 }
 
 export class ExchangeParser implements LogParser {
   readonly #edge: Set<string>;
   readonly #roles: ReadonlyMap<string, ExchangeRole>;
+  readonly #dateOrder: DateOrder | undefined;
   readonly #sessions = new SessionAssembler();
   #file: FileState | undefined;
 
   constructor(opts: ExchangeParserOptions = {}) {
     this.#edge = edgeServers(opts.allPaths ?? []);
     this.#roles = opts.roles ?? new Map();
+    this.#dateOrder = opts.dateOrder;
   }
 
   beginFile(file: string): void {
@@ -164,7 +170,12 @@ export class ExchangeParser implements LogParser {
     }
     if (f.kind === 'exo-trace' || f.kind === 'exo-detail') {
       const make = f.kind === 'exo-trace' ? messageTraceEvents : messageTraceDetailEvents;
-      emitRow(make(row, { file: ref.file, offset: ref.offset, id: (n) => eventId(EXO_HOST, 0, 'messagetrace', n, text) }), row['Received'] ?? row['Date'] ?? '', ref, text, sink);
+      const when = exportTime(f.kind === 'exo-trace' ? row['Received'] ?? row['received'] ?? '' : row['Date'] ?? '', this.#dateOrder);
+      if ('error' in when) {
+        sink.reject('bad-timestamp', when.error, ref, text);
+        return;
+      }
+      emitRow(make(row, { file: ref.file, offset: ref.offset, id: (n) => eventId(EXO_HOST, 0, 'messagetrace', n, text), ts: when.iso }), when.iso, ref, text, sink);
       return;
     }
     if (f.kind !== 'tracking') {
@@ -173,7 +184,11 @@ export class ExchangeParser implements LogParser {
     }
     const server = f.server || this.#trackingServer(row);
     if (!server) {
-      sink.reject('truncated', 'a tracking row that names no server (client and server host names empty)', ref, text);
+      // a complete row (Exchange 2010 NOTIFYMAPI rows leave the host columns empty, §1.9a): a row
+      // no path needs is counted as not modelled; one a path needs cannot be placed on any server
+      const ev = (row['event-id'] ?? '').toUpperCase();
+      if (!PATH_EVENTS.has(ev)) sink.skipped();
+      else sink.reject('no-server', `a ${ev} row that names no server, in a file outside a server's TransportRoles tree: give the server's log folder`, ref, text);
       return;
     }
     const storeDriver = (row['source'] ?? '').toUpperCase() === 'STOREDRIVER';
