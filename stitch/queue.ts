@@ -45,9 +45,5 @@ export function shortName(name: string): string {
   return name.toLowerCase().split('.')[0];
 }
 
-/** The store returns `2026-03-01 08:00:00.123`; the API speaks ISO 8601 UTC. */
-export function isoOf(ts: string): string {
-  if (!ts) return '';
-  if (ts.endsWith('Z')) return ts;
-  return `${ts.replace(' ', 'T')}${ts.includes('.') ? '' : '.000'}Z`;
-}
+/** Event times as the store returns them, in ISO 8601 (one helper, in store/). */
+export { isoFromStore as isoOf } from '../store/index.ts';

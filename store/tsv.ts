@@ -22,6 +22,16 @@ export function tsvArray(values: readonly string[]): string {
 }
 const QUOTED_ESCAPES: Record<string, string> = { '\\': '\\\\', "'": "\\'", '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\\0' };
 
+/**
+ * The engine's DateTime64 text (`2026-03-01 08:00:00.123`) → ISO 8601 UTC, the API's form. The
+ * epoch stands for "not known" (a gap hop's end) and reads back as ''.
+ */
+export function isoFromStore(ts: string): string {
+  if (!ts || ts.startsWith('1970-01-01')) return '';
+  if (ts.endsWith('Z')) return ts;
+  return `${ts.replace(' ', 'T')}${ts.includes('.') ? '' : '.000'}Z`;
+}
+
 /** ISO `2026-03-01T08:00:00.123Z` → `2026-03-01 08:00:00.123`, the form DateTime64(3, 'UTC') reads. */
 export function tsvTime(iso: string): string {
   return iso.length >= 23 ? `${iso.slice(0, 10)} ${iso.slice(11, 23)}` : iso.replace('T', ' ').replace('Z', '');

@@ -1,6 +1,5 @@
 import { EVENTS_TABLE, HOPS_TABLE, MESSAGES_TABLE, REJECTED_TABLE, RecipientStatus, type MessageList, type MessageSearch, type Summary } from '../../schemas/index.ts';
-import type { QueryParams, Store } from '../../store/index.ts';
-import { isoOf } from '../trace/read.ts';
+import { isoFromStore as isoOf, type QueryParams, type Store } from '../../store/index.ts';
 
 /**
  * SQL for search and summary. Both read what stitching stored (the messages and hops tables):

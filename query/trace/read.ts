@@ -1,5 +1,5 @@
 import { HOPS_TABLE, MailtraceError, MESSAGES_TABLE, type Hop, type Trace } from '../../schemas/index.ts';
-import type { Store } from '../../store/index.ts';
+import { isoFromStore as isoOf, type Store } from '../../store/index.ts';
 
 /**
  * A message's trace, read from what stitching stored: its message row and its hop rows. Nothing
@@ -95,11 +95,4 @@ async function latestMessage(store: Store, key: string): Promise<MessageRow | un
   const [row] = await store.query<MessageRow & { deleted: number }>(
     `SELECT ${MESSAGE_COLUMNS}, deleted FROM ${store.table(MESSAGES_TABLE)} WHERE messageKey = {k:String} ORDER BY version DESC LIMIT 1`, { k: key });
   return row && Number(row.deleted) === 0 ? row : undefined;
-}
-
-/** The store returns `2026-03-01 08:00:00.123`; the API speaks ISO 8601 UTC. The epoch stands for "not known". */
-export function isoOf(ts: string): string {
-  if (!ts || ts.startsWith('1970-01-01')) return '';
-  if (ts.endsWith('Z')) return ts;
-  return `${ts.replace(' ', 'T')}${ts.includes('.') ? '' : '.000'}Z`;
 }

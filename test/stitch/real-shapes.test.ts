@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PostfixParser } from '../../ingest/formats/postfix/index.ts';
+import { postfixEvents } from '../helpers/postfix.ts';
 import type { MailEvent, Trace } from '../../schemas/index.ts';
 import { reconstruct } from '../../stitch/reconstruct.ts';
 import { parseTexts } from '../ingest/formats/exchange/helpers.ts';
@@ -32,14 +32,7 @@ function exchange(files: [string, string][]): MailEvent[] {
   return events;
 }
 
-function postfix(lines: string[]): MailEvent[] {
-  const parser = new PostfixParser({ referenceMs: Date.UTC(2026, 5, 30) });
-  const out: MailEvent[] = [];
-  const sink = { event: (e: MailEvent) => out.push(e), reject: () => {}, skipped: () => {} };
-  lines.forEach((l, i) => parser.parseLine(l, { file: 'f', offset: i, lineNumber: i + 1 }, sink));
-  parser.flush(sink);
-  return out;
-}
+const postfix = (lines: string[]): MailEvent[] => postfixEvents(lines);
 
 const path = (t: Trace, rcpt: string) => t.recipients.find((r) => r.address === rcpt)?.hops.map((h) => `${h.from}(${h.fromRole})>${h.to}(${h.toRole}):${h.tls}`);
 

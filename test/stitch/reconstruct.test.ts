@@ -2,20 +2,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { PostfixParser } from '../../ingest/formats/postfix/index.ts';
+import { postfixEvents } from '../helpers/postfix.ts';
 import { reconstruct } from '../../stitch/reconstruct.ts';
 import type { MailEvent } from '../../schemas/index.ts';
 import { FIXTURES } from '../helpers/store.ts';
 
-/** Parse log lines into events (pure), as the store would hold them. */
-function eventsOf(lines: string[]): MailEvent[] {
-  const parser = new PostfixParser({ referenceMs: Date.UTC(2026, 5, 30) });
-  const out: MailEvent[] = [];
-  const sink = { event: (e: MailEvent) => out.push(e), reject: () => {}, skipped: () => {} };
-  lines.forEach((l, i) => parser.parseLine(l, { file: 'f', offset: i, lineNumber: i + 1 }, sink));
-  parser.flush(sink);
-  return out;
-}
+const eventsOf = (lines: string[]): MailEvent[] => postfixEvents(lines);
 
 const fixture = readFileSync(join(FIXTURES, 'postfix', 'handmade-3hop.log'), 'utf8').trim().split('\n');
 const path = (t: ReturnType<typeof reconstruct>, rcpt: string) => t.recipients.find((r) => r.address === rcpt)?.hops.map((h) => `${h.from}>${h.to}:${h.tls}`);
