@@ -149,7 +149,7 @@ export function ddlStatements(db: string): string[] {
       INDEX idx_tls tls TYPE set(8) GRANULARITY 4
     ) ENGINE = ReplacingMergeTree(version, deleted)
     ORDER BY (messageKey, recipient, seq)
-    SETTINGS index_granularity = 1024`,
+    SETTINGS index_granularity = 256`,
     `CREATE TABLE IF NOT EXISTS ${db}.${MESSAGES_TABLE} (
       ${MESSAGE_COLUMN_TYPES.map(([n, t]) => `\`${n}\` ${t}`).join(',\n      ')},
       INDEX idx_sender sender TYPE bloom_filter(0.01) GRANULARITY 4,

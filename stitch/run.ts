@@ -37,7 +37,7 @@ export class Touched {
 }
 
 export interface StitchOptions {
-  /** messages per batch of queries (default 5000) */
+  /** messages per batch of queries (default 2000) */
   batchSize?: number;
   onProgress?: (p: { messages: number; total: number }) => void;
 }
@@ -135,7 +135,7 @@ function nextVersion(): number {
 }
 
 async function stitchKeys(store: Store, ids: string[], orphans: { host: string; queueId: string }[], opts: StitchOptions, started: number): Promise<StitchSummary> {
-  const size = opts.batchSize ?? 5_000;
+  const size = opts.batchSize ?? 2_000;
   const summary: StitchSummary = { messages: 0, hops: 0, seconds: 0 };
   const total = ids.length + orphans.length;
   const fresh = (await store.query<{ n: string }>(`SELECT count() AS n FROM ${store.table(MESSAGES_TABLE)}`))[0]?.n === '0';

@@ -62,7 +62,7 @@ export async function traceMessage(store: Store, idOrQueueId: string): Promise<T
   const row = await latestMessage(store, key);
   if (!row) throw new MailtraceError('MT_ERR_NOT_FOUND', looksLikeMessageId(idOrQueueId) ? `no message ${key} in the store` : `no message or queue id ${idOrQueueId} in the store`);
   const all = await store.query<HopRow & { version: string; deleted: number }>(
-    `SELECT ${HOP_COLUMNS}, version, deleted FROM ${store.table(HOPS_TABLE)} WHERE messageKey = {k:String}`, { k: row.messageKey });
+    `SELECT ${HOP_COLUMNS}, version, deleted FROM ${store.table(HOPS_TABLE)} WHERE messageKey = {k:String} SETTINGS ${POINT_READ}`, { k: row.messageKey });
   const latest = new Map<string, HopRow & { version: string; deleted: number }>();
   for (const h of all) {
     const k = `${h.recipient}\u0000${h.seq}`;
@@ -91,8 +91,13 @@ export async function traceMessage(store: Store, idOrQueueId: string): Promise<T
   };
 }
 
+/** a point read touches a granule or two: one thread sets up faster than a parallel pipeline */
+const POINT_READ = 'max_threads = 1';
+
 async function latestMessage(store: Store, key: string): Promise<MessageRow | undefined> {
-  const [row] = await store.query<MessageRow & { deleted: number }>(
-    `SELECT ${MESSAGE_COLUMNS}, deleted FROM ${store.table(MESSAGES_TABLE)} WHERE messageKey = {k:String} ORDER BY version DESC LIMIT 1`, { k: key });
+  const rows = await store.query<MessageRow & { deleted: number; version: string }>(
+    `SELECT ${MESSAGE_COLUMNS}, deleted, version FROM ${store.table(MESSAGES_TABLE)} WHERE messageKey = {k:String} SETTINGS ${POINT_READ}`, { k: key });
+  let row: (typeof rows)[number] | undefined;
+  for (const r of rows) if (!row || BigInt(r.version) > BigInt(row.version)) row = r;
   return row && Number(row.deleted) === 0 ? row : undefined;
 }
