@@ -1,4 +1,5 @@
 import { Program, readSessionPart } from '../schemas/index.ts';
+import { splitRole } from './hop.ts';
 import { PROXY_PROGRAM, queueKey, shortName, type Queue, type StoredEvent } from './queue.ts';
 
 /**
@@ -39,21 +40,30 @@ export function applySessions(queues: Map<string, Queue>, parts: readonly Stored
     }
   }
   for (const s of sessions) {
-    if (s.program !== 'smtpreceive' || !s.role?.startsWith('frontend') || !s.nextQueueId) continue;
+    // one event per queued message (its recipient events repeat it, one per accepted recipient)
+    if (s.program !== Program.smtpReceive || !s.messageId || s.recipient || (!s.nextQueueId && !s.relay)) continue;
+    const frontEnd = s.role?.startsWith('frontend') ?? false;
     const relay = shortName(s.relay);
-    const target = [...queues.values()].find((q) => q.queueId === s.nextQueueId && (!relay || q.host === relay));
-    if (!target) continue;
-    const queueId = `fe:${s.sessionId}`;
+    const target = s.nextQueueId ? [...queues.values()].find((q) => q.queueId === s.nextQueueId && (!relay || q.host === relay)) : undefined;
+    if (target && !frontEnd) continue;
+    const recipients = new Set(sessions.filter((x) => x.recipient && x.host === s.host && x.sessionId === s.sessionId && x.reply === s.reply).map((x) => x.recipient));
+    // a receiving service whose own tracking rows we lack (only its protocol log, e.g. the Front
+    // End's Default connector, which logs by default): the session is the receipt
+    const own = !frontEnd && (!relay || relay === s.host);
+    if (!target && !frontEnd && !own) continue;
+    const queueId = own ? s.nextQueueId : `fe:${s.sessionId}`;
     const key = queueKey(s.host, queueId);
     if (queues.has(key)) continue;
-    const receive: StoredEvent = { ...s, kind: 'receive', queueId };
+    const receive: StoredEvent = { ...s, kind: 'receive', queueId, recipient: '' };
     const handOff: StoredEvent = {
       ...s, kind: 'delivery', queueId, program: PROXY_PROGRAM, status: 'sent', recipient: '', origRecipient: '',
       tls: 'unknown', tlsVersion: '', cipher: '', tlsTrust: '', tlsEvidence: '', delayConnect: 0, delayTransmit: 0,
     };
+    const [role, roleReason] = splitRole(s.role ?? '');
     queues.set(key, {
-      key, host: s.host, queueId, messageId: target.messageId, sender: target.sender, size: target.size, receive, queuedAt: s.ts, expiredAt: '', firstTs: s.ts,
-      deliveries: [handOff], receivedFor: new Set(), rejects: [], dsns: [], role: 'frontend', roleReason: s.role.slice(s.role.indexOf(':') + 1), children: new Map(), parent: undefined,
+      key, host: s.host, queueId, messageId: target?.messageId ?? s.messageId, sender: target?.sender || s.sender, size: target?.size ?? 0, receive,
+      queuedAt: s.ts, expiredAt: '', firstTs: s.ts, deliveries: own ? [] : [handOff], receivedFor: recipients, rejects: [], dsns: [],
+      role: frontEnd ? 'frontend' : role, roleReason, children: new Map(), parent: undefined,
     });
   }
 }

@@ -267,3 +267,31 @@ test('Exchange 2010 NOTIFYMAPI row with empty host columns (§1.6, BEATS verbati
   assert.equal(events.length, 0);
   assert.equal(skipped, 1);
 });
+
+test('a message seen only in the Default Frontend protocol log (§2.5, STRUEBER verbatim): sender, recipient and the first hop with its TLS', () => {
+  const rows = [
+    '2024-03-13T09:01:18.723Z,EXCHANGE\\Default Frontend EXCHANGE,08DC42C8FF236A1F,0,10.100.100.25:25,10.100.100.30:62136,+,,',
+    '2024-03-13T09:01:18.723Z,EXCHANGE\\Default Frontend EXCHANGE,08DC42C8FF236A1F,1,10.100.100.25:25,10.100.100.30:62136,>,"220 Exchange.contoso.com Microsoft ESMTP MAIL Service ready at Wed, 13 Mar 2024 10:01:17 +0100",',
+    '2024-03-13T09:01:18.723Z,EXCHANGE\\Default Frontend EXCHANGE,08DC42C8FF236A1F,2,10.100.100.25:25,10.100.100.30:62136,<,EHLO Backup-Veeam,',
+    '2024-03-13T09:01:18.724Z,EXCHANGE\\Default Frontend EXCHANGE,08DC42C8FF236A1F,3,10.100.100.25:25,10.100.100.30:62136,>,250 Exchange.contoso.com Hello [10.100.100.30] SIZE 37748736 PIPELINING DSN ENHANCEDSTATUSCODES STARTTLS X-ANONYMOUSTLS AUTH NTLM X-EXPS GSSAPI NTLM 8BITMIME BINARYMIME CHUNKING XRDST,',
+    '2024-03-13T09:01:18.724Z,EXCHANGE\\Default Frontend EXCHANGE,08DC42C8FF236A1F,4,10.100.100.25:25,10.100.100.30:62136,<,MAIL FROM:<veeam@contoso.com>,',
+    '2024-03-13T09:01:18.724Z,EXCHANGE\\Default Frontend EXCHANGE,08DC42C8FF236A1F,5,10.100.100.25:25,10.100.100.30:62136,*,08DC42C8FF236A1F;2024-03-13T09:01:18.723Z;1,receiving message',
+    '2024-03-13T09:01:18.724Z,EXCHANGE\\Default Frontend EXCHANGE,08DC42C8FF236A1F,6,10.100.100.25:25,10.100.100.30:62136,>,250 2.1.0 Sender OK,',
+    '2024-03-13T09:01:18.724Z,EXCHANGE\\Default Frontend EXCHANGE,08DC42C8FF236A1F,7,10.100.100.25:25,10.100.100.30:62136,<,RCPT TO:<edv@contoso.com>,',
+    '2024-03-13T09:01:18.725Z,EXCHANGE\\Default Frontend EXCHANGE,08DC42C8FF236A1F,8,10.100.100.25:25,10.100.100.30:62136,>,250 2.1.5 Recipient OK,',
+    '2024-03-13T09:01:18.725Z,EXCHANGE\\Default Frontend EXCHANGE,08DC42C8FF236A1F,9,10.100.100.25:25,10.100.100.30:62136,<,DATA,',
+    '2024-03-13T09:01:18.725Z,EXCHANGE\\Default Frontend EXCHANGE,08DC42C8FF236A1F,10,10.100.100.25:25,10.100.100.30:62136,>,354 Start mail input; end with <CRLF>.<CRLF>,',
+    '2024-03-13T09:01:18.838Z,EXCHANGE\\Default Frontend EXCHANGE,08DC42C8FF236A1F,12,10.100.100.25:25,10.100.100.30:62136,>,"250 2.6.0 <e6c29c88-7479-4fee-9a7e-5ca909546317@Exchange.contoso.com> [InternalId=237172389052427, Hostname=Exchange.contoso.com] 11511 bytes in 0.102, 109,173 KB/sec Queued mail for delivery",',
+    '2024-03-13T09:01:19.461Z,EXCHANGE\\Default Frontend EXCHANGE,08DC42C8FF236A1F,13,10.100.100.25:25,10.100.100.30:62136,-,,Remote(ConnectionReset)',
+  ].join('\r\n') + '\r\n';
+  const mid = '<e6c29c88-7479-4fee-9a7e-5ca909546317@Exchange.contoso.com>';
+  const t = reconstruct(mid, exchange([['EXCHANGE/TransportRoles/Logs/FrontEnd/ProtocolLog/SmtpReceive/RECV2024031309-1.LOG', RECV() + rows]]));
+  assert.equal(t.sender, 'veeam@contoso.com');
+  assert.deepEqual(t.recipients.map((r) => r.address), ['edv@contoso.com']);
+  const hops = t.recipients[0].hops;
+  assert.equal(hops[0].from, 'Backup-Veeam');
+  assert.equal(hops[0].to, 'exchange');
+  assert.equal(hops[0].toRole, 'frontend');
+  assert.equal(hops[0].tls, 'plaintext', 'the whole session is in the log and never asked for STARTTLS');
+  assert.equal(hops[1].rule, 'unmatched', 'the transport service\'s own logs are not here');
+});

@@ -41,8 +41,11 @@ interface Session {
   marker: string;
   /** when the transaction under way began (its MAIL FROM), '' when that row is not in what we read */
   mailTs: string;
+  /** the transaction under way: its MAIL FROM address and the recipients the server accepted */
+  mailFrom: string;
+  accepted: string[];
   /** start: the MAIL FROM of the transaction that queued it ('' unknown) */
-  queued: { ts: string; start: string; messageId: string; internalId: string; host: string; reply: string; rejects: Refusal[] }[];
+  queued: { ts: string; start: string; sender: string; recipients: string[]; messageId: string; internalId: string; host: string; reply: string; rejects: Refusal[] }[];
   /** recipients refused in the transaction under way (receive logs: `RCPT TO` answered 4xx/5xx) */
   rejects: Refusal[];
   /** commands not answered yet, oldest first: with PIPELINING the replies come after several commands */
@@ -94,7 +97,7 @@ export class SessionAssembler {
     if (!s) {
       s = {
         id: sid, connector: row['connector-id'] ?? '', startTs: ts, lastTs: ts, local: '', remote: '', ehlo: '',
-        starttls: false, tlsStarted: false, tlsProven: false, sawStart: row['sequence-number'] === '0' || row['event'] === '+', firstSeq: seqOf(row), lastSeq: seqOf(row), mail: false, tls: undefined, tlsFailed: '', certStatus: '', marker: '', mailTs: '', queued: [], rejects: [], unanswered: [], awaitingData: false, file, offset, ctx,
+        starttls: false, tlsStarted: false, tlsProven: false, sawStart: row['sequence-number'] === '0' || row['event'] === '+', firstSeq: seqOf(row), lastSeq: seqOf(row), mail: false, tls: undefined, tlsFailed: '', certStatus: '', marker: '', mailTs: '', mailFrom: '', accepted: [], queued: [], rejects: [], unanswered: [], awaitingData: false, file, offset, ctx,
       };
       this.#open.set(key, s);
       if (this.#open.size > this.#max) {
@@ -124,6 +127,8 @@ export class SessionAssembler {
         } else if (upper.startsWith('MAIL FROM')) {
           s.mail = true;
           s.mailTs = ts;
+          s.mailFrom = /<([^>]*)>/.exec(data)?.[1] ?? '';
+          s.accepted = [];
           s.rejects = [];
         }
         if (s.unanswered.length < 1000) s.unanswered.push(upper.startsWith('RCPT TO') ? `RCPT ${/<([^>]*)>/.exec(data)?.[1] ?? ''}` : upper.slice(0, 4));
@@ -133,12 +138,13 @@ export class SessionAssembler {
         if (s.starttls && !s.tlsStarted && code === '220') s.tlsStarted = true;
         // each reply answers the oldest command still waiting (a 354 only the DATA it invites)
         const answered = code === '354' ? undefined : s.unanswered.shift();
+        if (answered?.startsWith('RCPT ') && code[0] === '2' && s.accepted.length < 1000) s.accepted.push(answered.slice(5));
         if (answered?.startsWith('RCPT ') && (code[0] === '4' || code[0] === '5') && ctx.direction === 'receive') {
           s.rejects.push({ ts, recipient: answered.slice(5), reply: data });
         }
         const q = data.startsWith('250 2.6.0') ? QUEUED.exec(data) : null;
         if (q && q[4] === 'delivery') {
-          s.queued.push({ ts, start: s.mailTs, messageId: bracketId(q[1]), internalId: q[2] ?? '', host: q[3] ?? '', reply: data, rejects: s.rejects });
+          s.queued.push({ ts, start: s.mailTs, sender: s.mailFrom, recipients: s.accepted, messageId: bracketId(q[1]), internalId: q[2] ?? '', host: q[3] ?? '', reply: data, rejects: s.rejects });
           s.rejects = [];
           s.marker = '';
           s.mailTs = '';
@@ -150,7 +156,7 @@ export class SessionAssembler {
           // row's source-context quotes the same reply, which is how the two are joined
           // `250 2.0.0 OK <id> [Hostname=…]` (Mailbox Transport Delivery, §1.9a) names the message itself
           const named = /^250 2\.0\.0 OK ?(<[^>]+>)/.exec(data)?.[1] ?? s.marker;
-          s.queued.push({ ts, start: s.mailTs, messageId: named, internalId: '', host: /\[Hostname=([^\]\s]+)\]/.exec(data)?.[1] ?? '', reply: data, rejects: [] });
+          s.queued.push({ ts, start: s.mailTs, sender: s.mailFrom, recipients: s.accepted, messageId: named, internalId: '', host: /\[Hostname=([^\]\s]+)\]/.exec(data)?.[1] ?? '', reply: data, rejects: [] });
           s.mailTs = '';
         }
         if (code !== '354') s.awaitingData = false;
@@ -232,7 +238,11 @@ export class SessionAssembler {
       const at = Date.parse(q.ts);
       const since = Date.parse(q.start);
       const took = Number.isNaN(at) || Number.isNaN(since) ? 0 : Math.max(0, (at - since) / 1000);
-      emit({ ...base, id: ctx.id(`${s.id}#${q.ts}#${q.reply}`), ts: isoTime(q.ts) || base.ts, messageId: q.messageId, nextQueueId: q.internalId, relay: q.host, reply: q.reply, delayTransmit: took });
+      const carried: MailEvent = { ...base, id: ctx.id(`${s.id}#${q.ts}#${q.reply}`), ts: isoTime(q.ts) || base.ts, messageId: q.messageId, nextQueueId: q.internalId, relay: q.host, reply: q.reply, delayTransmit: took, sender: q.sender };
+      emit(carried);
+      // the recipients the server accepted for it: a message seen only in a protocol log (the one
+      // connector that logs by default, Default Frontend) still has them (receive side only)
+      if (ctx.direction === 'receive') for (const rcpt of q.recipients) emit({ ...carried, id: ctx.id(`${s.id}#${q.ts}#${q.reply}#${rcpt}`), recipient: rcpt });
       // refused recipients of this transaction belong to the queue it created here
       const here = q.host.toLowerCase().split('.')[0] === ctx.host;
       q.rejects.forEach((r) => emit(refusal(base, r, ctx.id(`${s.id}#${r.ts}#${r.recipient}#${r.reply}`), q.messageId, here ? q.internalId : '')));

@@ -6,9 +6,10 @@ import { fixture, parseTexts } from './helpers.ts';
 // ../shared/reference/log-formats.md §2.2, §2.4 (STARTTLS with TLS 1.2) and §2.5 (queued for delivery)
 const { events, rejects } = parseTexts([['documented-recv-frontend.log', fixture('documented-recv-frontend.log')]]);
 
-test('sessions are rebuilt by session id: one event each, none rejected', () => {
+test('sessions are rebuilt by session id: one event each (and one per recipient a queued message was accepted for), none rejected', () => {
   assert.deepEqual(rejects, []);
-  assert.equal(events.length, 2);
+  assert.equal(events.filter((e) => e.recipient === '').length, 2);
+  assert.deepEqual(events.filter((e) => e.recipient !== '').map((e) => `${e.sessionId} ${e.recipient} ${e.sender}`), ['08DC42C8FF236A1F edv@contoso.com veeam@contoso.com']);
   assert.ok(events.every((e) => e.kind === 'session' && e.program === 'smtpreceive'));
 });
 
