@@ -11,7 +11,8 @@ import { isoOf, shortName, type Queue, type StoredEvent } from './queue.ts';
  *     the relay the sender named (or names the sender as its client).
  * Ties: the candidate on the named relay first, then the earliest. A queue has one parent.
  */
-const LOCAL_PROGRAMS = new Set(FINAL_PROGRAMS);
+/** delivery agents whose hand-off ends the path on their host (unless it names a next queue) */
+export const LOCAL_PROGRAMS: ReadonlySet<string> = new Set(FINAL_PROGRAMS);
 /** how long after a hand-off the next host may log its receipt (clock skew + queueing) */
 export const LINK_WINDOW_MS = 10 * 60_000;
 

@@ -1,9 +1,8 @@
-import { FINAL_PROGRAMS, Program, type Hop, type LinkRule, type RecipientStatus, type RecipientTrace } from '../schemas/index.ts';
+import { Program, type Hop, type LinkRule, type RecipientStatus, type RecipientTrace } from '../schemas/index.ts';
 import { firstHop, gapHop, receiptHop, storeHop, transferHop } from './hop.ts';
-import { inTree } from './link.ts';
+import { inTree, LOCAL_PROGRAMS } from './link.ts';
 import { isoOf, PROXY_PROGRAM, shortName, type Queue, type StoredEvent } from './queue.ts';
 
-const LOCAL_PROGRAMS = new Set(FINAL_PROGRAMS);
 
 /**
  * One recipient's path. Its trail may come in segments: queues that no join reached (a row rotated
