@@ -80,3 +80,9 @@ export const Trace = z.object({
   notes: z.array(z.string()),
 });
 export type Trace = z.infer<typeof Trace>;
+
+/**
+ * What the stitched message row's `detail` column holds: everything of a trace that is not a hop
+ * (stitch/ writes it, query/ reads it back next to the hop rows).
+ */
+export type MessageDetail = Pick<Trace, 'queues' | 'servers' | 'related' | 'notes'> & { recipients: Omit<RecipientTrace, 'hops'>[] };

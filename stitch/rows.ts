@@ -1,18 +1,11 @@
-import { HOP_COLUMNS, MESSAGE_COLUMNS, type Hop, type RecipientStatus, type Trace } from '../schemas/index.ts';
+import { HOP_COLUMNS, MESSAGE_COLUMNS, type Hop, type MessageDetail, type RecipientStatus, type Trace } from '../schemas/index.ts';
 import { tsvArray, tsvEscape, tsvTime } from '../store/index.ts';
 
 /**
  * A stitched trace → rows of the hops and messages tables (TabSeparated, in HOP_COLUMNS /
- * MESSAGE_COLUMNS order). What the message row's `detail` holds is everything of the trace that
- * is not a hop, so a reader rebuilds the trace from one message row and its hop rows.
+ * MESSAGE_COLUMNS order). The message row's `detail` (MessageDetail) is everything of the trace
+ * that is not a hop, so a reader rebuilds the trace from one message row and its hop rows.
  */
-export interface MessageDetail {
-  queues: Trace['queues'];
-  servers: Trace['servers'];
-  related: Trace['related'];
-  notes: string[];
-  recipients: Omit<Trace['recipients'][number], 'hops'>[];
-}
 
 /** The key of a message's rows: its message id, or its first queue when no ingested line names one. */
 export function messageKey(trace: Trace): string {

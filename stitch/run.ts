@@ -197,12 +197,11 @@ async function writeTraces(store: Store, traces: readonly Trace[], fresh: boolea
     for (const chunk of chunks(queueKeys)) {
       const stale = await store.query<{ messageKey: string }>(
         `SELECT messageKey FROM ${store.table(MESSAGES_TABLE)} FINAL WHERE messageKey IN {k:Array(String)}`, { k: chunk }, 600_000);
-      for (const s of stale) {
-        messages += messageTombstone(s.messageKey, version);
-        const oldHops = await store.query<{ recipient: string; seq: number }>(
-          `SELECT recipient, seq FROM ${store.table(HOPS_TABLE)} FINAL WHERE messageKey = {k:String}`, { k: s.messageKey });
-        for (const o of oldHops) hops += hopTombstone(s.messageKey, o.recipient, Number(o.seq), version);
-      }
+      for (const s of stale) messages += messageTombstone(s.messageKey, version);
+      if (stale.length === 0) continue;
+      const oldHops = await store.query<{ messageKey: string; recipient: string; seq: number }>(
+        `SELECT messageKey, recipient, seq FROM ${store.table(HOPS_TABLE)} FINAL WHERE messageKey IN {k:Array(String)}`, { k: stale.map((s) => s.messageKey) }, 600_000);
+      for (const o of oldHops) hops += hopTombstone(o.messageKey, o.recipient, Number(o.seq), version);
     }
   }
   await store.insertRows(HOPS_TABLE, hops);

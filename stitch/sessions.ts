@@ -16,8 +16,8 @@ export function applySessions(queues: Map<string, Queue>, parts: readonly Stored
   const bySend = new Map<string, StoredEvent>();
   for (const s of sessions) {
     if (s.program === Program.smtpReceive && s.sessionId && (s.messageId || !byReceive.has(`${s.host}\u0000${s.sessionId}`))) byReceive.set(`${s.host}\u0000${s.sessionId}`, s);
-    if (s.program === 'smtpsend' && s.nextQueueId) bySend.set(`${s.host}\u0000${s.nextQueueId}`, s);
-    if (s.program === 'smtpsend' && s.reply) bySend.set(`${s.host}\u0000reply\u0000${s.reply}`, s);
+    if (s.program === Program.smtpSend && s.nextQueueId) bySend.set(`${s.host}\u0000${s.nextQueueId}`, s);
+    if (s.program === Program.smtpSend && s.reply) bySend.set(`${s.host}\u0000reply\u0000${s.reply}`, s);
   }
   for (const q of queues.values()) {
     const r = q.receive;
@@ -32,7 +32,7 @@ export function applySessions(queues: Map<string, Queue>, parts: readonly Stored
         // a hand-off whose tracking row names no queue (SUBMIT): the send session of this server
         // that carried this message to the named server got the queue id in its reply
         const relay = shortName(d.relay);
-        const s = sessions.find((x) => x.program === 'smtpsend' && x.host === q.host && x.nextQueueId && x.messageId === q.messageId && shortName(x.relay) === relay);
+        const s = sessions.find((x) => x.program === Program.smtpSend && x.host === q.host && x.nextQueueId && x.messageId === q.messageId && shortName(x.relay) === relay);
         if (s) d.nextQueueId = s.nextQueueId;
       }
       const s = (d.nextQueueId ? bySend.get(`${q.host}\u0000${d.nextQueueId}`) : undefined) ?? (d.reply ? bySend.get(`${q.host}\u0000reply\u0000${d.reply}`) : undefined);

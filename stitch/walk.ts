@@ -29,7 +29,8 @@ export function traceRecipient(address: string, roots: Queue[], aliases: Map<str
       const joinsPrev = root.receive && (shortName(root.receive.client) === ended.host || (ended.handedOff && names.has(root.host)));
       if (joinsPrev && ended.handedOff && prev) {
         // the unmatched hand-off and this receipt are the same transfer
-        hops[hops.length - 1] = { ...receiptHop(ended.host, ended.role, ended.queueId, root), start: prev.start, eventIds: [...prev.eventIds, ...firstHop(root).eventIds] };
+        const joined = receiptHop(ended.host, ended.role, ended.queueId, root);
+        hops[hops.length - 1] = { ...joined, start: prev.start, eventIds: [...prev.eventIds, ...joined.eventIds] };
         if (prev.tls !== 'unknown' && hops[hops.length - 1].tls === 'unknown') Object.assign(hops[hops.length - 1], pickTls(prev));
       } else if (joinsPrev) {
         hops.push(receiptHop(ended.host, ended.role, ended.queueId, root));

@@ -1,4 +1,4 @@
-import { HOPS_TABLE, MailtraceError, MESSAGES_TABLE, type Hop, type Trace } from '../../schemas/index.ts';
+import { HOPS_TABLE, MailtraceError, MESSAGES_TABLE, type Hop, type MessageDetail, type Trace } from '../../schemas/index.ts';
 import { isoFromStore as isoOf, type Store } from '../../store/index.ts';
 
 /**
@@ -18,13 +18,6 @@ interface MessageRow {
 
 type HopRow = Omit<Hop, 'start' | 'end'> & { recipient: string; seq: number; startText: string; endText: string };
 
-interface StoredDetail {
-  queues: Trace['queues'];
-  servers: Trace['servers'];
-  related: Trace['related'];
-  notes: string[];
-  recipients: Omit<Trace['recipients'][number], 'hops'>[];
-}
 
 /** Normalize what a user types for a message id: `abc@host` and `<abc@host>` are the same. */
 export function normalizeMessageId(id: string): string {
@@ -70,7 +63,7 @@ export async function traceMessage(store: Store, idOrQueueId: string): Promise<T
     if (!have || BigInt(h.version) > BigInt(have.version)) latest.set(k, h);
   }
   const hops = [...latest.values()].filter((h) => Number(h.deleted) === 0).sort((a, b) => (a.recipient < b.recipient ? -1 : a.recipient > b.recipient ? 1 : Number(a.seq) - Number(b.seq)));
-  const detail = JSON.parse(row.detail) as StoredDetail;
+  const detail = JSON.parse(row.detail) as MessageDetail;
   const byRecipient = new Map<string, Hop[]>();
   for (const { recipient, seq: _seq, startText, endText, version: _v, deleted: _d, ...h } of hops) {
     const list = byRecipient.get(recipient) ?? [];

@@ -1,4 +1,4 @@
-import { newEvent, type MailEvent } from '../../../schemas/index.ts';
+import { newEvent, Program, type MailEvent } from '../../../schemas/index.ts';
 import type { Row } from './tracking.ts';
 import { bracketId, isoTime } from './tracking.ts';
 
@@ -90,7 +90,7 @@ export function messageTraceEvents(row: Row, ctx: { file: string; offset: number
     ...base, id: ctx.id(1), kind: 'delivery', recipient: get('RecipientAddress'), client: '', clientIp: '',
     status: STATUS[status] ?? '', reply: get('Status'),
     // delivered with no ToIP: into a mailbox of the tenant (final); else handed to ToIP
-    program: toIp ? 'messagetrace' : 'storedriver', relay: toIp || 'mailbox', relayIp: toIp,
+    program: toIp ? 'messagetrace' : Program.storeDriver, relay: toIp || 'mailbox', relayIp: toIp,
   });
   return out;
 }
@@ -117,7 +117,7 @@ export function messageTraceDetailEvents(row: Row, ctx: { file: string; offset: 
     const to = /sent to (\S+?)(?: at (\S+?))?(?: using|$)/i.exec(detail);
     return [{ ...base, kind: 'delivery', status: 'sent', recipient: rcpt, relay: to?.[1] ?? '', relayIp: to?.[2] ?? '', program: 'messagetrace' }];
   }
-  if (event === 'deliver') return [{ ...base, kind: 'delivery', status: 'sent', recipient: rcpt, program: 'storedriver', relay: 'mailbox' }];
+  if (event === 'deliver') return [{ ...base, kind: 'delivery', status: 'sent', recipient: rcpt, program: Program.storeDriver, relay: 'mailbox' }];
   if (event === 'fail') return [{ ...base, kind: 'delivery', status: 'bounced', recipient: rcpt }];
   if (event === 'defer') return [{ ...base, kind: 'delivery', status: 'deferred', recipient: rcpt }];
   return [base];

@@ -1,4 +1,4 @@
-import { newEvent, sessionPart, type MailEvent, type TlsTrust } from '../../../schemas/index.ts';
+import { newEvent, Program, sessionPart, type MailEvent, type TlsTrust } from '../../../schemas/index.ts';
 import type { Row } from './tracking.ts';
 import { bracketId, enhancedCode, isoTime } from './tracking.ts';
 
@@ -221,7 +221,7 @@ export class SessionAssembler {
     const certTrust: TlsTrust = /NoRemoteCertificate|EmptyCertificate/i.test(s.certStatus) ? 'anonymous' : /Valid|Success/i.test(s.certStatus) ? 'verified' : '';
     const trust: TlsTrust = tls === 'plaintext' ? 'none' : certTrust;
     const base: MailEvent = Object.assign(newEvent('', isoTime(s.startTs), ctx.host, 'session'), {
-      source: 'exchange', program: ctx.direction === 'receive' ? 'smtpreceive' : 'smtpsend', instance: s.connector,
+      source: 'exchange', program: ctx.direction === 'receive' ? Program.smtpReceive : Program.smtpSend, instance: s.connector,
       client: ctx.direction === 'receive' ? ehlo || remoteIp : '', clientIp: ctx.direction === 'receive' ? remoteIp : '',
       relayIp: ctx.direction === 'send' ? remoteIp : '', relayPort: Number(splitEndpoint(s.remote)[1]) || 0,
       tls, tlsVersion: s.tls?.version ?? '', cipher: s.tls?.cipher ?? '', cipherBits: s.tls?.bits ?? 0,

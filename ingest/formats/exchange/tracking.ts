@@ -1,4 +1,4 @@
-import { newEvent, type MailEvent } from '../../../schemas/index.ts';
+import { newEvent, Program, type MailEvent } from '../../../schemas/index.ts';
 
 /**
  * One message tracking row (MSGTRK*, log-formats.md §1) → events. Columns are looked up by name
@@ -148,7 +148,7 @@ export function rowEvents(row: Row, ctx: RowContext): MailEvent[] {
       const cd = customData(row['custom-data'] ?? '');
       // server-hostname is the mailbox server written to: the same server from 2013, another one
       // when an Exchange 2007/2010 hub's store driver delivers (§1.9a)
-      perRecipient((status) => ({ kind: 'delivery', status: 'sent', program: 'storedriver', relay: row['server-hostname'] || 'mailbox', reply: status, dsn: enhancedCode(status) || '2.0.0', delay: seconds(cd.get('E2ELatency')) }));
+      perRecipient((status) => ({ kind: 'delivery', status: 'sent', program: Program.storeDriver, relay: row['server-hostname'] || 'mailbox', reply: status, dsn: enhancedCode(status) || '2.0.0', delay: seconds(cd.get('E2ELatency')) }));
       break;
     }
     case 'AGENTINFO':
@@ -177,7 +177,7 @@ export function rowEvents(row: Row, ctx: RowContext): MailEvent[] {
       // recipients moved to a forked copy on this server (§1.9): the fork is this row's
       // internal-message-id, the parent's is in `reference` — a hand-off inside the server
       if (row['reference']) {
-        perRecipient(() => ({ kind: 'delivery', status: 'sent', program: 'transfer', queueId: row['reference'] ?? '', nextQueueId: row['internal-message-id'] ?? '', relay: ctx.host }));
+        perRecipient(() => ({ kind: 'delivery', status: 'sent', program: Program.transfer, queueId: row['reference'] ?? '', nextQueueId: row['internal-message-id'] ?? '', relay: ctx.host }));
       } else push({ kind: 'other' });
       break;
     case 'EXPAND':
