@@ -85,25 +85,28 @@ if (pflog) {
   console.log('  pflogsumm not installed: no ratio (apt-get install pflogsumm)');
 }
 
-// 2b. Exchange: a generated organisation's log trees (tracking + protocol logs), ingested the same way
-const exDir = join(out, 'bench-exchange');
-const exTruthFile = join(out, 'bench-exchange-truth.jsonl');
+// 2b. Exchange: generated organisations' log trees (tracking + protocol logs), ingested the same way —
+// 2016/2019 (Edge + Mailbox servers) and 2010 (Edge, Hub Transport and Mailbox servers apart, two sites)
 const exMessages = Math.max(100, Math.ceil(targetLines / 4 / 118));
-if (!existsSync(exTruthFile)) {
-  rmSync(exDir, { recursive: true, force: true });
-  const g = await writeExchangeOrg(exDir, { messages: exMessages, seed: 42 }, exTruthFile);
-  console.log(`\nExchange workload: ${g.lines.toLocaleString()} lines in ${g.files.length} files (${g.messages.toLocaleString()} messages)`);
-}
-const exData = join(out, 'bench-exchange-data');
-rmSync(exData, { recursive: true, force: true });
-const exIngest = child(['ingest', exDir, exData]);
-console.log(`  Exchange full ingest   : ${rate(exIngest).toLocaleString()} lines/s, peak RSS ${exIngest.maxRssMb} MB (${Number(exIngest.seconds).toFixed(1)} s); Postfix ÷ Exchange lines/s: ${(rate(ingest) / rate(exIngest)).toFixed(2)}× (target ≤ 2×)`);
-console.log(`    of which stitching   : ${Number(exIngest.stitchSeconds).toFixed(1)} s for ${Number(exIngest.stitchedMessages).toLocaleString()} messages = ${(100 * Number(exIngest.stitchSeconds) / Number(exIngest.seconds)).toFixed(0)}% of ingest time`);
-{
+for (const version of [2016, 2010] as const) {
+  const tag = version === 2016 ? 'bench-exchange' : 'bench-exchange2010';
+  const label = version === 2016 ? 'Exchange 2016' : 'Exchange 2010';
+  const exDir = join(out, tag);
+  const exTruthFile = join(out, `${tag}-truth.jsonl`);
+  if (!existsSync(exTruthFile)) {
+    rmSync(exDir, { recursive: true, force: true });
+    const g = await writeExchangeOrg(exDir, { messages: version === 2016 ? exMessages : Math.ceil(exMessages / 2), seed: 42, version }, exTruthFile);
+    console.log(`\n${label} workload: ${g.lines.toLocaleString()} lines in ${g.files.length} files (${g.messages.toLocaleString()} messages)`);
+  }
+  const exData = join(out, `${tag}-data`);
+  rmSync(exData, { recursive: true, force: true });
+  const exIngest = child(['ingest', exDir, exData]);
+  console.log(`  ${label} full ingest: ${rate(exIngest).toLocaleString()} lines/s, peak RSS ${exIngest.maxRssMb} MB (${Number(exIngest.seconds).toFixed(1)} s); Postfix ÷ Exchange lines/s: ${(rate(ingest) / rate(exIngest)).toFixed(2)}× (target ≤ 2×)`);
+  console.log(`    of which stitching   : ${Number(exIngest.stitchSeconds).toFixed(1)} s for ${Number(exIngest.stitchedMessages).toLocaleString()} messages = ${(100 * Number(exIngest.stitchSeconds) / Number(exIngest.seconds)).toFixed(0)}% of ingest time`);
   const exStore = await Store.open({ kind: 'embedded', dataDir: exData });
   const exTruth = readFileSync(exTruthFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AccuracyTruth);
   const acc = await checkAccuracy(exStore, exTruth, 2000);
-  console.log(`  Exchange path accuracy : ${acc.exact}/${acc.checked} sampled messages exact (hosts, roles, TLS per hop, status)`);
+  console.log(`  ${label} path accuracy: ${acc.exact}/${acc.checked} sampled messages exact (hosts, roles, TLS per hop, status)`);
   for (const m of acc.mismatches.slice(0, 3)) console.log(`    mismatch ${m.slice(0, 400)}`);
   await exStore.close();
   if (!values.keep) rmSync(exData, { recursive: true, force: true });

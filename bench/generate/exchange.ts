@@ -95,9 +95,37 @@
  *      A DSN (non-delivery report) is a new message `<GUID@fqdn-of-the-server-that-made-it>`, return
  *      path `<>`, sender-address postmaster@corp.example; the original's FAIL row has reference = the
  *      DSN's message-id and the DSN row has reference = the original's message-id.
- *  Deliberate gaps: MBX2 Transport → EDGE2 is always plaintext (EDGE2 offers no STARTTLS to MBX2),
+ *  Deliberate gaps: MBX2 Transport (HUB1 in the 2010 mode) → EDGE2 is always plaintext (EDGE2 offers no STARTTLS to MBX2),
  *  and EDGE2's `EdgeSync - Default-First-Site-Name to Internet` connector has protocol logging off,
  *  so EDGE2\SmtpSend holds only its inbound-to-site sessions and its internet hops' TLS is unknown.
+ *
+ * EXCHANGE 2010 MODE (`version: 2010`): the classic five-role organisation of §1.9a — Edge servers
+ * EDGE1/EDGE2 subscribed to site A, Hub Transport servers HUB1 (site A) and HUB2 (site B), Mailbox
+ * servers MBX1 (site A) and MBX2 (site B); no Front End, no Mailbox Transport services. What changes,
+ * each with its source:
+ *   - files (§1.9a, §2.1 "Exchange 2010: …\V14\TransportRoles\Logs\ProtocolLog\SmtpReceive"): daily
+ *     `MSGTRKyyyymmdd-n.LOG` in MessageTracking, `RECVyyyymmdd-n.LOG` / `SENDyyyymmdd-n.LOG` in
+ *     ProtocolLog\SmtpReceive|SmtpSend (no Edge/Hub/FrontEnd folder), under `<SERVER>/V14/` as copied
+ *     from the install folder; `#Version: 14.0.0.0` on both (§1.2 BEATS header, §2.2), the 26 #Fields
+ *     of 2010 (§1.3: no network-message-id, transport-traffic-type, log-id, schema-version).
+ *   - submission (§1.9a): the mailbox server writes NOTIFYMAPI and SUBMIT (STOREDRIVER) in its own
+ *     MSGTRK (SUBMIT: client = the mailbox server, server-hostname = the hub); the site's hub writes
+ *     RECEIVE with source STOREDRIVER and client-hostname = the mailbox server. Not SMTP: that hop's
+ *     TLS is unknown.
+ *   - delivery (§1.9a): the hub of the mailbox's site writes STOREDRIVER DELIVER with the internal id
+ *     of its RECEIVE, client-hostname = the hub, server-hostname = the mailbox server's FQDN (MAPI/RPC:
+ *     TLS unknown). A message for the other site goes hub → hub first.
+ *   - TLS (§1.9a): no `TLS protocol … negotiation succeeded` line and no certificate-validation lines;
+ *     the evidence is STARTTLS (Edge ↔ hub, EdgeSync) or X-ANONYMOUSTLS (hub ↔ hub) answered by
+ *     `220 2.0.0 SMTP server ready`, the receiving side's certificate line and a new EHLO. The TLS
+ *     version is not logged, so the truth has none.
+ *   - replies (§1.9a, §2.5 note, real Postfix → 2010 row): `250 2.6.0 <id> [InternalId=N] Queued mail
+ *     for delivery` (no Hostname, no byte counts); the hub's default receive connector `Default <S>`
+ *     listens on 25. An application relays straight to a hub.
+ *   Modelled without a source (UNVERIFIED, nothing joins on it): SEND instead of SENDEXTERNAL to the
+ *   internet (SENDEXTERNAL is in the 2016 list of §1.4; its 2010 absence is assumed), message-info
+ *   of SEND/DELIVER as the bare origination time (the latency breakdown of §1.7 is 2013+ only), the
+ *   two-site routing (HUB2 reaches the Edge through HUB1).
  *
  * Model: a discrete-event simulation as in bench/generate/postfix.ts. Actions (arrivals, a
  * transport service working on a message, retries) and the log lines they schedule sit in one
@@ -136,6 +164,8 @@ export interface ExchangeGenerateOptions {
   messagesPerSecond?: number;
   /** a log file rolls over to `-n+1` past this size (default 10 MiB, Exchange's default) */
   maxFileBytes?: number;
+  /** 2016 (default): Exchange 2016/2019 with Edge and Mailbox servers; 2010: Edge, Hub Transport and Mailbox servers apart */
+  version?: 2016 | 2010;
 }
 export type TruthRole = 'edge' | 'hub' | 'mailbox' | 'frontend' | 'external';
 export interface TruthHop {
@@ -195,6 +225,17 @@ const LOG_KINDS: Record<LogKind, { dir: string; prefix: string; header: typeof T
   EDGE_SEND: { dir: 'TransportRoles/Logs/Edge/ProtocolLog/SmtpSend', prefix: 'SEND', header: SEND },
 };
 
+/** Exchange 2010 (§1.3 26 columns, §1.2 `#Version: 14.0.0.0`, §2.2) */
+const TRACKING_FIELDS_2010 =
+  'date-time,client-ip,client-hostname,server-ip,server-hostname,source-context,connector-id,source,event-id,internal-message-id,message-id,recipient-address,recipient-status,total-bytes,recipient-count,related-recipient-address,reference,message-subject,sender-address,return-path,message-info,directionality,tenant-id,original-client-ip,original-server-ip,custom-data';
+const VERSION_2010 = '14.0.0.0';
+/** 2010 folders (§2.1): one ProtocolLog folder per direction, no role subfolders; tracking logs have no MS/MD split */
+function logLayout2010(kind: LogKind): { dir: string; prefix: string; header: typeof TRACKING } {
+  if (kind === 'MSGTRK' || kind === 'MSGTRKMS' || kind === 'MSGTRKMD') return { dir: 'V14/TransportRoles/Logs/MessageTracking', prefix: 'MSGTRK', header: { version: VERSION_2010, type: 'Message Tracking Log', fields: TRACKING_FIELDS_2010 } };
+  const recv = kind.endsWith('RECV');
+  return { dir: `V14/TransportRoles/Logs/ProtocolLog/${recv ? 'SmtpReceive' : 'SmtpSend'}`, prefix: recv ? 'RECV' : 'SEND', header: { ...(recv ? RECEIVE : SEND), version: VERSION_2010 } };
+}
+
 const QUOTE_NEEDED = /[",\r\n]/;
 /** RFC 4180 field (§1.8): quoted when it holds `,` `"` or a line break, `"` doubled */
 function csv(s: string): string {
@@ -215,10 +256,10 @@ function isoMs(t: number): string {
   }
   return `${isoPrefix}${String(1000 + t - sec * 1000).slice(1)}Z`;
 }
-/** `2026030108` */
-function hourStamp(t: number): string {
+/** `2026030108` (hourly files), `20260301` (daily files: 2010) */
+function hourStamp(t: number, daily = false): string {
   const d = new Date(t);
-  return `${d.getUTCFullYear()}${p2(d.getUTCMonth() + 1)}${p2(d.getUTCDate())}${p2(d.getUTCHours())}`;
+  return `${d.getUTCFullYear()}${p2(d.getUTCMonth() + 1)}${p2(d.getUTCDate())}${daily ? '' : p2(d.getUTCHours())}`;
 }
 /** banner date as in §2.4/2.5 (`Wed, 13 Mar 2024 10:01:17 +0100`); our servers run on UTC */
 function bannerDate(t: number): string {
@@ -294,7 +335,7 @@ const PLAIN_CLIENTS: InternetClient[] = [
   { helo: 'mx.legacy.example', ip: '203.0.113.98', tls: null, domain: 'legacy.example' },
 ];
 
-type ServerName = 'EDGE1' | 'EDGE2' | 'MBX1' | 'MBX2';
+type ServerName = 'EDGE1' | 'EDGE2' | 'MBX1' | 'MBX2' | 'HUB1' | 'HUB2';
 
 class Counter {
   #v: number;
@@ -464,6 +505,8 @@ interface HopPlan {
   replies: string[];
   /** destination domain when the connection is refused */
   connectFail?: string;
+  /** Exchange's own upgrade between 2007/2010 hubs (§1.9a) instead of STARTTLS */
+  anonymousTls?: boolean;
   /** just before the final reply (the Front End's proxy line) */
   beforeReply?: (t: number, s: Session | null) => void;
   /** the data is in and a recipient was accepted: the final reply and when it is sent */
@@ -518,6 +561,10 @@ class Sim {
   readonly logs: Log[] = [];
   readonly edges: Server[];
   readonly mailboxes: Server[];
+  /** the Transport services: the mailbox servers from 2013, HUB1 (site A) and HUB2 (site B) in 2010 */
+  readonly hubs: Server[];
+  /** the 2010 five-role mode */
+  readonly v2010: boolean;
   readonly users: User[] = [];
   readonly byAddr = new Map<string, User>();
   readonly dls = new Map<string, User[]>();
@@ -534,6 +581,8 @@ class Sim {
     this.rng = new Rng(opts.seed ?? 1);
     this.edges = [new Server(this, 'EDGE1', '10.1.0.11', '203.0.113.11'), new Server(this, 'EDGE2', '10.1.0.12', '203.0.113.12')];
     this.mailboxes = [new Server(this, 'MBX1', '10.1.1.21', '10.1.1.21'), new Server(this, 'MBX2', '10.1.1.22', '10.1.1.22')];
+    this.v2010 = opts.version === 2010;
+    this.hubs = this.v2010 ? [new Server(this, 'HUB1', '10.1.1.31', '10.1.1.31'), new Server(this, 'HUB2', '10.2.1.32', '10.2.1.32')] : this.mailboxes;
     this.meanGapMs = 1000 / (opts.messagesPerSecond ?? 5);
     this.mapiEvent = this.rng.int(1_000_000, 90_000_000);
     this.#buildWorld();
@@ -589,9 +638,14 @@ class Sim {
       r.sender ?? m?.from ?? '', m ? m.sender || '<>' : '', r.info ?? '', m?.direction ?? '', '', r.origClientIp ?? '', r.origServerIp ?? '',
       r.custom ?? '', m ? 'Email' : '', this.rng.exGuid(), SCHEMA_VERSION,
     ];
+    if (this.v2010) {
+      // the 26 columns of 2010 (§1.3): no network-message-id and nothing after custom-data
+      cols.splice(26, 3);
+      cols.splice(10, 1);
+    }
     let s = csv(cols[0]);
     for (let i = 1; i < cols.length; i++) s += `,${csv(cols[i])}`;
-    this.row(t, server.log(kind), s);
+    this.row(t, server.log(this.v2010 ? 'MSGTRK' : kind), s);
   }
 
   // --- messages and truth -----------------------------------------------------------------------
@@ -619,7 +673,8 @@ class Sim {
   hop(rcpts: Rcpt[], from: string, fromRole: TruthRole, to: string, toRole: TruthRole, logged: boolean, tls: Tls | null): void {
     for (const r of rcpts) {
       const h: TruthHop = { from, to, fromRole, toRole, tls: !logged ? 'unknown' : tls ? 'encrypted' : 'plaintext' };
-      if (logged && tls) h.tlsVersion = tls.version;
+      // 2010 logs do not name the version (§1.9a)
+      if (logged && tls && !this.v2010) h.tlsVersion = tls.version;
       r.truth.hops.push(h);
     }
   }
@@ -661,6 +716,11 @@ class Sim {
     }
   }
 
+  /** the Transport that serves a mailbox server: itself from 2013; in 2010 the hub of its site (MBX1 → HUB1, MBX2 → HUB2) */
+  siteHub(mbx: Server): Server {
+    return this.v2010 ? this.hubs[this.mailboxes.indexOf(mbx)] : mbx;
+  }
+
   /** an address of the accepted domain that resolves to nobody */
   unknownLocal(): string {
     return `${this.rng.pick(FIRST)}.${this.rng.pick(LAST)}.old@${DOMAIN}`;
@@ -675,7 +735,7 @@ class Sim {
 
   /** the receiving side of an org service */
   orgServerSide(to: Server, kind: 'hub' | 'delivery' | 'edge' | 'frontend', offerTls: boolean): ServerSide {
-    const kinds = { hub: ['HUB_RECV', `${to.name}\\Default ${to.name}`, 2525], delivery: ['MBX_DELIVERY_RECV', 'Mailbox delivery Receive connector', 475], edge: ['EDGE_RECV', `${to.name}\\Default internal receive connector ${to.name}`, 25], frontend: ['FE_RECV', `${to.name}\\Default Frontend ${to.name}`, 25] } as const;
+    const kinds = { hub: ['HUB_RECV', `${to.name}\\Default ${to.name}`, this.v2010 ? 25 : 2525], delivery: ['MBX_DELIVERY_RECV', 'Mailbox delivery Receive connector', 475], edge: ['EDGE_RECV', `${to.name}\\Default internal receive connector ${to.name}`, 25], frontend: ['FE_RECV', `${to.name}\\Default Frontend ${to.name}`, 25] } as const;
     const [log, connector, port] = kinds[kind];
     return {
       log: to.log(log), connector, ip: to.ip, port,
@@ -739,16 +799,21 @@ class Sim {
     both(s, c, p.server.ehlo(p.client.ip, false));
     if (p.tls) {
       t += d();
-      both(c, s, 'STARTTLS');
+      both(c, s, p.anonymousTls ? 'X-ANONYMOUSTLS' : 'STARTTLS');
       both(s, c, '220 2.0.0 SMTP server ready');
       if (p.server.cert) s?.ev(t, '*', p.server.cert, CERT_LABELS);
       t += slow ? rng.int(20, 300) : rng.int(1, 12);
-      s?.ev(t, '*', '', tlsLine(p.tls, 'SERVER'));
-      c?.ev(t, '*', '', tlsLine(p.tls, 'CLIENT'));
+      // 2010 logs no negotiation line and no certificate validation lines (§1.9a): the new EHLO is the proof
+      if (!this.v2010) {
+        s?.ev(t, '*', '', tlsLine(p.tls, 'SERVER'));
+        c?.ev(t, '*', '', tlsLine(p.tls, 'CLIENT'));
+      }
       t += d();
       both(c, s, `EHLO ${p.client.helo}`);
-      s?.ev(t, '*', '', "Client certificate chain validation status: 'EmptyCertificate'");
-      s?.ev(t, '*', '', "TlsDomainCapabilities='None'; Status='NoRemoteCertificate'");
+      if (!this.v2010) {
+        s?.ev(t, '*', '', "Client certificate chain validation status: 'EmptyCertificate'");
+        s?.ev(t, '*', '', "TlsDomainCapabilities='None'; Status='NoRemoteCertificate'");
+      }
       both(s, c, p.server.ehlo(p.client.ip, true));
     }
     t += d();
@@ -790,6 +855,8 @@ class Sim {
   }
 
   queuedReply(msg: Msg, iid: number, fqdn: string, ms: number): string {
+    // Exchange 2010 (§1.9a, real Postfix → 2010 row in §2.5): InternalId only
+    if (this.v2010) return `250 2.6.0 ${msg.messageId} [InternalId=${iid}] ${QUEUED}`;
     const bytes = msg.size + this.rng.int(900, 4000);
     const s = Math.max(ms, 1) / 1000;
     return `250 2.6.0 ${msg.messageId} [InternalId=${iid}, Hostname=${fqdn}] ${bytes} bytes in ${s.toFixed(3)}, ${(bytes / 1024 / s).toFixed(3)} KB/sec ${QUEUED}`;
@@ -819,6 +886,7 @@ class Sim {
 
   /** `<origin>;LSRV=<fqdn>:TOTAL-HUB=…|SMR=…|CAT=…|QDE|QDM=…|SMS=…` (§1.6/§1.7) */
   latency(msg: Msg, server: Server, t: number, toMailbox: boolean): string {
+    if (this.v2010) return isoMs(msg.origin);
     const rng = this.rng;
     const total = Math.max(1, t - msg.origin);
     const smr = Math.round(total * 0.06) + rng.int(0, 5);
@@ -849,13 +917,14 @@ class Sim {
         continue;
       }
       const log = it.log!;
-      const hour = Math.floor(it.t / 3_600_000);
+      // 2010 logs roll daily (§1.9a), 2013+ hourly (§1.1)
+      const hour = Math.floor(it.t / (this.v2010 ? 86_400_000 : 3_600_000));
       if (log.file === null || hour !== log.hour || log.bytes >= maxBytes) {
         if (log.file !== null) yield { file: log.file, line: null };
         log.n = hour === log.hour ? log.n + 1 : 1;
         log.hour = hour;
-        const k = LOG_KINDS[log.kind];
-        log.file = `${log.server}/${k.dir}/${k.prefix}${hourStamp(it.t)}-${log.n}.LOG`;
+        const k = this.v2010 ? logLayout2010(log.kind) : LOG_KINDS[log.kind];
+        log.file = `${log.server}/${k.dir}/${k.prefix}${hourStamp(it.t, this.v2010)}-${log.n}.LOG`;
         const header = [`\uFEFF#Software: Microsoft Exchange Server`, `#Version: ${k.header.version}`, `#Log-type: ${k.header.type}`, `#Date: ${isoMs(it.t)}`, `#Fields: ${k.header.fields}`];
         log.bytes = 0;
         for (const line of header) {
@@ -1016,6 +1085,7 @@ class Sim {
     msg.edge = o.edge;
     msg.deferDelivery = o.deferDelivery ?? false;
     const rcpts = to.map(([a, f]) => this.addRcpt(msg, a, f));
+    if (this.v2010) return this.submission2010(user, msg, rcpts);
     const hub = o.hub ?? rng.pick(this.mailboxes);
     const created = t - rng.int(80, 900);
     const event = (this.mapiEvent += rng.int(1, 40));
@@ -1061,10 +1131,42 @@ class Sim {
     this.at(res.end + rng.int(20, 400), () => this.processHub(copy));
   }
 
-  /** app1 → Front End (Default Frontend), proxied on `Inbound Proxy Internal Send Connector` to a hub (§2.5) */
+  /**
+   * Exchange 2010 (§1.9a): the mailbox server's Mail Submission service writes NOTIFYMAPI and SUBMIT
+   * in its own tracking log; the hub of its site picks the message up from the store (RECEIVE,
+   * source STOREDRIVER, client-hostname = the mailbox server). No SMTP: the hop's TLS is unknown.
+   */
+  submission2010(user: User, msg: Msg, rcpts: Rcpt[]): void {
+    const rng = this.rng;
+    const mbx = user.home;
+    const hub = this.siteHub(mbx);
+    let t = this.now;
+    const created = t - rng.int(80, 900);
+    const event = (this.mapiEvent += rng.int(1, 40));
+    const ctx = `MDB:${user.mdb.guid}, Mailbox:${user.mailbox}, Event:${event}, MessageClass:IPM.Note, CreationTime:${isoMs(created)}, ClientType:${rng.pick(['User', 'User', 'OWA', 'AirSync'])}`;
+    const entry = `00-00-00-00-${rng.hex(40).replace(/(..)(?!$)/g, '$1-')}`;
+    // NOTIFYMAPI as in the real 2010 row of §1.6: no host columns, no message columns
+    this.track(t, mbx, 'MSGTRK', { context: ctx, source: 'STOREDRIVER', event: 'NOTIFYMAPI', sender: '', custom: `S:ItemEntryId=${entry}` });
+    t += rng.int(30, 250);
+    const addrs = rcpts.map((r) => r.addr);
+    this.track(t, mbx, 'MSGTRK', { clientIp: mbx.ip, clientHost: mbx.fqdn, serverIp: hub.ip, serverHost: hub.fqdn, context: ctx, source: 'STOREDRIVER', event: 'SUBMIT', msg, rcpts: addrs, info: isoMs(created) });
+    msg.origin = t;
+    t += rng.int(5, 200);
+    const iid = hub.transportIds.next(rng);
+    this.track(t, hub, 'MSGTRK', {
+      clientIp: mbx.ip, clientHost: mbx.fqdn, serverIp: hub.ip, serverHost: hub.name, context: ctx, source: 'STOREDRIVER', event: 'RECEIVE', iid, msg,
+      rcpts: addrs, status: addrs.map(() => 'To').join(';'), info: '04I: ', origClientIp: user.workstation, origServerIp: mbx.ip,
+    });
+    this.hop(rcpts, mbx.lname, 'mailbox', hub.lname, 'hub', false, null);
+    const copy: Copy = { msg, server: hub, iid, rcpts };
+    this.at(t + rng.int(20, 400), () => this.processHub(copy));
+  }
+
+  /** app1 → Front End (Default Frontend), proxied on `Inbound Proxy Internal Send Connector` to a hub (§2.5); in 2010 straight to a hub */
   appRelay(): void {
     const rng = this.rng;
     const t = this.now;
+    if (this.v2010) return this.appRelay2010();
     const fe = rng.pick(this.mailboxes);
     const hub = rng.pick(this.mailboxes);
     const sender = `${rng.pick(['noreply', 'alerts', 'scanner', 'reports'])}@${DOMAIN}`;
@@ -1114,6 +1216,43 @@ class Sim {
     this.at(Math.max(outer.end, proxied.end) + rng.int(20, 400), () => this.processHub(copy));
   }
 
+  appRelay2010(): void {
+    const rng = this.rng;
+    const t = this.now;
+    const hub = rng.pick(this.hubs);
+    const sender = `${rng.pick(['noreply', 'alerts', 'scanner', 'reports'])}@${DOMAIN}`;
+    const stamp = new Date(t).toISOString().replace(/[-:T]/g, '').slice(0, 14);
+    const msg = this.newMsg(`<${stamp}.${(++this.serial).toString(16).toUpperCase()}@${APP1.fqdn}>`, sender, sender, rng.pick(['Scan from MFP-3F', 'Nightly backup report', 'Alert: disk usage 91%, volume D:']), this.size(), 'Originating');
+    const seen = new Set<string>();
+    const rcpts: Rcpt[] = [];
+    for (let k = rng.int(1, 3); k > 0; k--) {
+      const u = this.user(seen);
+      seen.add(u.addr);
+      rcpts.push(this.addRcpt(msg, u.addr));
+    }
+    const addrs = rcpts.map((r) => r.addr);
+    const appTls = rng.chance(0.5) ? TLS12_AES128 : null;
+    const server = this.orgServerSide(hub, 'hub', true);
+    let iid = 0;
+    const res = this.smtp(t, {
+      client: { log: null, connector: '', ip: APP1.ip, helo: APP1.fqdn, exchange: false },
+      server, tls: appTls, mailFrom: sender, size: msg.size, rcpts: addrs, replies: addrs.map(() => '250 2.1.5 Recipient OK'),
+      complete: (tc) => {
+        iid = hub.transportIds.next(rng);
+        const tr = tc + rng.int(5, 100);
+        return { t: tr, reply: this.queuedReply(msg, iid, hub.fqdn, tr - tc) };
+      },
+    }, false);
+    this.hop(rcpts, APP1.fqdn, 'external', hub.lname, 'hub', res.logged, appTls);
+    msg.origin = res.start;
+    this.track(res.tReply, hub, 'MSGTRK', {
+      clientIp: APP1.ip, clientHost: APP1.fqdn, serverIp: hub.ip, serverHost: hub.name, context: `${res.sid};${isoMs(res.start)};0`, connector: server.connector,
+      source: 'SMTP', event: 'RECEIVE', iid, msg, rcpts: addrs, info: '00A: ', origClientIp: APP1.ip, origServerIp: hub.ip,
+    });
+    const copy: Copy = { msg, server: hub, iid, rcpts };
+    this.at(res.end + rng.int(20, 400), () => this.processHub(copy));
+  }
+
   // --- transport services ----------------------------------------------------------------------
 
   /** Transport on a Mailbox server: expand lists, resolve, bifurcate by next hop */
@@ -1158,9 +1297,16 @@ class Sim {
     if (unknown.length > 0) this.fail(copy, unknown, t, 'ROUTING', unknown.map(() => '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found'));
     for (const server of this.mailboxes) {
       const rs = byHome.get(server);
-      if (rs) this.at(t + rng.int(10, 300), () => this.send(copy, rs, { kind: 'delivery', server }, 0));
+      if (!rs) continue;
+      if (!this.v2010) this.at(t + rng.int(10, 300), () => this.send(copy, rs, { kind: 'delivery', server }, 0));
+      // 2010: the hub of the mailbox's site writes into the store itself; another site's hub gets it first
+      else if (this.siteHub(server) === hub) this.at(t + rng.int(10, 300), () => this.storeDeliver(copy, rs, server));
+      else this.at(t + rng.int(10, 300), () => this.send(copy, rs, { kind: 'hub', server: this.siteHub(server) }, 0));
     }
-    if (external.length > 0) {
+    if (external.length > 0 && this.v2010 && hub !== this.hubs[0]) {
+      // the Edge is subscribed to site A: site B's hub relays through HUB1
+      this.at(t + rng.int(10, 300), () => this.send(copy, external, { kind: 'hub', server: this.hubs[0] }, 0));
+    } else if (external.length > 0) {
       const edge = msg.edge ?? rng.pick(this.edges);
       this.at(t + rng.int(10, 300), () => this.send(copy, external, { kind: 'edge', server: edge }, 0));
     }
@@ -1178,10 +1324,33 @@ class Sim {
       byDomain.set(dom, [...(byDomain.get(dom) ?? []), r]);
     }
     if (local.length > 0) {
-      const hub = copy.msg.hub ?? rng.pick(this.mailboxes);
+      const hub = this.v2010 ? this.hubs[0] : copy.msg.hub ?? rng.pick(this.mailboxes);
       this.at(t + rng.int(5, 200), () => this.send(copy, local, { kind: 'hub', server: hub }, 0));
     }
     for (const [dom, rs] of byDomain) this.at(t + rng.int(5, 400), () => this.send(copy, rs, { kind: 'mx', dom }, 0));
+  }
+
+  /**
+   * Exchange 2010 (§1.9a): the hub's store driver delivers into the mailbox server — DELIVER in the
+   * hub's tracking log with the internal id of its RECEIVE, client = the hub, server = the mailbox
+   * server. MAPI/RPC, not SMTP: that hop's TLS is unknown.
+   */
+  storeDeliver(copy: Copy, rcpts: Rcpt[], mbx: Server): void {
+    const rng = this.rng;
+    const hub = copy.server;
+    const msg = copy.msg;
+    let t = this.now;
+    for (const r of rcpts) {
+      const u = this.byAddr.get(r.addr)!;
+      t += rng.int(5, 120);
+      this.track(t, hub, 'MSGTRK', {
+        clientIp: hub.ip, clientHost: hub.name, serverIp: mbx.ip, serverHost: mbx.fqdn,
+        context: `MDB:${u.mdb.guid}, Mailbox:${u.mailbox}, Event:${(this.mapiEvent += rng.int(1, 40))}, MessageClass:${msg.dsn ? 'REPORT.IPM.Note.NDR' : 'IPM.Note'}, CreationTime:${isoMs(t)}, ClientType:StoreDriver`,
+        source: 'STOREDRIVER', event: 'DELIVER', iid: copy.iid, msg, rcpts: [r.addr], info: this.latency(msg, hub, t, true),
+      });
+      this.hop([r], hub.lname, 'hub', mbx.lname, 'mailbox', false, null);
+      this.finalize(r, 'delivered');
+    }
   }
 
   /** Mailbox Transport Delivery: one DELIVER row per recipient */
@@ -1220,6 +1389,7 @@ class Sim {
     let connectFail: string | undefined;
     let nextHost: string;
     let nextIid = 0;
+    let anonymousTls = false;
     if (next.kind === 'mx') {
       const dom = next.dom;
       server = this.externalServerSide(dom);
@@ -1231,8 +1401,9 @@ class Sim {
     } else {
       const to = next.server;
       // the deliberate plaintext hop: EDGE2 offers no STARTTLS to MBX2
-      const plain = from.name === 'MBX2' && to.name === 'EDGE2';
+      const plain = (from.name === 'MBX2' || from.name === 'HUB1') && to.name === 'EDGE2';
       server = this.orgServerSide(to, next.kind, !plain);
+      anonymousTls = this.v2010 && !from.isEdge && next.kind === 'hub';
       tls = plain ? null : this.internalTls();
       const refuse = next.kind === 'delivery' && msg.deferDelivery && attempt === 0;
       replies = rcpts.map(() => (refuse ? '432 4.3.2 STOREDRV.Deliver; mailbox database thread limit exceeded' : '250 2.1.5 Recipient OK'));
@@ -1240,7 +1411,7 @@ class Sim {
     }
     const res = this.smtp(t, {
       client: { log: clientLog, connector, ip: clientIp, helo: from.fqdn, exchange: !toMx },
-      server, tls, mailFrom: msg.sender, size: msg.size, rcpts: addrs, replies, connectFail,
+      server, tls, mailFrom: msg.sender, size: msg.size, rcpts: addrs, replies, connectFail, anonymousTls,
       complete: (tc) => {
         const tr = tc + (toMx ? rng.int(30, 700) : rng.int(3, 120));
         if (next.kind === 'mx') return { t: tr, reply: this.remote250(next.dom, msg, tr) };
@@ -1277,7 +1448,7 @@ class Sim {
       : `S:E2ELatency=${secs(res.tReply - msg.origin)};S:MsgRecipCount=${accepted.length};S:IncludeInSla=True;S:Microsoft.Exchange.Transport.MailRecipient.RequiredTlsAuthLevel=Opportunistic;S:IsSmtpResponseFromExternalServer=False;`;
     this.track(res.tReply, from, 'MSGTRK', {
       clientIp, clientHost: from.fqdn, serverIp, serverHost: nextHost, context: `;${res.reply};ClientSubmitTime:`, connector, source: 'SMTP',
-      event: toMx ? 'SENDEXTERNAL' : 'SEND', iid: copy.iid, msg, rcpts: accepted.map((r) => r.addr), status: accepted.map((r) => replies[rcpts.indexOf(r)]).join(';'),
+      event: toMx && !this.v2010 ? 'SENDEXTERNAL' : 'SEND', iid: copy.iid, msg, rcpts: accepted.map((r) => r.addr), status: accepted.map((r) => replies[rcpts.indexOf(r)]).join(';'),
       info: this.latency(msg, from, res.tReply, next.kind === 'delivery'), custom: this.custom(from, custom),
     });
     if (next.kind === 'mx') {
@@ -1423,7 +1594,7 @@ export async function writeExchangeOrg(outDir: string, opts: ExchangeGenerateOpt
 }
 
 // ---------------------------------------------------------------------------------------------
-// CLI: node --import tsx bench/generate/exchange.ts --messages N [--seed S] [--rate MSG_PER_S] [--start ISO] --out DIR [--truth FILE.jsonl]
+// CLI: node --import tsx bench/generate/exchange.ts --messages N [--seed S] [--rate MSG_PER_S] [--start ISO] [--version 2016|2010] --out DIR [--truth FILE.jsonl]
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({
@@ -1435,11 +1606,12 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       'max-file-bytes': { type: 'string' },
       out: { type: 'string' },
       truth: { type: 'string' },
+      version: { type: 'string', default: '2016' },
     },
   });
   const messages = Number(values.messages);
-  if (!values.out || !Number.isInteger(messages) || messages < 0) {
-    process.stderr.write('usage: node --import tsx bench/generate/exchange.ts --messages N [--seed S] [--rate MSG_PER_S] [--start ISO] [--max-file-bytes N] --out DIR [--truth FILE.jsonl]\n');
+  if (!values.out || !Number.isInteger(messages) || messages < 0 || (values.version !== '2016' && values.version !== '2010')) {
+    process.stderr.write('usage: node --import tsx bench/generate/exchange.ts --messages N [--seed S] [--rate MSG_PER_S] [--start ISO] [--max-file-bytes N] [--version 2016|2010] --out DIR [--truth FILE.jsonl]\n');
     process.exit(2);
   }
   const t0 = performance.now();
@@ -1449,6 +1621,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     messagesPerSecond: values.rate ? Number(values.rate) : undefined,
     start: values.start ? new Date(values.start) : undefined,
     maxFileBytes: values['max-file-bytes'] ? Number(values['max-file-bytes']) : undefined,
+    version: values.version === '2010' ? 2010 : 2016,
   }, values.truth);
   const s = (performance.now() - t0) / 1000;
   process.stdout.write(`wrote ${r.files.length} files, ${r.rows} rows (${r.lines} lines, ${(r.bytes / 2 ** 20).toFixed(1)} MiB), ${r.messages} messages (truth) to ${values.out} in ${s.toFixed(1)} s (${Math.round(r.rows / s)} rows/s)\n`);

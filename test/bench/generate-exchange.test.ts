@@ -307,3 +307,46 @@ describe('Exchange generator', () => {
     }
   });
 });
+
+describe('the Exchange 2010 mode keeps the 2010 shapes of log-formats §1.9a', () => {
+  let root: string;
+  const text = new Map<string, string>();
+  before(async () => {
+    root = mkdtempSync(join(tmpdir(), 'mailtrace-gen2010-'));
+    const r = await writeExchangeOrg(root, { messages: 80, seed: 5, version: 2010 });
+    for (const f of r.files) text.set(f, readFileSync(join(root, f), 'utf8'));
+  });
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  test('daily files under <SERVER>/V14/TransportRoles/Logs/{MessageTracking,ProtocolLog/SmtpReceive|SmtpSend}, #Version 14.0.0.0, 26 tracking fields', () => {
+    for (const [f, t] of text) {
+      assert.match(f, /^(EDGE[12]|HUB[12]|MBX[12])\/V14\/TransportRoles\/Logs\/(MessageTracking\/MSGTRK|ProtocolLog\/SmtpReceive\/RECV|ProtocolLog\/SmtpSend\/SEND)\d{8}-\d+\.LOG$/);
+      assert.match(t, /^\uFEFF#Software: Microsoft Exchange Server\r\n#Version: 14\.0\.0\.0\r\n/);
+      const fields = /#Fields: ([^\r]*)/.exec(t)![1].split(',');
+      if (f.includes('MSGTRK')) {
+        assert.equal(fields.length, 26);
+        assert.ok(!fields.includes('network-message-id'));
+        for (const line of t.split('\r\n').filter((l) => l && !l.startsWith('#') && !l.startsWith('\uFEFF'))) assert.equal(splitCsv(line).length, 26, line);
+      }
+    }
+    // mailbox servers write tracking logs only (no SMTP of their own in 2010)
+    assert.ok(![...text.keys()].some((f) => f.startsWith('MBX') && f.includes('ProtocolLog')));
+  });
+
+  test('no negotiation line; X-ANONYMOUSTLS between hubs; queued replies without Hostname; store-driver DELIVER on the hub into a mailbox server', () => {
+    const all = [...text.values()].join('');
+    assert.ok(!all.includes('negotiation succeeded'));
+    assert.ok(!all.includes('TlsDomainCapabilities'));
+    assert.ok(!all.includes('SENDEXTERNAL'));
+    const hubRecv = [...text].filter(([f]) => f.startsWith('HUB') && f.includes('SmtpReceive')).map(([, t]) => t).join('');
+    assert.match(hubRecv, /,<,X-ANONYMOUSTLS,/);
+    assert.match(all, /250 2\.6\.0 <[^>]+> \[InternalId=\d+\] Queued mail for delivery/);
+    assert.ok(!/\[InternalId=\d+, Hostname=/.test(all));
+    const hubTrack = [...text].filter(([f]) => f.startsWith('HUB') && f.includes('MSGTRK')).map(([, t]) => t).join('');
+    assert.match(hubTrack, /,HUB[12],10\.\d+\.\d+\.\d+,mbx[12]\.corp\.example,"MDB:[^"]*",,STOREDRIVER,DELIVER,/);
+    assert.match(hubTrack, /,mbx[12]\.corp\.example,[\d.]+,HUB[12],"MDB:[^"]*",,STOREDRIVER,RECEIVE,/);
+    const mbxTrack = [...text].filter(([f]) => f.startsWith('MBX')).map(([, t]) => t).join('');
+    assert.match(mbxTrack, /,STOREDRIVER,SUBMIT,/);
+    assert.match(mbxTrack, /,STOREDRIVER,NOTIFYMAPI,/);
+  });
+});

@@ -78,6 +78,23 @@ test('an Exchange organisation: one run, server by server in reverse order, and 
   }
 });
 
+test('an Exchange 2010 five-role organisation: one run and server by server in reverse order give the same hops', async () => {
+  const { dir, cleanup } = workDir();
+  try {
+    const org = join(dir, 'org');
+    await writeExchangeOrg(org, { messages: 80, seed: 13, version: 2010 }, join(dir, 'truth.jsonl'));
+    const servers = readdirSync(org).sort().map((s) => join(org, s));
+    assert.deepEqual(readdirSync(org).sort(), ['EDGE1', 'EDGE2', 'HUB1', 'HUB2', 'MBX1', 'MBX2']);
+    const once = await ingestEach([[org]]);
+    assert.ok(once.length > 200, `${once.length} rows`);
+    // mailbox servers first: their SUBMIT rows wait for the hubs' receipts, the hubs' for the Edges'
+    const byServer = await ingestEach([...servers].reverse().map((s) => [s]));
+    assert.deepEqual(byServer, once, firstDifference(byServer, once));
+  } finally {
+    cleanup();
+  }
+});
+
 test('a three-host Postfix log: one run, and host by host in reverse order, give the same hops', async () => {
   const { dir, cleanup } = workDir();
   try {
@@ -117,9 +134,11 @@ test('search, summary and trace agree on every message (one truth: the stitched 
   try {
     const org = join(dir, 'org');
     await writeExchangeOrg(org, { messages: 60, seed: 3 }, join(dir, 'truth.jsonl'));
-    await runIngest({ inputs: [org, join(import.meta.dirname, '..', '..', 'bench', 'sample', 'maillog')], store });
-    const list = await searchMessages(store, { limit: 500, offset: 0 });
-    assert.ok(list.total > 100 && list.total <= 500, `${list.total} messages`);
+    const org2010 = join(dir, 'org2010');
+    await writeExchangeOrg(org2010, { messages: 40, seed: 4, version: 2010, start: new Date('2026-03-02T08:00:00Z') }, join(dir, 'truth2010.jsonl'));
+    await runIngest({ inputs: [org, org2010, join(import.meta.dirname, '..', '..', 'bench', 'sample', 'maillog')], store });
+    const list = await searchMessages(store, { limit: 1000, offset: 0 });
+    assert.ok(list.total > 100 && list.total <= 1000, `${list.total} messages`);
     const byStatus: Record<RecipientStatus, number> = { delivered: 0, deferred: 0, bounced: 0, rejected: 0, unknown: 0 };
     const plaintext = new Set<string>();
     const encrypted = new Set<string>();

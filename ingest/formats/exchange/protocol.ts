@@ -243,8 +243,10 @@ export class SessionAssembler {
       // the recipients the server accepted for it: a message seen only in a protocol log (the one
       // connector that logs by default, Default Frontend) still has them (receive side only)
       if (ctx.direction === 'receive') for (const rcpt of q.recipients) emit({ ...carried, id: ctx.id(`${s.id}#${q.ts}#${q.reply}#${rcpt}`), recipient: rcpt });
-      // refused recipients of this transaction belong to the queue it created here
-      const here = q.host.toLowerCase().split('.')[0] === ctx.host;
+      // refused recipients of this transaction belong to the queue it created here: the reply names
+      // this server (2013+; a Front End's names the hub it proxied to), or names no host at all and
+      // is this server's own answer (2007/2010 `[InternalId=N]`, §1.9a)
+      const here = q.host ? q.host.toLowerCase().split('.')[0] === ctx.host : ctx.direction === 'receive' && q.internalId !== '';
       q.rejects.forEach((r) => emit(refusal(base, r, ctx.id(`${s.id}#${r.ts}#${r.recipient}#${r.reply}`), q.messageId, here ? q.internalId : '')));
     }
     // refusals in a transaction that queued nothing: no message to file them under

@@ -10,11 +10,18 @@
  */
 export type ExchangeRole = 'edge' | 'hub' | 'mailbox' | 'frontend' | '';
 
+/**
+ * Folders of the install path between a collected server folder and TransportRoles: a copy of
+ * `C:\Program Files\Microsoft\Exchange Server\V14\TransportRoles\…` (§2.1, the 2010 path) keeps
+ * some of them, and none of them names a server.
+ */
+const INSTALL_FOLDER = /^(v\d+|exchange server|microsoft|program files( \(x86\))?|[a-z]:|[a-z]\$)$/i;
+
 export function serverFromPath(path: string): string {
   const parts = path.split(/[\\/]+/);
-  const i = parts.findIndex((p) => p.toLowerCase() === 'transportroles');
-  if (i > 0) return parts[i - 1].toLowerCase().split('.')[0];
-  return '';
+  let i = parts.findIndex((p) => p.toLowerCase() === 'transportroles') - 1;
+  while (i >= 0 && INSTALL_FOLDER.test(parts[i])) i--;
+  return i >= 0 && parts[i] !== '' && parts[i] !== '.' && parts[i] !== '..' ? parts[i].toLowerCase().split('.')[0] : '';
 }
 
 export function roleFromPath(path: string): ExchangeRole {

@@ -125,8 +125,11 @@ export function rowEvents(row: Row, ctx: RowContext): MailEvent[] {
     }
     case 'SUBMIT': {
       // Exchange 2007 SUBMIT rows may name neither an internal id nor recipients (§1.9a): the
-      // hand-off still happened, for every recipient, from this server's submission queue
-      const submit: Partial<MailEvent> = { kind: 'delivery', status: 'sent', relay: row['server-hostname'] ?? '', relayIp: row['server-ip'] ?? '', queueId: base.queueId || 'submit' };
+      // hand-off still happened, for every recipient, from this server's submission queue. Without
+      // an internal id the queue is named after the message (`submit:<message-id>`): one queue per
+      // message, never one shared by every submission of the server
+      const queueId = base.queueId || (base.messageId ? `submit:${base.messageId}` : 'submit');
+      const submit: Partial<MailEvent> = { kind: 'delivery', status: 'sent', relay: row['server-hostname'] ?? '', relayIp: row['server-ip'] ?? '', queueId };
       if (recipients(row).length === 0) push(submit);
       else perRecipient(() => submit);
       break;

@@ -87,3 +87,57 @@ test('tracking logs and protocol logs ingested in separate runs, protocol logs l
     await cleanup();
   }
 });
+
+/**
+ * The classic five-role organisation (log-formats §1.9a): Edge, Hub Transport and Mailbox on
+ * separate Exchange 2010 servers, two sites (bench/generate/exchange.ts, `version: 2010`). Every
+ * recipient gets its whole path — edge → hub (→ hub) → mailbox, mailbox → hub → edge → internet —
+ * with TLS per hop proven by the 2010 protocol logs (STARTTLS / X-ANONYMOUSTLS answered by 220, a
+ * certificate line and a new EHLO: no negotiation line), and the store-driver hops unknown.
+ */
+test('an Exchange 2010 organisation with Edge, Hub Transport and Mailbox servers apart: every recipient its whole path, TLS per hop', async () => {
+  const { store, dir, cleanup } = await tempStore();
+  try {
+    const org = join(dir, 'org');
+    const truthFile = join(dir, 'truth.jsonl');
+    await writeExchangeOrg(org, { messages: 150, seed: 7, version: 2010 }, truthFile);
+    // the install folder (`V14`) of a copied log tree is not a server name
+    assert.ok(existsSync(join(org, 'HUB1', 'V14', 'TransportRoles', 'Logs', 'ProtocolLog', 'SmtpReceive')));
+    const summary = await runIngest({ inputs: [org], store });
+    assert.equal(summary.rejectedTotal, 0, JSON.stringify(summary.rejected));
+    const truth = readFileSync(truthFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TruthMessage);
+    const acc = await checkAccuracy(store, truth, truth.length);
+    assert.deepEqual(acc.mismatches.slice(0, 5), []);
+    assert.equal(acc.exact, truth.length);
+    const want: Record<string, number> = { delivered: 0, deferred: 0, bounced: 0, rejected: 0, unknown: 0 };
+    for (const t of truth) for (const r of t.recipients) want[r.status]++;
+    assert.deepEqual((await summarize(store)).recipientsByStatus, want);
+
+    // the shapes of the five-role world are all in the truth the trace matched
+    const roles = (r: TruthMessage['recipients'][number]) => r.hops.map((h) => `${h.fromRole}>${h.toRole}`).join(' ');
+    const delivered = truth.flatMap((t) => t.recipients.filter((r) => r.status === 'delivered'));
+    assert.ok(delivered.some((r) => roles(r) === 'external>edge edge>hub hub>hub hub>mailbox'), 'internet → edge → hub → other site hub → mailbox');
+    assert.ok(delivered.some((r) => roles(r) === 'mailbox>hub hub>hub hub>edge edge>external'), 'mailbox → hub → hub → edge → internet');
+    assert.ok(truth.some((t) => t.recipients.some((r) => r.status === 'rejected')), 'a recipient refused at the Edge');
+
+    // a cross-site message, traced: hub → hub proven encrypted by X-ANONYMOUSTLS, store-driver hops unknown
+    const cross = truth.find((t) => t.recipients.some((r) => roles(r) === 'external>edge edge>hub hub>hub hub>mailbox'))!;
+    const trace = await traceMessage(store, cross.messageId);
+    const hops = trace.recipients.flatMap((r) => r.hops);
+    const hubHub = hops.find((h) => h.fromRole === 'hub' && h.toRole === 'hub')!;
+    assert.equal(hubHub.tls, 'encrypted');
+    assert.equal(hubHub.tlsVersion, '', '2010 logs do not name the version');
+    const store2mbx = hops.filter((h) => h.toRole === 'mailbox');
+    assert.ok(store2mbx.length > 0 && store2mbx.every((h) => h.tls === 'unknown' && h.rule === 'mailbox-delivery'), JSON.stringify(store2mbx));
+    // the servers whose logs saw it: the mailbox server writes nothing for an inbound message (the hub's store driver does)
+    assert.deepEqual(trace.servers.map((s) => s.role).sort(), ['edge', 'hub', 'hub']);
+    assert.ok(trace.servers.every((s) => s.reason !== ''));
+
+    // no hop is plaintext without evidence
+    const rows = await store.query<{ tls: string; tlsEvidence: string }>(`SELECT tls, tlsEvidence FROM ${store.table('hops')} FINAL WHERE deleted = 0`);
+    assert.ok(rows.some((r) => r.tls === 'plaintext'), 'the deliberate plaintext hops are there');
+    assert.deepEqual(rows.filter((r) => r.tls === 'plaintext' && r.tlsEvidence === ''), []);
+  } finally {
+    await cleanup();
+  }
+});
