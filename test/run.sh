@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `npm test`: provision what the tests need when we can (Debian packages as root), build the
-# dashboard, then run every test file with node's test runner.
+# `npm test`: provision what the tests need when we can (Debian packages as root), typecheck and
+# lint (a type error fails the run), build the dashboard, then run every test file with node's
+# test runner.
 #   CI=true   a component that cannot be provided fails its tests (they do not skip)
 #   TEST_FILTER=regex   run only the test files whose path matches
 set -uo pipefail
@@ -23,6 +24,9 @@ if [ ${#need[@]} -gt 0 ]; then
     echo "!! missing ${need[*]} and not root: the tests that need them will skip (and fail with CI=true)"
   fi
 fi
+
+echo "== typecheck and architecture lint"
+npm run lint --silent || { echo "!! typecheck or architecture lint failed"; exit 1; }
 
 echo "== building the dashboard"
 npm run build --silent || exit 1
