@@ -7,7 +7,7 @@ import { buildApp, traceMessage } from '../query/index.ts';
 import { MailtraceError, type StoreConfig, type Trace } from '../schemas/index.ts';
 import { Store } from '../store/index.ts';
 import { ensureStitched } from '../stitch/index.ts';
-import { apiToken, exchangeRoles, logLevel, serveConfig, storeConfig, tzOffset, type CommonFlags } from './config.ts';
+import { readSettings, serveConfig, storeConfig, type Settings } from './config.ts';
 import { formatCount, formatIngestSummary, formatTrace } from './format.ts';
 import { findOwner, removeOwner, writeOwner } from './owner.ts';
 
@@ -86,11 +86,13 @@ const COMMON = {
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    // the environment is read once, here: a bad value stops every command before it does anything
+    const settings = () => readSettings();
     switch (command) {
-      case 'ingest': return await ingestCommand(rest);
-      case 'serve': return await serveCommand(rest, false);
-      case 'demo': return await serveCommand(rest, true);
-      case 'trace': return await traceCommand(rest);
+      case 'ingest': return await ingestCommand(rest, settings);
+      case 'serve': return await serveCommand(rest, false, settings);
+      case 'demo': return await serveCommand(rest, true, settings);
+      case 'trace': return await traceCommand(rest, settings);
       case undefined: case '-h': case '--help': case 'help':
         process.stdout.write(`${HELP.main}\n`);
         return command === undefined ? 2 : 0;
@@ -116,25 +118,26 @@ function reportError(err: unknown): number {
   return 1;
 }
 
-async function ingestCommand(args: string[]): Promise<number> {
+async function ingestCommand(args: string[], readEnv: () => Settings): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...COMMON, format: { type: 'string', default: 'auto' }, force: { type: 'boolean' }, 'date-format': { type: 'string' } } });
   if (values.help) return help('ingest');
+  const settings = readEnv();
   const dateOrder = values['date-format'];
   if (dateOrder !== undefined && dateOrder !== 'mdy' && dateOrder !== 'dmy') return usage('ingest', `unknown --date-format ${dateOrder} (mdy or dmy)`);
   if (positionals.length === 0) return usage('ingest', 'give at least one file, directory or -');
   if (values.format !== 'auto' && values.format !== 'postfix' && values.format !== 'exchange') return usage('ingest', `unknown --format ${values.format}`);
-  const cfg = storeConfig(values);
+  const cfg = storeConfig(values, settings);
   const owner = cfg.kind === 'embedded' ? findOwner(cfg.dataDir) : undefined;
   if (owner) {
     process.stderr.write(`mailtrace: ${cfg.kind === 'embedded' ? cfg.dataDir : ''} is served by pid ${owner.pid}; ingesting through ${owner.url}\n`);
     if (dateOrder) process.stderr.write('mailtrace: --date-format applies to a direct ingest only; stop `mailtrace serve` to use it\n');
-    const summary = await remote<IngestSummary>(owner.url, '/api/ingest', { paths: positionals.map((p) => (p === '-' ? p : resolve(p))) });
+    const summary = await remote<IngestSummary>(settings, owner.url, '/api/ingest', { paths: positionals.map((p) => (p === '-' ? p : resolve(p))) });
     process.stdout.write(`${formatIngestSummary(summary)}\n`);
     return summary.lines > 0 || summary.filesSkipped.some((f) => f.why.startsWith('already')) ? 0 : 1;
   }
   const store = await openStore(cfg);
   try {
-    const summary = await ingestWithProgress(store, positionals, values.format, values.force ?? false, dateOrder);
+    const summary = await ingestWithProgress(store, settings, positionals, values.format, values.force ?? false, dateOrder);
     process.stdout.write(`${formatIngestSummary(summary)}\n`);
     if (summary.lines === 0 && !summary.filesSkipped.some((f) => f.why.startsWith('already'))) {
       process.stderr.write('mailtrace: nothing could be read from the inputs\n');
@@ -167,7 +170,7 @@ async function openStore(cfg: StoreConfig): Promise<Store> {
   return store;
 }
 
-async function ingestWithProgress(store: Store, inputs: string[], format: string, force: boolean, dateOrder?: DateOrder): Promise<IngestSummary> {
+async function ingestWithProgress(store: Store, settings: Settings, inputs: string[], format: string, force: boolean, dateOrder?: DateOrder): Promise<IngestSummary> {
   const tty = process.stderr.isTTY;
   let last = 0;
   const started = performance.now();
@@ -177,8 +180,8 @@ async function ingestWithProgress(store: Store, inputs: string[], format: string
     format: format as InputFormat,
     force,
     dateOrder,
-    tzOffsetMin: tzOffset(),
-    exchangeRoles: exchangeRoles(),
+    tzOffsetMin: settings.tzOffsetMin,
+    exchangeRoles: settings.exchangeRoles,
     onWarning: (msg) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}mailtrace: ${msg}\n`),
     onProgress: (p) => {
       const now = performance.now();
@@ -195,46 +198,63 @@ async function ingestWithProgress(store: Store, inputs: string[], format: string
   return summary;
 }
 
-async function serveCommand(args: string[], demo: boolean): Promise<number> {
+async function serveCommand(args: string[], demo: boolean, readEnv: () => Settings): Promise<number> {
   const { values } = parseArgs({ args, options: { ...COMMON, host: { type: 'string' }, port: { type: 'string' } } });
   if (values.help) return help(demo ? 'demo' : 'serve');
-  const cfg = storeConfig(values);
-  const serve = serveConfig(values);
+  const settings = readEnv();
+  const cfg = storeConfig(values, settings);
+  const serve = serveConfig(values, settings);
   const store = await openStore(cfg);
-  if (demo) {
-    const missing = SAMPLE_INPUTS.find((p) => !existsSync(p));
-    if (missing) throw new MailtraceError('MT_ERR_BAD_INPUT', `the bundled sample ${missing} is missing`);
-    const summary = await ingestWithProgress(store, SAMPLE_INPUTS, 'auto', false);
-    process.stdout.write(`${formatIngestSummary(summary)}\n`);
+  let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+  let owned = false;
+  try {
+    if (demo) {
+      const missing = SAMPLE_INPUTS.find((p) => !existsSync(p));
+      if (missing) throw new MailtraceError('MT_ERR_BAD_INPUT', `the bundled sample ${missing} is missing`);
+      const summary = await ingestWithProgress(store, settings, SAMPLE_INPUTS, 'auto', false);
+      process.stdout.write(`${formatIngestSummary(summary)}\n`);
+    }
+    const ingest = async (paths: string[]) => runIngest({ inputs: paths, store, tzOffsetMin: settings.tzOffsetMin, exchangeRoles: settings.exchangeRoles });
+    if (!existsSync(join(DASHBOARD_DIR, 'index.html'))) throw new MailtraceError('MT_ERR_BAD_CONFIG', `the dashboard is not built (${DASHBOARD_DIR}): run \`npm run build\``);
+    app = await buildApp({ store, token: serve.token, dashboardDir: DASHBOARD_DIR, ingest, logger: { level: settings.logLevel } });
+    let address: string;
+    try {
+      address = await app.listen({ host: serve.host, port: serve.port });
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      throw new MailtraceError('MT_ERR_BAD_CONFIG', `cannot listen on ${serve.host}:${serve.port}${code ? ` (${code})` : ''}: ${(err as Error).message}`, { cause: err });
+    }
+    const url = address.replace('[::1]', 'localhost');
+    if (cfg.kind === 'embedded') {
+      writeOwner(cfg.dataDir, { pid: process.pid, url });
+      owned = true;
+    }
+    process.stdout.write(`mailtrace is serving ${describe(cfg)} at ${url}/\n`);
+    await new Promise<void>((done) => {
+      const stop = () => done();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+  } finally {
+    // whatever happened — a failed listen too — the owner note goes and the store is closed
+    await app?.close();
+    if (owned && cfg.kind === 'embedded') removeOwner(cfg.dataDir);
+    await store.close();
   }
-  const ingest = async (paths: string[]) => runIngest({ inputs: paths, store, tzOffsetMin: tzOffset(), exchangeRoles: exchangeRoles() });
-  if (!existsSync(join(DASHBOARD_DIR, 'index.html'))) throw new MailtraceError('MT_ERR_BAD_CONFIG', `the dashboard is not built (${DASHBOARD_DIR}): run \`npm run build\``);
-  const app = await buildApp({ store, token: serve.token, dashboardDir: DASHBOARD_DIR, ingest, logger: { level: logLevel() } });
-  const address = await app.listen({ host: serve.host, port: serve.port });
-  const url = address.replace('[::1]', 'localhost');
-  if (cfg.kind === 'embedded') writeOwner(cfg.dataDir, { pid: process.pid, url });
-  process.stdout.write(`mailtrace is serving ${describe(cfg)} at ${url}/\n`);
-  await new Promise<void>((done) => {
-    const stop = () => done();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-  await app.close();
-  if (cfg.kind === 'embedded') removeOwner(cfg.dataDir);
-  await store.close();
   return 0;
 }
 
-async function traceCommand(args: string[]): Promise<number> {
+async function traceCommand(args: string[], readEnv: () => Settings): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...COMMON, json: { type: 'boolean' } } });
   if (values.help) return help('trace');
   if (positionals.length !== 1) return usage('trace', 'give exactly one message-id or queue id');
+  const settings = readEnv();
   const id = positionals[0];
-  const cfg = storeConfig(values);
+  const cfg = storeConfig(values, settings);
   let trace: Trace;
   const owner = cfg.kind === 'embedded' ? findOwner(cfg.dataDir) : undefined;
   if (owner) {
-    trace = await remote<Trace>(owner.url, `/api/messages/${encodeURIComponent(id)}/trace`);
+    trace = await remote<Trace>(settings, owner.url, `/api/messages/${encodeURIComponent(id)}/trace`);
   } else {
     if (cfg.kind === 'embedded' && !existsSync(cfg.dataDir)) throw new MailtraceError('MT_ERR_NOT_FOUND', `no store at ${cfg.dataDir}: run \`mailtrace ingest\` first`);
     const store = await openStore(cfg);
@@ -248,9 +268,9 @@ async function traceCommand(args: string[]): Promise<number> {
   return 0;
 }
 
-async function remote<T>(base: string, path: string, body?: unknown): Promise<T> {
+async function remote<T>(settings: Settings, base: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};
-  const token = apiToken();
+  const token = settings.token;
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res: Response;

@@ -21,11 +21,15 @@ export interface AppOptions {
   /** built dashboard files (index.html, app.js); omitted → API only */
   dashboardDir?: string;
   ingest?: IngestHook;
+  /** told of every route as it is registered (the README's route table is pinned against it) */
+  onRoute?: (route: { method: string; url: string }) => void;
 }
 
 /** The fastify app: one plugin per domain. Tests build their own with a real store and use inject(). */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1 << 20 });
+  const onRoute = opts.onRoute;
+  if (onRoute) app.addHook('onRoute', (r) => { for (const m of [r.method].flat()) onRoute({ method: m, url: r.url }); });
   installErrorHandler(app);
   if (opts.token) requireToken(app, opts.token);
 

@@ -12,6 +12,8 @@ const STATUS: Record<ErrorCode, number> = {
   MT_ERR_STORE_UNAVAILABLE: 503,
   MT_ERR_STORE_LOCKED: 503,
   MT_ERR_UNAUTHORIZED: 401,
+  MT_ERR_INTERNAL: 500,
+  MT_ERR_HTTP: 502,
 };
 
 export function installErrorHandler(app: FastifyInstance): void {
@@ -25,7 +27,8 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     const status = typeof (err as { statusCode?: number }).statusCode === 'number' ? (err as { statusCode: number }).statusCode : 500;
     if (status >= 500) req.log.error({ err }, 'request failed');
-    return reply.code(status).send({ error: { code: status >= 500 ? 'MT_ERR_INTERNAL' : 'MT_ERR_BAD_INPUT', message: status >= 500 ? 'internal error (see the server log)' : (err as Error).message } });
+    const code: ErrorCode = status >= 500 ? 'MT_ERR_INTERNAL' : 'MT_ERR_BAD_INPUT';
+    return reply.code(status).send({ error: { code, message: status >= 500 ? 'internal error (see the server log)' : (err as Error).message } });
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'MT_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -76,6 +77,35 @@ test('serve refuses a non-loopback address without a token', () => {
   const r = cli(['serve', '--host', '0.0.0.0', '--data', join(work, 'd3')], { MAILTRACE_TOKEN: '' });
   assert.equal(r.code, 2);
   assert.match(r.err, /without a token/);
+});
+
+test('a bad environment variable stops every command before it opens the store or listens (exit 2, the variable named)', () => {
+  const data = join(work, 'd-env');
+  for (const args of [['serve', '--port', '0'], ['ingest', FIXTURE], ['trace', 'x']]) {
+    const r = cli([...args, '--data', data], { MAILTRACE_TZ_OFFSET: 'abc' });
+    assert.equal(r.code, 2, `${args[0]}: ${r.err}`);
+    assert.match(r.err, /MAILTRACE_TZ_OFFSET="abc": must be whole minutes east of UTC/);
+    assert.doesNotMatch(r.err, /\n\s+at /, 'no stack trace');
+  }
+  assert.ok(!existsSync(data), 'nothing was created');
+});
+
+test('serve that cannot listen says why, exits, and leaves no owner note and no locked store', async () => {
+  const data = join(work, 'd-busy');
+  const blocker = createServer();
+  await new Promise<void>((done) => blocker.listen(0, '127.0.0.1', () => done()));
+  try {
+    const port = (blocker.address() as AddressInfo).port;
+    const r = cli(['serve', '--port', String(port), '--data', data]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\)`));
+    assert.ok(!existsSync(join(data, '.mailtrace-serve.json')), 'no owner note left behind');
+    // the store was closed: a direct ingest opens it at once
+    const ing = cli(['ingest', FIXTURE, '--data', data]);
+    assert.equal(ing.code, 0, ing.err);
+  } finally {
+    blocker.close();
+  }
 });
 
 test('while serve owns the data directory, ingest and trace go through it', async () => {
