@@ -19,6 +19,10 @@ export function formatIngestSummary(s: IngestSummary): string {
     lines.push(`  ${s.rejectedTotal} lines kept aside: ${parts} (see the rejected table / GET /api/rejected)`);
   }
   for (const f of s.filesSkipped) lines.push(`  skipped ${f.path}: ${f.why}`);
+  if (s.badInputs.length > 0) {
+    lines.push(`  ${s.badInputs.length} input(s) could not be read to their end [MT_ERR_BAD_INPUT] (what was read before is stored):`);
+    for (const b of s.badInputs) lines.push(`    ${b.path}: ${b.reason}${b.offset > 0 ? ` (after ${b.offset} bytes)` : ''}`);
+  }
   return lines.join('\n');
 }
 

@@ -49,7 +49,11 @@ ${STORE_HELP}
 
 Syslog stamps without a year get one from the file's modification time; stamps without a zone are
 read as UTC unless MAILTRACE_TZ_OFFSET (minutes east of UTC) says otherwise.
-Exit status: 0 when anything was read, 1 when nothing could be, 2 on a usage error.`,
+An input that breaks (unreadable, vanished, truncated or corrupt .gz, a damaged zip entry, a log
+that shrank while read) fails alone: MT_ERR_BAD_INPUT names it, the lines read before are kept,
+and the run goes on with the other inputs.
+Exit status: 0 when everything was read; 3 when the run finished but some inputs were bad;
+1 when nothing could be read; 2 on a usage or configuration error.`,
   serve: `usage: mailtrace serve [options]
 
 Serves the API (/api/messages, /api/messages/:id/trace, /api/summary, /health) and the dashboard.
@@ -133,20 +137,25 @@ async function ingestCommand(args: string[], readEnv: () => Settings): Promise<n
     if (dateOrder) process.stderr.write('mailtrace: --date-format applies to a direct ingest only; stop `mailtrace serve` to use it\n');
     const summary = await remote<IngestSummary>(settings, owner.url, '/api/ingest', { paths: positionals.map((p) => (p === '-' ? p : resolve(p))) });
     process.stdout.write(`${formatIngestSummary(summary)}\n`);
-    return summary.lines > 0 || summary.filesSkipped.some((f) => f.why.startsWith('already')) ? 0 : 1;
+    return ingestExit(summary);
   }
   const store = await openStore(cfg);
   try {
     const summary = await ingestWithProgress(store, settings, positionals, values.format, values.force ?? false, dateOrder);
     process.stdout.write(`${formatIngestSummary(summary)}\n`);
-    if (summary.lines === 0 && !summary.filesSkipped.some((f) => f.why.startsWith('already'))) {
-      process.stderr.write('mailtrace: nothing could be read from the inputs\n');
-      return 1;
-    }
-    return 0;
+    return ingestExit(summary);
   } finally {
     await store.close();
   }
+}
+
+/** 0 all read, 3 finished but some inputs were bad (MT_ERR_BAD_INPUT), 1 nothing could be read */
+function ingestExit(summary: IngestSummary): number {
+  if (summary.lines === 0 && !summary.filesSkipped.some((f) => f.why.startsWith('already'))) {
+    process.stderr.write('mailtrace: nothing could be read from the inputs\n');
+    return 1;
+  }
+  return summary.badInputs.length > 0 ? 3 : 0;
 }
 
 /**

@@ -43,7 +43,7 @@ const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
 
 /**
  * Every environment variable mailtrace reads, checked once when a command starts (cli/config.ts is
- * the one reader of process.env). The keys are the catalogue the README's configuration table is
+ * the one reader of the environment). The keys are the catalogue the README's configuration table is
  * pinned against (test/cli/catalogue.test.ts).
  */
 export const EnvConfig = z.object({

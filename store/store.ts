@@ -176,7 +176,8 @@ export class Store {
   }
 
   async setCheckpoint(cp: FileCheckpoint): Promise<void> {
-    const body = [cp.fingerprint, cp.path, cp.offset, cp.lines, new Date().toISOString().replace('T', ' ').slice(0, 23)].map(String).join('\t') + '\n';
+    // a path may hold a tab or a newline: escaped, or the row would break
+    const body = [tsvEscape(cp.fingerprint), tsvEscape(cp.path), String(cp.offset), String(cp.lines), tsvTime(new Date().toISOString())].join('\t') + '\n';
     await this.#insertTsv(this.table(FILES_TABLE), ['fingerprint', 'path', 'offset', 'lines', 'updatedAt'], body);
   }
 

@@ -5,6 +5,7 @@ import { looksLikePostfix, PostfixParser, type LineRef, type ParseSink } from '.
 import { ExchangeParser, looksLikeExchange, type DateOrder, type ExchangeRole } from '../formats/exchange/index.ts';
 import type { LogParser } from '../formats/types.ts';
 import { expandInputs, fingerprint, openInput, readAsWhole, sniff, type InputFile } from '../sources/files.ts';
+import { closeZips } from '../sources/zip.ts';
 import { LineFlags, readLines } from '../sources/lines.ts';
 
 export type InputFormat = 'auto' | 'postfix' | 'exchange';
@@ -39,9 +40,19 @@ export interface IngestProgress {
   rejected: number;
 }
 
+/** An input that could not be read to its end (MT_ERR_BAD_INPUT): the run went on without the rest of it. */
+export interface BadInput {
+  path: string;
+  reason: string;
+  /** byte offset (of the decompressed text for .gz, zip and UTF-16 inputs) up to which lines were read */
+  offset: number;
+}
+
 export interface IngestSummary {
   files: number;
   filesSkipped: { path: string; why: string }[];
+  /** inputs that failed alone: unreadable, vanished, truncated or corrupt compressed data, damaged zip entries, shrunk while read */
+  badInputs: BadInput[];
   lines: number;
   bytes: number;
   events: number;
@@ -62,7 +73,7 @@ export interface IngestSummary {
 export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   const started = performance.now();
   const warn = opts.onWarning ?? (() => {});
-  const summary: IngestSummary = { files: 0, filesSkipped: [], lines: 0, bytes: 0, events: 0, unmodeled: 0, rejected: {}, rejectedTotal: 0, stitched: { messages: 0, hops: 0, seconds: 0 }, seconds: 0 };
+  const summary: IngestSummary = { files: 0, filesSkipped: [], badInputs: [], lines: 0, bytes: 0, events: 0, unmodeled: 0, rejected: {}, rejectedTotal: 0, stitched: { messages: 0, hops: 0, seconds: 0 }, seconds: 0 };
   const touched = new Touched();
   // Events are rendered to TSV bytes as they come (the objects die young; a batch is a few
   // buffers). A batch is batchChunks chunks of 1 MiB (~3,500 events each).
@@ -106,93 +117,133 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
     },
   };
 
-  const files = await expandInputs(opts.inputs, (msg) => {
-    warn(msg);
-    summary.filesSkipped.push({ path: msg, why: 'unreadable' });
-  });
+  /**
+   * One input failed: say so (MT_ERR_BAD_INPUT, file, reason, offset), keep it beside the rejected
+   * lines, and go on with the next input. What was read before the failure stays stored.
+   */
+  const badInput = (path: string, reason: string, offset: number): void => {
+    summary.badInputs.push({ path, reason, offset });
+    warn(`MT_ERR_BAD_INPUT ${path}: ${reason}${offset > 0 ? ` (after ${offset} bytes)` : ''}; going on with the other inputs`);
+    const p = rejections.add({ reason: 'bad-input', detail: `MT_ERR_BAD_INPUT: ${reason}`, sourceFile: path, sourceOffset: offset, lineNumber: 0, excerpt: '' });
+    if (p) pending = p;
+  };
+
+  const files = await expandInputs(opts.inputs, (path, reason) => badInput(path, reason, 0), warn);
 
   // one parser per format for the whole run: Postfix correlation spans files (one per host or a
   // combined syslog); Exchange roles come from the layout of all the trees given
   const postfix = new PostfixParser({ tzOffsetMin: opts.tzOffsetMin });
   const exchange = new ExchangeParser({ allPaths: files.map((f) => f.path), roles: opts.exchangeRoles, dateOrder: opts.dateOrder });
   const parsers: LogParser[] = [postfix, exchange];
-  for (const file of files) {
-    const format = opts.format === 'postfix' || opts.format === 'exchange' ? opts.format : await detect(file);
-    if (format === undefined) {
-      const why = 'not a recognized log format (no Postfix lines or Exchange log header in its first 64 KiB)';
-      warn(`skipping ${file.path}: ${why}`);
-      summary.filesSkipped.push({ path: file.path, why });
-      reject('unknown-format', `file skipped: ${why}`, { file: file.path, offset: 0, lineNumber: 0 }, '');
-      continue;
-    }
-    const fp = file.path === '-' || readAsWhole(file) && file.size === 0 ? undefined : await fingerprint(file);
-    const cp = fp && !opts.force ? await opts.store.getCheckpoint(fp) : undefined;
-    let start = 0;
-    if (cp && !readAsWhole(file)) {
-      if (cp.offset >= file.size) {
-        summary.filesSkipped.push({ path: file.path, why: `already ingested (as ${cp.path})` });
-        continue;
+  /** Read one input into the store; throws when the input breaks (the caller records it and goes on). */
+  async function ingestFile(file: InputFile, progressAt: (offset: number) => void): Promise<void> {
+      const format = opts.format === 'postfix' || opts.format === 'exchange' ? opts.format : await detect(file);
+      if (format === undefined) {
+        const why = 'not a recognized log format (no Postfix lines or Exchange log header in its first 64 KiB)';
+        warn(`skipping ${file.path}: ${why}`);
+        summary.filesSkipped.push({ path: file.path, why });
+        reject('unknown-format', `file skipped: ${why}`, { file: file.path, offset: 0, lineNumber: 0 }, '');
+        return;
       }
-      start = cp.offset;
-    } else if (cp && readAsWhole(file)) {
-      summary.filesSkipped.push({ path: file.path, why: `already ingested (as ${cp.path})` });
-      continue;
-    }
-    summary.files++;
-    fileRejects = 0;
-    const parser: LogParser = format === 'exchange' ? exchange : postfix;
-    parser.beginFile(file.path, file.mtimeMs);
-    if (parser === exchange && start > 0) {
-      // resuming a grown file: its columns are named in the header block at the top
-      const head = await sniff(file);
-      const body = head.findIndex((l) => !l.replace(/^\uFEFF/, '').startsWith('#'));
-      for (const line of head.slice(0, body < 0 ? head.length : body)) {
-        parser.parseLine(line, { file: file.path, offset: 0, lineNumber: 0 }, sink);
-      }
-    }
-    const progress = { file: file.path, bytes: 0, lines: 0, events: 0, rejected: 0 };
-    const baseLines = summary.lines;
-    const result = await readLines(openInput(file, start), {
-      line(text, offset, lineNumber, flags) {
-        const ref: LineRef = { file: file.path, offset, lineNumber };
-        if (flags & LineFlags.TooLong) return reject('line-too-long', 'line longer than 64 KiB: cut', ref, text);
-        if (flags & LineFlags.Binary) return reject('binary', 'line contains NUL bytes', ref, text.replace(/\u0000/g, '\\0'));
-        if (flags & LineFlags.InvalidUtf8) {
-          const before = summary.events;
-          parser.parseLine(text, ref, sink);
-          if (summary.events === before) reject('invalid-utf8', 'not UTF-8 (shown with replacement characters)', ref, text);
+      const fp = file.path === '-' || readAsWhole(file) && file.size === 0 ? undefined : await fingerprint(file);
+      const cp = fp && !opts.force ? await opts.store.getCheckpoint(fp) : undefined;
+      let start = 0;
+      if (cp && !readAsWhole(file)) {
+        if (cp.offset >= file.size) {
+          summary.filesSkipped.push({ path: file.path, why: `already ingested (as ${cp.path})` });
           return;
         }
-        parser.parseLine(text, ref, sink);
-      },
-    }, {
-      startOffset: start,
-      between: () => {
-        // a slow stream (stdin, a growing file) still gets its events stored within seconds
-        pushPartial(2_000);
-        if (opts.onProgress) {
-          progress.lines = summary.lines;
-          progress.events = summary.events;
-          progress.rejected = summary.rejectedTotal;
-          opts.onProgress(progress);
+        start = cp.offset;
+      } else if (cp && readAsWhole(file)) {
+        summary.filesSkipped.push({ path: file.path, why: `already ingested (as ${cp.path})` });
+        return;
+      }
+      summary.files++;
+      fileRejects = 0;
+      const parser: LogParser = format === 'exchange' ? exchange : postfix;
+      parser.beginFile(file.path, file.mtimeMs);
+      if (parser === exchange && start > 0) {
+        // resuming a grown file: its columns are named in the header block at the top
+        const head = await sniff(file);
+        const body = head.findIndex((l) => !l.replace(/^\uFEFF/, '').startsWith('#'));
+        for (const line of head.slice(0, body < 0 ? head.length : body)) {
+          parser.parseLine(line, { file: file.path, offset: 0, lineNumber: 0 }, sink);
         }
-        const p = pending;
-        pending = undefined;
-        return p;
-      },
-    });
-    parser.endFile?.(sink);
-    summary.lines = baseLines + result.lines;
-    summary.bytes += result.bytes;
-    progress.bytes = result.bytes;
-    if (fp) {
-      // durable first, then the checkpoint
-      pushPartial(0);
-      await events.drain();
-      await rejections.drain();
-      await opts.store.setCheckpoint({ fingerprint: fp, path: file.path, offset: readAsWhole(file) ? file.size : start + result.bytes, lines: result.lines });
+      }
+      const progress = { file: file.path, bytes: 0, lines: 0, events: 0, rejected: 0 };
+      const baseLines = summary.lines;
+      // where the last line began: a broken input's lines up to here are stored, and a plain file resumes here
+      let lastStart = start;
+      let lastLine = 0;
+      let result: { bytes: number; lines: number };
+      try {
+        result = await readLines(openInput(file, start), {
+        line(text, offset, lineNumber, flags) {
+          lastStart = offset;
+          lastLine = lineNumber;
+          progressAt(offset);
+          const ref: LineRef = { file: file.path, offset, lineNumber };
+          if (flags & LineFlags.TooLong) return reject('line-too-long', 'line longer than 64 KiB: cut', ref, text);
+          if (flags & LineFlags.Binary) return reject('binary', 'line contains NUL bytes', ref, text.replace(/\u0000/g, '\\0'));
+          if (flags & LineFlags.InvalidUtf8) {
+            const before = summary.events;
+            parser.parseLine(text, ref, sink);
+            if (summary.events === before) reject('invalid-utf8', 'not UTF-8 (shown with replacement characters)', ref, text);
+            return;
+          }
+          parser.parseLine(text, ref, sink);
+        },
+      }, {
+        startOffset: start,
+        between: () => {
+          // a slow stream (stdin, a growing file) still gets its events stored within seconds
+          pushPartial(2_000);
+          if (opts.onProgress) {
+            progress.lines = summary.lines;
+            progress.events = summary.events;
+            progress.rejected = summary.rejectedTotal;
+            opts.onProgress(progress);
+          }
+          const p = pending;
+          pending = undefined;
+          return p;
+        },
+        });
+      } catch (err) {
+        parser.endFile?.(sink);
+        summary.lines = baseLines + lastLine;
+        if (fp && !readAsWhole(file) && lastStart > start) await checkpoint(fp, file, lastStart, lastLine);
+        throw err;
+      }
+      parser.endFile?.(sink);
+      summary.lines = baseLines + result.lines;
+      summary.bytes += result.bytes;
+      progress.bytes = result.bytes;
+      if (fp) await checkpoint(fp, file, readAsWhole(file) ? file.size : start + result.bytes, result.lines);
+      // a log rotated by copytruncate while it was read: what was read is kept, the rest is gone
+      if (file.path !== '-' && !readAsWhole(file) && start + result.bytes < file.size) {
+        badInput(file.path, `shrank from ${file.size} to ${start + result.bytes} bytes while it was read (truncated or rotated by copytruncate?)`, start + result.bytes);
+      }
+    }
+
+  /** durable first, then the checkpoint */
+  async function checkpoint(fp: string, file: InputFile, offset: number, lines: number): Promise<void> {
+    pushPartial(0);
+    await events.drain();
+    await rejections.drain();
+    await opts.store.setCheckpoint({ fingerprint: fp, path: file.path, offset, lines });
+  }
+
+  for (const file of files) {
+    // every input fails alone: its error ends its own reading, never the run
+    let reached = 0;
+    try {
+      await ingestFile(file, (offset) => { reached = offset; });
+    } catch (err) {
+      badInput(file.path, describeReadError(err), reached);
     }
   }
+  await closeZips();
   for (const p of parsers) p.flush(sink);
   pushPartial(0);
   await events.close();
@@ -201,6 +252,21 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   if (touched.size > 0) summary.stitched = await stitchTouched(opts.store, touched, { onProgress: opts.onStitchProgress });
   summary.seconds = (performance.now() - started) / 1000;
   return summary;
+}
+
+/** What broke, in words a user can act on. */
+function describeReadError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  const msg = e?.message ?? String(err);
+  switch (e?.code) {
+    case 'ENOENT': return 'it vanished before it could be read';
+    case 'EACCES': case 'EPERM': return 'permission denied';
+    case 'EISDIR': return 'it is a directory';
+    case 'EIO': return `read error (${msg})`;
+    case 'Z_BUF_ERROR': return `truncated compressed data (${msg})`;
+    case 'Z_DATA_ERROR': return `corrupt compressed data (${msg})`;
+    default: return /unexpected end of file/i.test(msg) ? `truncated compressed data (${msg})` : msg;
+  }
 }
 
 async function detect(file: InputFile): Promise<InputFormat | undefined> {

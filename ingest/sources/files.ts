@@ -24,7 +24,7 @@ export function readAsWhole(file: InputFile): boolean {
 }
 
 /** Expand the command line's inputs: files as they are, directories recursively (sorted, no dot files). */
-export async function expandInputs(inputs: readonly string[], warn: (msg: string) => void): Promise<InputFile[]> {
+export async function expandInputs(inputs: readonly string[], bad: (path: string, reason: string) => void, warn: (msg: string) => void): Promise<InputFile[]> {
   const out: InputFile[] = [];
   const visit = async (p: string): Promise<void> => {
     if (p === '-') {
@@ -35,7 +35,8 @@ export async function expandInputs(inputs: readonly string[], warn: (msg: string
     try {
       st = await stat(p);
     } catch (err) {
-      warn(`cannot read ${p}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      const code = (err as NodeJS.ErrnoException).code;
+      bad(p, `cannot read ${p}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : code ?? (err as Error).message}`);
       return;
     }
     if (st.isDirectory()) {
@@ -48,7 +49,7 @@ export async function expandInputs(inputs: readonly string[], warn: (msg: string
           out.push({ path: `${p}!/${entry.name}`, size: entry.size, mtimeMs: st.mtimeMs, gzip: false, zip: { archive: p, entry } });
         }
       } catch (err) {
-        warn(`cannot read ${p}: ${(err as Error).message}`);
+        bad(p, (err as Error).message);
       }
     } else if (st.isFile()) {
       out.push({ path: p, size: st.size, mtimeMs: st.mtimeMs, gzip: p.endsWith('.gz'), utf16: await startsWithUtf16Bom(p) });
@@ -72,7 +73,8 @@ export async function fingerprint(file: InputFile): Promise<string> {
   try {
     const buf = Buffer.alloc(Math.min(1024, file.size));
     await fh.read(buf, 0, buf.length, 0);
-    return createHash('sha256').update(buf).update(file.gzip ? `gz:${file.size}` : '').digest('hex').slice(0, 32);
+    // inputs read as a whole (gzip, UTF-16) are known by their size too: a grown export is read again
+    return createHash('sha256').update(buf).update(file.gzip ? `gz:${file.size}` : file.utf16 ? `utf16:${file.size}` : '').digest('hex').slice(0, 32);
   } finally {
     await fh.close();
   }
@@ -87,6 +89,30 @@ async function startsWithUtf16Bom(path: string): Promise<boolean> {
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * Zip entries: an Exchange Online export zipped as it was saved (UTF-16LE with a byte order mark)
+ * is transcoded; anything else passes through untouched.
+ */
+function utf16ByBom(): Transform {
+  let decoder: TextDecoder | null | undefined;
+  let head = Buffer.alloc(0);
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      if (decoder === undefined) {
+        head = Buffer.concat([head, chunk]);
+        if (head.length < 2) return done();
+        decoder = head[0] === 0xff && head[1] === 0xfe ? new TextDecoder('utf-16le') : null;
+        chunk = head;
+      }
+      done(null, decoder ? Buffer.from(decoder.decode(chunk, { stream: true }), 'utf8') : chunk);
+    },
+    flush(done) {
+      if (decoder === undefined) return done(null, head);
+      done(null, decoder ? Buffer.from(decoder.decode(), 'utf8') : undefined);
+    },
+  });
 }
 
 /** UTF-16LE → UTF-8, streaming (a code unit or surrogate pair may straddle chunks: the decoder keeps it). */
@@ -104,13 +130,21 @@ function utf16ToUtf8(): Transform {
 
 export function openInput(file: InputFile, startOffset: number): Readable {
   if (file.path === '-') return process.stdin;
-  if (file.gzip) return createReadStream(file.path).pipe(createGunzip());
+  if (file.gzip) return chain(createReadStream(file.path), createGunzip());
   if (file.zip) {
     const entry = openZipEntry(file.zip.archive, file.zip.entry);
-    return file.zip.entry.name.toLowerCase().endsWith('.gz') ? entry.pipe(createGunzip()) : entry;
+    const inner = file.zip.entry.name.toLowerCase().endsWith('.gz') ? chain(entry, createGunzip()) : entry;
+    return chain(inner, utf16ByBom());
   }
-  if (file.utf16) return createReadStream(file.path, { highWaterMark: 1 << 20 }).pipe(utf16ToUtf8());
+  if (file.utf16) return chain(createReadStream(file.path, { highWaterMark: 1 << 20 }), utf16ToUtf8());
   return createReadStream(file.path, { start: startOffset, highWaterMark: 1 << 20 });
+}
+
+/** from.pipe(to), with an error of `from` (an unreadable or vanished file) passed on to `to`'s readers */
+function chain(from: Readable, to: Transform): Readable {
+  from.on('error', (err) => to.destroy(err));
+  to.on('close', () => from.destroy());
+  return from.pipe(to);
 }
 
 /** Read the first lines of a file to detect its format (at most 64 KiB). */

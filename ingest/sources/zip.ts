@@ -1,96 +1,92 @@
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
-import { createInflateRaw } from 'node:zlib';
+import yauzl from 'yauzl';
 
 /**
- * Enough of the ZIP format (PKWARE APPNOTE: end of central directory 0x06054b50, central
- * directory entries 0x02014b50, local headers 0x04034b50) to read an Exchange log tree zipped on
- * the server: stored and deflated entries, streamed. ZIP64 archives and encrypted entries are
- * refused with a clear message.
+ * Zip archives of log trees (an Exchange server's `TransportRoles\Logs` zipped on the server), read
+ * with yauzl: ZIP64 (every archive of a busy server's tree past 4 GB), data descriptors, stored
+ * and deflated entries, streamed from the file with bounded memory. An archive is opened once per
+ * run and its entries are read from it on demand; closeZips() releases them.
  */
 export interface ZipEntry {
   name: string;
-  method: number;
   compressedSize: number;
   size: number;
   crc32: number;
-  localHeaderOffset: number;
 }
 
-const EOCD = 0x06054b50;
-const CDIR = 0x02014b50;
-const LOCAL = 0x04034b50;
+interface Archive {
+  zip: yauzl.ZipFile;
+  entries: Map<string, yauzl.Entry>;
+}
 
-export async function listZip(path: string): Promise<ZipEntry[]> {
-  const fh = await open(path, 'r');
-  try {
-    const { size } = await fh.stat();
-    const tailLen = Math.min(size, 65_557);
-    const tail = Buffer.alloc(tailLen);
-    await fh.read(tail, 0, tailLen, size - tailLen);
-    let at = -1;
-    for (let i = tailLen - 22; i >= 0; i--) {
-      if (tail.readUInt32LE(i) === EOCD) {
-        at = i;
-        break;
-      }
-    }
-    if (at < 0) throw new Error('not a zip archive (no end of central directory)');
-    const count = tail.readUInt16LE(at + 10);
-    const cdSize = tail.readUInt32LE(at + 12);
-    const cdOffset = tail.readUInt32LE(at + 16);
-    if (count === 0xffff || cdOffset === 0xffffffff) throw new Error('ZIP64 archives are not supported: unzip it and ingest the folder');
-    const cd = Buffer.alloc(cdSize);
-    await fh.read(cd, 0, cdSize, cdOffset);
-    const entries: ZipEntry[] = [];
-    let p = 0;
-    for (let n = 0; n < count && p + 46 <= cd.length; n++) {
-      if (cd.readUInt32LE(p) !== CDIR) throw new Error('damaged zip central directory');
-      const flags = cd.readUInt16LE(p + 8);
-      const method = cd.readUInt16LE(p + 10);
-      const crc32 = cd.readUInt32LE(p + 16);
-      const compressedSize = cd.readUInt32LE(p + 20);
-      const sizeOut = cd.readUInt32LE(p + 24);
-      const nameLen = cd.readUInt16LE(p + 28);
-      const extraLen = cd.readUInt16LE(p + 30);
-      const commentLen = cd.readUInt16LE(p + 32);
-      const localHeaderOffset = cd.readUInt32LE(p + 42);
-      const name = cd.toString(flags & 0x800 ? 'utf8' : 'latin1', p + 46, p + 46 + nameLen).replace(/\\/g, '/');
-      p += 46 + nameLen + extraLen + commentLen;
-      if (name.endsWith('/')) continue;
-      if (flags & 1) throw new Error(`${name}: encrypted zip entries are not supported`);
-      entries.push({ name, method, compressedSize, size: sizeOut, crc32, localHeaderOffset });
-    }
-    return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  } finally {
-    await fh.close();
+const open = new Map<string, Promise<Archive>>();
+
+function openArchive(path: string): Promise<Archive> {
+  let a = open.get(path);
+  if (!a) {
+    a = new Promise<Archive>((resolve, reject) => {
+      yauzl.open(path, { lazyEntries: true, autoClose: false, strictFileNames: false, validateEntrySizes: true }, (err, zip) => {
+        if (err || !zip) return reject(err ?? new Error('cannot open the archive'));
+        const entries = new Map<string, yauzl.Entry>();
+        zip.on('entry', (e: yauzl.Entry) => {
+          entries.set(e.fileName.replace(/\\/g, '/'), e);
+          zip.readEntry();
+        });
+        zip.once('end', () => resolve({ zip, entries }));
+        zip.once('error', (e: Error) => {
+          zip.close();
+          reject(e);
+        });
+        zip.readEntry();
+      });
+    });
+    open.set(path, a);
   }
+  return a;
 }
 
-/** The entry's bytes, decompressed, as a stream. */
+/** The archive's file entries (directories left out), sorted by name. Throws on a damaged or foreign file. */
+export async function listZip(path: string): Promise<ZipEntry[]> {
+  let archive: Archive;
+  try {
+    archive = await openArchive(path);
+  } catch (err) {
+    open.delete(path);
+    throw new Error(`not a readable zip archive: ${(err as Error).message}`);
+  }
+  const out: ZipEntry[] = [];
+  for (const [name, e] of archive.entries) {
+    if (name.endsWith('/')) continue;
+    out.push({ name, compressedSize: e.compressedSize, size: e.uncompressedSize, crc32: e.crc32 });
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** The entry's bytes, decompressed, as a stream; a damaged entry errors its own stream only. */
 export function openZipEntry(path: string, entry: ZipEntry): Readable {
   const out = new PassThrough({ highWaterMark: 1 << 20 });
   void (async () => {
-    const fh = await open(path, 'r');
-    let start: number;
-    try {
-      const head = Buffer.alloc(30);
-      await fh.read(head, 0, 30, entry.localHeaderOffset);
-      if (head.readUInt32LE(0) !== LOCAL) throw new Error(`${entry.name}: damaged local header`);
-      start = entry.localHeaderOffset + 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
-    } finally {
-      await fh.close();
-    }
-    if (entry.compressedSize === 0) {
-      out.end();
-      return;
-    }
-    const raw = createReadStream(path, { start, end: start + entry.compressedSize - 1, highWaterMark: 1 << 20 });
-    if (entry.method === 0) raw.pipe(out);
-    else if (entry.method === 8) raw.pipe(createInflateRaw()).on('error', (e) => out.destroy(e)).pipe(out);
-    else throw new Error(`${entry.name}: zip compression method ${entry.method} is not supported (stored or deflated only)`);
-    raw.on('error', (e) => out.destroy(e));
+    const { zip, entries } = await openArchive(path);
+    const e = entries.get(entry.name);
+    if (!e) throw new Error(`${entry.name}: not in the archive any more`);
+    if (e.isEncrypted()) throw new Error(`${entry.name}: encrypted zip entries are not supported`);
+    if (e.compressionMethod !== 0 && e.compressionMethod !== 8) throw new Error(`${entry.name}: zip compression method ${e.compressionMethod} is not supported (stored or deflated only)`);
+    const stream = await new Promise<Readable>((resolve, reject) => zip.openReadStream(e, (err, s) => (err || !s ? reject(err ?? new Error('no stream')) : resolve(s))));
+    stream.on('error', (err) => out.destroy(err));
+    stream.pipe(out);
   })().catch((err: unknown) => out.destroy(err as Error));
   return out;
+}
+
+/** Close every archive this run opened. */
+export async function closeZips(): Promise<void> {
+  const all = [...open.values()];
+  open.clear();
+  for (const a of all) {
+    try {
+      (await a).zip.close();
+    } catch {
+      // an archive that never opened has nothing to close
+    }
+  }
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +72,19 @@ test('trace of an unknown id and ingest of nothing readable exit 1 and say why',
   const tr = cli(['trace', 'nope@nowhere', '--data', data]);
   assert.equal(tr.code, 1);
   assert.match(tr.err, /no message <nope@nowhere>/);
+});
+
+test('a broken input among good ones: ingest goes on, names it (MT_ERR_BAD_INPUT) and exits 3', () => {
+  const data = join(work, 'd-bad');
+  const gz = join(work, 'cut.log.gz');
+  const full = gzipSync(readFileSync(FIXTURE));
+  writeFileSync(gz, full.subarray(0, full.length - 20));
+  const r = cli(['ingest', gz, FIXTURE, '--data', data]);
+  assert.equal(r.code, 3, r.err);
+  assert.match(r.err, /MT_ERR_BAD_INPUT .*cut\.log\.gz: truncated compressed data/);
+  assert.doesNotMatch(r.err, /\n\s+at /, 'no stack trace');
+  assert.match(r.out, /1 input\(s\) could not be read to their end \[MT_ERR_BAD_INPUT\]/);
+  assert.match(r.out, /ingested 1 file\(s\): 28 lines/, 'the good file after it was read whole');
 });
 
 test('serve refuses a non-loopback address without a token', () => {

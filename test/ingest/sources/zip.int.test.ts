@@ -73,7 +73,7 @@ test('not a zip, or a damaged one: a clear warning, nothing else lost', async ()
     const warnings: string[] = [];
     const s = await runIngest({ inputs: [bad], store, onWarning: (w) => warnings.push(w) });
     assert.equal(s.files, 0);
-    assert.match(warnings.join('\n'), /broken\.zip: not a zip archive/);
+    assert.match(warnings.join('\n'), /broken\.zip: not a readable zip archive/);
   } finally {
     await cleanup();
   }
