@@ -1,9 +1,12 @@
-import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { runIngest, type DateOrder, type IngestSummary, type InputFormat } from '../ingest/index.ts';
-import { buildApp, traceMessage } from '../query/index.ts';
+import { inputFiles, runIngest, type BadInput, type DateOrder, type IngestSummary, type InputFormat } from '../ingest/index.ts';
+import { buildApp, traceMessage, type IngestHook } from '../query/index.ts';
 import { MailtraceError, type StoreConfig, type Trace } from '../schemas/index.ts';
 import { Store } from '../store/index.ts';
 import { ensureStitched } from '../stitch/index.ts';
@@ -135,7 +138,7 @@ async function ingestCommand(args: string[], readEnv: () => Settings): Promise<n
   if (owner) {
     process.stderr.write(`mailtrace: ${cfg.kind === 'embedded' ? cfg.dataDir : ''} is served by pid ${owner.pid}; ingesting through ${owner.url}\n`);
     if (dateOrder) process.stderr.write('mailtrace: --date-format applies to a direct ingest only; stop `mailtrace serve` to use it\n');
-    const summary = await remote<IngestSummary>(settings, owner.url, '/api/ingest', { paths: positionals.map((p) => (p === '-' ? p : resolve(p))) });
+    const summary = await uploadAndIngest(settings, owner.url, positionals);
     process.stdout.write(`${formatIngestSummary(summary)}\n`);
     return ingestExit(summary);
   }
@@ -147,6 +150,40 @@ async function ingestCommand(args: string[], readEnv: () => Settings): Promise<n
   } finally {
     await store.close();
   }
+}
+
+/**
+ * Ingest through the server that owns the store: the files' bytes go up (the server opens no path
+ * a client names), named by their absolute paths here, then one run ingests them all together.
+ */
+async function uploadAndIngest(settings: Settings, base: string, inputs: string[]): Promise<IngestSummary> {
+  const bad: BadInput[] = [];
+  const onBad = (path: string, reason: string, offset = 0) => {
+    bad.push({ path, reason, offset });
+    process.stderr.write(`mailtrace: MT_ERR_BAD_INPUT ${path}: ${reason}; going on with the other inputs\n`);
+  };
+  const files = await inputFiles(inputs.map((p) => (p === '-' ? p : resolve(p))), onBad);
+  const session = randomBytes(16).toString('hex');
+  const tty = process.stderr.isTTY;
+  let sent = 0;
+  for (const [i, f] of files.entries()) {
+    if (tty) process.stderr.write(`\r\x1b[Kuploading ${i + 1}/${files.length}: ${f.path}`);
+    const name = f.path === '-' ? '<stdin>' : f.path;
+    const body = f.path === '-' ? process.stdin : createReadStream(f.path, { highWaterMark: 1 << 20 });
+    try {
+      await remote(settings, base, '/api/ingest/files', Readable.toWeb(body), {
+        'content-type': 'application/octet-stream', 'x-mailtrace-session': session, 'x-mailtrace-file': encodeURIComponent(name), 'x-mailtrace-mtime': String(Math.round(f.mtimeMs)),
+      });
+      sent++;
+    } catch (err) {
+      if (err instanceof MailtraceError && err.code !== 'MT_ERR_BAD_INPUT') throw err;
+      onBad(name, err instanceof Error ? err.message : String(err));
+    }
+  }
+  if (tty) process.stderr.write('\r\x1b[K');
+  const empty: IngestSummary = { files: 0, filesSkipped: [], badInputs: [], lines: 0, bytes: 0, events: 0, unmodeled: 0, rejected: {}, rejectedTotal: 0, stitched: { messages: 0, hops: 0, seconds: 0 }, seconds: 0 };
+  const summary = sent > 0 ? await remote<IngestSummary>(settings, base, '/api/ingest', { session }) : empty;
+  return { ...summary, badInputs: [...bad, ...summary.badInputs] };
 }
 
 /** 0 all read, 3 finished but some inputs were bad (MT_ERR_BAD_INPUT), 1 nothing could be read */
@@ -223,7 +260,11 @@ async function serveCommand(args: string[], demo: boolean, readEnv: () => Settin
       const summary = await ingestWithProgress(store, settings, SAMPLE_INPUTS, 'auto', false);
       process.stdout.write(`${formatIngestSummary(summary)}\n`);
     }
-    const ingest = async (paths: string[]) => runIngest({ inputs: paths, store, tzOffsetMin: settings.tzOffsetMin, exchangeRoles: settings.exchangeRoles });
+    // uploads from `mailtrace ingest` land in the server's own spool, never at a path the client names
+    const ingest: IngestHook = {
+      spoolDir: cfg.kind === 'embedded' ? join(cfg.dataDir, '.spool') : join(tmpdir(), `mailtrace-spool-${process.pid}`),
+      run: (files) => runIngest({ inputs: files, store, tzOffsetMin: settings.tzOffsetMin, exchangeRoles: settings.exchangeRoles }),
+    };
     if (!existsSync(join(DASHBOARD_DIR, 'index.html'))) throw new MailtraceError('MT_ERR_BAD_CONFIG', `the dashboard is not built (${DASHBOARD_DIR}): run \`npm run build\``);
     app = await buildApp({ store, token: serve.token, dashboardDir: DASHBOARD_DIR, ingest, logger: { level: settings.logLevel } });
     let address: string;
@@ -277,21 +318,31 @@ async function traceCommand(args: string[], readEnv: () => Settings): Promise<nu
   return 0;
 }
 
-async function remote<T>(settings: Settings, base: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = {};
+async function remote<T>(settings: Settings, base: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<T> {
+  const headers: Record<string, string> = { ...extraHeaders };
   const token = settings.token;
   if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  const stream = body instanceof ReadableStream;
+  if (body !== undefined && !stream) headers['content-type'] = 'application/json';
   let res: Response;
   try {
-    res = await fetch(`${base}${path}`, { method: body === undefined ? 'GET' : 'POST', headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const init: RequestInit & { duplex?: 'half' } = { method: body === undefined ? 'GET' : 'POST', headers };
+    if (stream) {
+      init.body = body;
+      init.duplex = 'half';
+    } else if (body !== undefined) {
+      init.body = JSON.stringify(body);
+    }
+    res = await fetch(`${base}${path}`, init);
   } catch (err) {
+    // a file that broke while it was sent is that file's problem, not the server's
+    if (stream && (err as { cause?: { code?: string } }).cause?.code !== 'ECONNREFUSED') throw new MailtraceError('MT_ERR_BAD_INPUT', `could not be sent: ${(err as Error).message}${(err as { cause?: Error }).cause ? ` (${(err as { cause: Error }).cause.message})` : ''}`, { cause: err });
     throw new MailtraceError('MT_ERR_STORE_UNAVAILABLE', `the server at ${base} that owns the data directory did not answer`, { cause: err });
   }
   const json = (await res.json()) as T | { error: { code: string; message: string } };
   if (!res.ok) {
     const e = (json as { error?: { code?: string; message?: string } }).error;
-    const code = e?.code === 'MT_ERR_NOT_FOUND' ? 'MT_ERR_NOT_FOUND' : e?.code === 'MT_ERR_UNAUTHORIZED' ? 'MT_ERR_UNAUTHORIZED' : 'MT_ERR_STORE_UNAVAILABLE';
+    const code = e?.code === 'MT_ERR_NOT_FOUND' || e?.code === 'MT_ERR_UNAUTHORIZED' || e?.code === 'MT_ERR_BAD_INPUT' || e?.code === 'MT_ERR_QUERY_BUSY' ? e.code : 'MT_ERR_STORE_UNAVAILABLE';
     throw new MailtraceError(code, e?.message ?? `HTTP ${res.status}`);
   }
   return json as T;

@@ -1,3 +1,4 @@
-export { runIngest, type IngestOptions, type IngestSummary, type IngestProgress, type InputFormat } from './pipeline/run.ts';
+export { runIngest, type BadInput, type IngestOptions, type IngestSummary, type IngestProgress, type InputFormat } from './pipeline/run.ts';
+export { inputFiles, type InputSpec } from './sources/files.ts';
 export type { DateOrder } from './formats/exchange/index.ts';
 export { PostfixParser } from './formats/postfix/index.ts';

@@ -1,3 +1,4 @@
-export { buildApp, type AppOptions, type IngestHook } from './api/app.ts';
+export { buildApp, type AppOptions } from './api/app.ts';
+export type { IngestHook, IngestLimits } from './api/ingest.ts';
 export { traceMessage, normalizeMessageId } from './trace/read.ts';
 export { searchMessages, summarize } from './sql/messages.ts';

@@ -4,6 +4,7 @@ export const ERROR_CODES = {
   MT_ERR_STORE_LOCKED: 'another mailtrace process owns the data directory',
   MT_ERR_QUERY_TIMEOUT: 'a query ran past its time limit',
   MT_ERR_QUERY_BUSY: 'too many queries are waiting',
+  MT_ERR_QUERY_TOO_LARGE: 'the answer to a query would pass its row limit',
   MT_ERR_BAD_CONFIG: 'the configuration is invalid',
   MT_ERR_BAD_INPUT: 'an input could not be read at all',
   MT_ERR_NOT_FOUND: 'nothing matches',

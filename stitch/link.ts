@@ -23,7 +23,7 @@ export function linkQueues(queues: Map<string, Queue>, notes: string[]): void {
     if (list) list.push(q);
     else byQueueId.set(q.queueId, [q]);
   }
-  const ordered = [...queues.values()].sort((a, b) => (a.firstTs < b.firstTs ? -1 : a.firstTs > b.firstTs ? 1 : 0));
+  const ordered = [...queues.values()].sort((a, b) => (a.firstTs !== b.firstTs ? (a.firstTs < b.firstTs ? -1 : 1) : a.host < b.host ? -1 : a.host > b.host ? 1 : a.queueId < b.queueId ? -1 : a.queueId > b.queueId ? 1 : 0));
   for (const q of queues.values()) {
     for (const d of q.deliveries) {
       if (d.status !== 'sent' || (LOCAL_PROGRAMS.has(d.program) && !d.nextQueueId)) continue;

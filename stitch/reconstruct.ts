@@ -16,7 +16,11 @@ export { isoOf, queueKey, type StoredEvent } from './queue.ts';
  */
 
 
-export function reconstruct(messageId: string, events: readonly StoredEvent[]): Trace {
+export function reconstruct(messageId: string, input: readonly StoredEvent[]): Trace {
+  // one canonical order (time, then id): the rows come back from the store in whatever order its
+  // parts hold them, and every tie below (which of two equal candidates, which queue first) must
+  // fall the same way whatever run or crash left those parts
+  const events = [...input].sort(canonical);
   const queues = groupQueues(events);
   const notes: string[] = [];
   applySessions(queues, events.filter((e) => e.kind === 'session'));
@@ -151,6 +155,11 @@ function serversOf(queues: readonly Queue[]): Trace['servers'] {
 function byFirstTime(a: Queue, b: Queue): number {
   const ta = a.receive?.ts ?? a.firstTs;
   const tb = b.receive?.ts ?? b.firstTs;
-  return ta < tb ? -1 : ta > tb ? 1 : 0;
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  return a.host < b.host ? -1 : a.host > b.host ? 1 : a.queueId < b.queueId ? -1 : a.queueId > b.queueId ? 1 : 0;
+}
+
+function canonical(a: StoredEvent, b: StoredEvent): number {
+  return a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 

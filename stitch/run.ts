@@ -210,6 +210,8 @@ async function writeTraces(store: Store, traces: readonly Trace[], fresh: boolea
 }
 
 const VERSION_KEY = 'stitch-version';
+/** meta key: '1' while an ingest has stored events whose hops are not built yet (ingest/pipeline sets and clears it) */
+export const STITCH_PENDING = 'stitch-pending';
 
 /**
  * A store whose hops were built by other rules (or by a version before hops were data) gets them
@@ -217,9 +219,11 @@ const VERSION_KEY = 'stitch-version';
  * was already current.
  */
 export async function ensureStitched(store: Store, opts: StitchOptions = {}): Promise<StitchSummary | undefined> {
-  if ((await store.getMeta(VERSION_KEY)) === STITCH_VERSION) return undefined;
+  // also a store whose last ingest died after storing events but before building their hops
+  if ((await store.getMeta(VERSION_KEY)) === STITCH_VERSION && (await store.getMeta(STITCH_PENDING)) !== '1') return undefined;
   const [any] = await store.query<{ n: string }>(`SELECT count() AS n FROM (SELECT 1 FROM ${store.table(EVENTS_TABLE)} LIMIT 1)`);
   const summary = Number(any?.n ?? 0) > 0 ? await stitchAll(store, opts) : undefined;
   await store.setMeta(VERSION_KEY, STITCH_VERSION);
+  await store.setMeta(STITCH_PENDING, '0');
   return summary;
 }

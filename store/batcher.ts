@@ -3,6 +3,8 @@
  * `flush` in batches of at most `maxItems`, or after `maxDelayMs` since the first buffered item.
  * At most one flush runs at a time; `add` applies backpressure by returning the pending flush when
  * the queue is full, so a fast producer waits instead of growing memory without bound.
+ * The delay timer is unref'd: the owner calls `drain()` or `close()` before it is done; items still
+ * buffered when a process ends without that are lost, never waited for by the event loop.
  */
 export interface BatcherOptions<T> {
   maxItems: number;
@@ -39,7 +41,11 @@ export class Batcher<T> {
       void this.#startFlush().catch(() => {});
       return previous;
     }
-    if (!this.#timer) this.#timer = setTimeout(() => void this.#startFlush().catch(() => {}), this.#opts.maxDelayMs);
+    if (!this.#timer) {
+      this.#timer = setTimeout(() => void this.#startFlush().catch(() => {}), this.#opts.maxDelayMs);
+      // the owner drains or closes before it exits; a buffered item alone must not keep the process alive
+      this.#timer.unref();
+    }
     return undefined;
   }
 

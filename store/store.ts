@@ -1,12 +1,14 @@
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
+import type { ClickHouseSettings } from '@clickhouse/client';
 import {
   ddlStatements, EVENT_COLUMNS, EVENT_STRUCTURE, EVENTS_TABLE, FILES_TABLE, HOP_COLUMN_TYPES, HOPS_TABLE, MailtraceError, MESSAGE_COLUMN_TYPES, MESSAGES_TABLE, META_TABLE, REJECTED_TABLE,
   type MailEvent, type QueryLimits, type Rejection, type StoreConfig,
 } from '../schemas/index.ts';
 import { connect, type Connected } from './connect.ts';
 import { Limiter } from './limiter.ts';
+import { limitError, readSettings, SessionSettings, WRITE_SETTINGS, type StatementLimits } from './settings.ts';
 import { eventToTsv, REJECTED_COLUMNS, rejectionToTsv, tsvEscape, tsvTime, tsvUnescape } from './tsv.ts';
 
 export type StoreTable = typeof EVENTS_TABLE | typeof REJECTED_TABLE | typeof FILES_TABLE | typeof HOPS_TABLE | typeof MESSAGES_TABLE | typeof META_TABLE;
@@ -28,21 +30,30 @@ export interface FileCheckpoint {
 export class Store {
   readonly #conn: Connected;
   readonly #limiter: Limiter;
+  readonly #settings: SessionSettings;
   readonly #timeoutMs: number;
+  /** rows one read may answer; 0: no bound (stitching reads whole tables) */
+  readonly #maxRows: number;
+  /** a view made by withReadLimit shares the connection and leaves closing it to the store */
+  readonly #isView: boolean;
   #closed = false;
   #batchSeq = 0;
 
-  private constructor(conn: Connected, limits: QueryLimits) {
+  private constructor(conn: Connected, limiter: Limiter, settings: SessionSettings, timeoutMs: number, maxRows: number, isView: boolean) {
     this.#conn = conn;
-    // The embedded engine executes one statement at a time; queueing in JS keeps timeouts honest.
-    this.#limiter = new Limiter(conn.mode === 'embedded' ? 1 : limits.concurrency);
-    this.#timeoutMs = limits.timeoutMs;
+    this.#limiter = limiter;
+    this.#settings = settings;
+    this.#timeoutMs = timeoutMs;
+    this.#maxRows = maxRows;
+    this.#isView = isView;
   }
 
   static async open(config: StoreConfig, limits: Partial<QueryLimits> = {}): Promise<Store> {
     const conn = await connect(config);
     if (conn.dataDir) await removeStaleBatches(conn.dataDir);
-    const store = new Store(conn, { timeoutMs: limits.timeoutMs ?? 10_000, concurrency: limits.concurrency ?? 4 });
+    // The embedded engine executes one statement at a time; queueing in JS keeps timeouts honest.
+    const limiter = new Limiter(conn.mode === 'embedded' ? 1 : limits.concurrency ?? 4);
+    const store = new Store(conn, limiter, new SessionSettings(conn.mode === 'embedded'), limits.timeoutMs ?? 10_000, 0, false);
     try {
       for (const sql of ddlStatements(conn.database)) await conn.client.command({ query: sql });
     } catch (err) {
@@ -50,6 +61,15 @@ export class Store {
       throw new MailtraceError('MT_ERR_STORE_UNAVAILABLE', `cannot apply the schema: ${(err as Error).message}`, { cause: err });
     }
     return store;
+  }
+
+  /**
+   * The same store (one connection, one limiter) whose reads answer at most `maxRows` rows each:
+   * past it a read fails with MT_ERR_QUERY_TOO_LARGE instead of building an answer the process
+   * must hold in memory. The API reads through one; closing a view leaves the store open.
+   */
+  withReadLimit(maxRows: number): Store {
+    return new Store(this.#conn, this.#limiter, this.#settings, this.#timeoutMs, maxRows, true);
   }
 
   get mode(): 'embedded' | 'server' {
@@ -65,18 +85,38 @@ export class Store {
     return `${this.#conn.database}.${name}`;
   }
 
-  /** Run a SELECT with {name:Type} parameters; rows as objects. */
+  /**
+   * Run a SELECT with {name:Type} parameters; rows as objects. Past `timeoutMs` the caller gets
+   * MT_ERR_QUERY_TIMEOUT and the engine stops the query at its own limit (the same time, rounded up
+   * to whole seconds, see settings.ts); until it has, the query keeps its limiter slot. No abort
+   * signal goes to the client: the embedded engine cannot be interrupted (an abort only settles the
+   * promise early), and a settled promise must mean a stopped query.
+   */
   async query<T>(sql: string, params: QueryParams = {}, timeoutMs = this.#timeoutMs): Promise<T[]> {
-    return this.#limiter.run(async (signal) => {
-      const rs = await this.#conn.client.query({ query: sql, query_params: params, format: 'JSONEachRow', abort_signal: signal });
+    const limits = { timeoutMs, maxRows: this.#maxRows };
+    return this.#limiter.run(() => this.#statement(readSettings(limits), limits, async (settings) => {
+      const rs = await this.#conn.client.query({ query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: settings });
       return rs.json<T>();
-    }, timeoutMs);
+    }), timeoutMs);
   }
 
   async command(sql: string, params: QueryParams = {}): Promise<void> {
-    await this.#limiter.run(async () => {
-      await this.#conn.client.command({ query: sql, query_params: params });
-    }, Math.max(this.#timeoutMs, 120_000));
+    await this.#limiter.run(() => this.#statement(WRITE_SETTINGS, undefined, async (settings) => {
+      await this.#conn.client.command({ query: sql, query_params: params, clickhouse_settings: settings });
+    }), Math.max(this.#timeoutMs, 120_000));
+  }
+
+  /**
+   * One statement handed to the engine with its settings (called when the limiter starts it); a
+   * read's failure at one of its limits becomes the catalogue's code for it.
+   */
+  async #statement<R>(wanted: ClickHouseSettings, limits: StatementLimits | undefined, run: (settings: ClickHouseSettings) => Promise<R>): Promise<R> {
+    try {
+      return await run(this.#settings.toSend(wanted));
+    } catch (err) {
+      this.#settings.forget();
+      throw limits ? limitError(err, limits) : err;
+    }
   }
 
   async insertEvents(events: readonly MailEvent[]): Promise<void> {
@@ -113,15 +153,23 @@ export class Store {
     }
     const path = join(resolve(dataDir), `.insert-${process.pid}-${++this.#batchSeq}.tsv`);
     await writeFile(path, chunks);
+    let started = false;
     try {
       await this.#limiter.run(async () => {
-        await this.#conn.client.command({
-          query: `INSERT INTO ${this.table(table)} (${columns.map((c) => `\`${c}\``).join(', ')}) SELECT * FROM file({path:String}, 'TabSeparated', {structure:String}) SETTINGS optimize_on_insert = 0`,
-          query_params: { path, structure },
-        });
+        started = true;
+        // removed when the engine is done with it, which may be after its caller gave up waiting
+        try {
+          await this.#statement(WRITE_SETTINGS, undefined, (settings) => this.#conn.client.command({
+            query: `INSERT INTO ${this.table(table)} (${columns.map((c) => `\`${c}\``).join(', ')}) SELECT * FROM file({path:String}, 'TabSeparated', {structure:String}) SETTINGS optimize_on_insert = 0`,
+            query_params: { path, structure },
+            clickhouse_settings: settings,
+          }));
+        } finally {
+          await rm(path, { force: true });
+        }
       }, Math.max(this.#timeoutMs, 300_000));
     } finally {
-      await rm(path, { force: true });
+      if (!started) await rm(path, { force: true });
     }
   }
 
@@ -130,10 +178,11 @@ export class Store {
    * them: for bulk reads, where JSON costs several times the query itself.
    */
   async queryFields(sql: string, params: QueryParams = {}, timeoutMs = this.#timeoutMs): Promise<string[][]> {
-    const text = await this.#limiter.run(async (signal) => {
-      const rs = await this.#conn.client.query({ query: sql, query_params: params, format: 'TabSeparated', abort_signal: signal });
+    const limits = { timeoutMs, maxRows: this.#maxRows };
+    const text = await this.#limiter.run(() => this.#statement(readSettings(limits), limits, async (settings) => {
+      const rs = await this.#conn.client.query({ query: sql, query_params: params, format: 'TabSeparated', clickhouse_settings: settings });
       return rs.text();
-    }, timeoutMs);
+    }), timeoutMs);
     const rows: string[][] = [];
     let start = 0;
     while (start < text.length) {
@@ -182,7 +231,7 @@ export class Store {
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
+    if (this.#closed || this.#isView) return;
     this.#closed = true;
     await this.#conn.client.close();
   }
@@ -191,9 +240,10 @@ export class Store {
     const raw = this.#conn.rawInsert;
     await this.#limiter.run(async () => {
       if (raw) {
+        // the engine's own parser: no settings, and none of the session's limits apply to it
         await raw(table, columns, typeof body === 'string' ? Buffer.from(body) : body);
       } else {
-        await this.#conn.client.insert({ table, columns: [...columns] as [string, ...string[]], values: Readable.from([body]), format: 'TabSeparated' });
+        await this.#statement(WRITE_SETTINGS, undefined, (settings) => this.#conn.client.insert({ table, columns: [...columns] as [string, ...string[]], values: Readable.from([body]), format: 'TabSeparated', clickhouse_settings: settings }));
       }
     }, Math.max(this.#timeoutMs, 300_000));
   }

@@ -1,17 +1,18 @@
 import type { Rejection, RejectReason } from '../../schemas/index.ts';
-import { Batcher, eventToTsv, TsvChunker, type Store } from '../../store/index.ts';
-import { stitchTouched, Touched, type StitchSummary } from '../../stitch/index.ts';
+import { Batcher, eventToTsv, TsvChunker, type FileCheckpoint, type Store } from '../../store/index.ts';
+import { STITCH_PENDING, stitchAll, stitchTouched, Touched, type StitchSummary } from '../../stitch/index.ts';
 import { looksLikePostfix, PostfixParser, type LineRef, type ParseSink } from '../formats/postfix/index.ts';
 import { ExchangeParser, looksLikeExchange, type DateOrder, type ExchangeRole } from '../formats/exchange/index.ts';
 import type { LogParser } from '../formats/types.ts';
-import { expandInputs, fingerprint, openInput, readAsWhole, sniff, type InputFile } from '../sources/files.ts';
+import { expandInputs, fingerprint, openInput, readAsWhole, sniff, type InputFile, type InputSpec } from '../sources/files.ts';
 import { closeZips } from '../sources/zip.ts';
 import { LineFlags, readLines } from '../sources/lines.ts';
 
 export type InputFormat = 'auto' | 'postfix' | 'exchange';
 
 export interface IngestOptions {
-  inputs: readonly string[];
+  /** paths (files, directories, `-`), or files to read under another name (uploaded bytes) */
+  inputs: readonly InputSpec[];
   store: Store;
   format?: InputFormat;
   /** Exchange server roles from configuration (short server name → role); inference fills the rest */
@@ -67,8 +68,15 @@ export interface IngestSummary {
 
 /**
  * The ingest pipeline: inputs → lines → parser (+ per-host correlation) → batched store writes.
- * A file's checkpoint is written only after its events are stored, so an interrupted run is
- * simply run again (event ids are deterministic: nothing is counted twice).
+ *
+ * Crash safety: a run may be killed at any point and simply run again. The parsers hold state
+ * across files (a Postfix smtpd session or an Exchange protocol-log session that continues in the
+ * next file), so no file counts as read until the run has flushed its parsers and every event is
+ * stored: the checkpoints are written together at the end. A killed run leaves no checkpoint and
+ * the next run reads its files again; event ids are deterministic and the events table keeps one
+ * row per id, so nothing is counted twice. Stitching is marked pending in the store before the
+ * first event is written and cleared when it has finished: a run that finds the mark (its
+ * predecessor died after storing events but before its hops were built) re-stitches the store.
  */
 export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   const started = performance.now();
@@ -146,6 +154,11 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
         return;
       }
       const fp = file.path === '-' || readAsWhole(file) && file.size === 0 ? undefined : await fingerprint(file);
+      if (fp && readThisRun.has(fp)) {
+        summary.filesSkipped.push({ path: file.path, why: `already read in this run (as ${readThisRun.get(fp)})` });
+        return;
+      }
+      if (fp) readThisRun.set(fp, file.path);
       const cp = fp && !opts.force ? await opts.store.getCheckpoint(fp) : undefined;
       let start = 0;
       if (cp && !readAsWhole(file)) {
@@ -226,14 +239,17 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
       }
     }
 
-  /** durable first, then the checkpoint */
+  /** written once the whole run's events are stored (see above) */
   async function checkpoint(fp: string, file: InputFile, offset: number, lines: number): Promise<void> {
-    pushPartial(0);
-    await events.drain();
-    await rejections.drain();
-    await opts.store.setCheckpoint({ fingerprint: fp, path: file.path, offset, lines });
+    checkpoints.push({ fingerprint: fp, path: file.path, offset, lines });
   }
 
+  const checkpoints: FileCheckpoint[] = [];
+  /** fingerprint → path: the same file given twice is read once */
+  const readThisRun = new Map<string, string>();
+  // a predecessor that died before its hops were built: this run re-stitches the whole store
+  const recovering = (await opts.store.getMeta(STITCH_PENDING)) === '1';
+  if (files.length > 0 && !recovering) await opts.store.setMeta(STITCH_PENDING, '1');
   for (const file of files) {
     // every input fails alone: its error ends its own reading, never the run
     let reached = 0;
@@ -248,8 +264,11 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   pushPartial(0);
   await events.close();
   await rejections.close();
+  for (const cp of checkpoints) await opts.store.setCheckpoint(cp);
   // hops are data: every message this run touched is stitched again from all its stored events
-  if (touched.size > 0) summary.stitched = await stitchTouched(opts.store, touched, { onProgress: opts.onStitchProgress });
+  if (recovering) summary.stitched = await stitchAll(opts.store, { onProgress: opts.onStitchProgress });
+  else if (touched.size > 0) summary.stitched = await stitchTouched(opts.store, touched, { onProgress: opts.onStitchProgress });
+  if (files.length > 0 || recovering) await opts.store.setMeta(STITCH_PENDING, '0');
   summary.seconds = (performance.now() - started) / 1000;
   return summary;
 }

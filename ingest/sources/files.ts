@@ -7,8 +7,10 @@ import { createGunzip } from 'node:zlib';
 import { listZip, openZipEntry, type ZipEntry } from './zip.ts';
 
 export interface InputFile {
-  /** path as given (or '-' for standard input) */
+  /** path as given (or '-' for standard input): the name its events carry */
   path: string;
+  /** where the bytes are read from when that is not `path` (a file a client uploaded to the server) */
+  source?: string;
   size: number;
   mtimeMs: number;
   gzip: boolean;
@@ -23,9 +25,37 @@ export function readAsWhole(file: InputFile): boolean {
   return file.gzip || file.utf16 === true || file.zip !== undefined;
 }
 
+/**
+ * An input: a path (file, directory, `-` for standard input), or a file read from `path` under
+ * the name `name` (bytes a client uploaded: the events carry the client's name for them).
+ */
+export type InputSpec = string | { path: string; name: string };
+
 /** Expand the command line's inputs: files as they are, directories recursively (sorted, no dot files). */
-export async function expandInputs(inputs: readonly string[], bad: (path: string, reason: string) => void, warn: (msg: string) => void): Promise<InputFile[]> {
+export async function expandInputs(inputs: readonly InputSpec[], bad: (path: string, reason: string) => void, warn: (msg: string) => void): Promise<InputFile[]> {
   const out: InputFile[] = [];
+  const named = async (real: string, name: string): Promise<void> => {
+    let st;
+    try {
+      st = await stat(real);
+    } catch (err) {
+      bad(name, `cannot read ${name}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      return;
+    }
+    if (!st.isFile()) return warn(`skipping ${name}: not a regular file`);
+    if (name.toLowerCase().endsWith('.zip')) return zipEntries(real, name, st.mtimeMs);
+    out.push({ path: name, source: real, size: st.size, mtimeMs: st.mtimeMs, gzip: name.endsWith('.gz'), utf16: await startsWithUtf16Bom(real) });
+  };
+  const zipEntries = async (real: string, name: string, mtimeMs: number): Promise<void> => {
+    // an Exchange log tree zipped on the server: every entry is an input of its own
+    try {
+      for (const entry of await listZip(real)) {
+        out.push({ path: `${name}!/${entry.name}`, size: entry.size, mtimeMs, gzip: false, zip: { archive: real, entry } });
+      }
+    } catch (err) {
+      bad(name, (err as Error).message);
+    }
+  };
   const visit = async (p: string): Promise<void> => {
     if (p === '-') {
       out.push({ path: '-', size: 0, mtimeMs: Date.now(), gzip: false });
@@ -43,18 +73,40 @@ export async function expandInputs(inputs: readonly string[], bad: (path: string
       const names = (await readdir(p)).filter((n) => !n.startsWith('.')).sort();
       for (const n of names) await visit(join(p, n));
     } else if (st.isFile() && p.toLowerCase().endsWith('.zip')) {
-      // an Exchange log tree zipped on the server: every entry is an input of its own
-      try {
-        for (const entry of await listZip(p)) {
-          out.push({ path: `${p}!/${entry.name}`, size: entry.size, mtimeMs: st.mtimeMs, gzip: false, zip: { archive: p, entry } });
-        }
-      } catch (err) {
-        bad(p, (err as Error).message);
-      }
+      await zipEntries(p, p, st.mtimeMs);
     } else if (st.isFile()) {
       out.push({ path: p, size: st.size, mtimeMs: st.mtimeMs, gzip: p.endsWith('.gz'), utf16: await startsWithUtf16Bom(p) });
     } else {
       warn(`skipping ${p}: not a regular file`);
+    }
+  };
+  for (const p of inputs) await (typeof p === 'string' ? visit(p) : named(p.path, p.name));
+  return out;
+}
+
+/**
+ * The regular files behind command-line inputs (directories walked like expandInputs does, zip
+ * archives as one file, `-` kept): what `mailtrace ingest` uploads to a server that owns the store.
+ */
+export async function inputFiles(inputs: readonly string[], bad: (path: string, reason: string) => void): Promise<{ path: string; size: number; mtimeMs: number }[]> {
+  const out: { path: string; size: number; mtimeMs: number }[] = [];
+  const visit = async (p: string): Promise<void> => {
+    if (p === '-') {
+      out.push({ path: '-', size: 0, mtimeMs: Date.now() });
+      return;
+    }
+    let st;
+    try {
+      st = await stat(p);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      bad(p, `cannot read ${p}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : code ?? (err as Error).message}`);
+      return;
+    }
+    if (st.isDirectory()) {
+      for (const n of (await readdir(p)).filter((x) => !x.startsWith('.')).sort()) await visit(join(p, n));
+    } else if (st.isFile()) {
+      out.push({ path: p, size: st.size, mtimeMs: st.mtimeMs });
     }
   };
   for (const p of inputs) await visit(p);
@@ -69,7 +121,7 @@ export async function expandInputs(inputs: readonly string[], bad: (path: string
 export async function fingerprint(file: InputFile): Promise<string> {
   // a zip entry is known by its CRC and size, as the archive's directory records them
   if (file.zip) return createHash('sha256').update(`zip:${file.zip.entry.crc32}:${file.zip.entry.size}:${file.zip.entry.name}`).digest('hex').slice(0, 32);
-  const fh = await open(file.path, 'r');
+  const fh = await open(file.source ?? file.path, 'r');
   try {
     const buf = Buffer.alloc(Math.min(1024, file.size));
     await fh.read(buf, 0, buf.length, 0);
@@ -129,15 +181,15 @@ function utf16ToUtf8(): Transform {
 }
 
 export function openInput(file: InputFile, startOffset: number): Readable {
-  if (file.path === '-') return process.stdin;
-  if (file.gzip) return chain(createReadStream(file.path), createGunzip());
+  if (file.path === '-' && !file.source) return process.stdin;
+  if (file.gzip) return chain(createReadStream(file.source ?? file.path), createGunzip());
   if (file.zip) {
     const entry = openZipEntry(file.zip.archive, file.zip.entry);
     const inner = file.zip.entry.name.toLowerCase().endsWith('.gz') ? chain(entry, createGunzip()) : entry;
     return chain(inner, utf16ByBom());
   }
-  if (file.utf16) return chain(createReadStream(file.path, { highWaterMark: 1 << 20 }), utf16ToUtf8());
-  return createReadStream(file.path, { start: startOffset, highWaterMark: 1 << 20 });
+  if (file.utf16) return chain(createReadStream(file.source ?? file.path, { highWaterMark: 1 << 20 }), utf16ToUtf8());
+  return createReadStream(file.source ?? file.path, { start: startOffset, highWaterMark: 1 << 20 });
 }
 
 /** from.pipe(to), with an error of `from` (an unreadable or vanished file) passed on to `to`'s readers */

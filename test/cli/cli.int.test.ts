@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -151,6 +151,9 @@ test('while serve owns the data directory, ingest and trace go through it', asyn
     assert.equal(ing.code, 0, ing.err);
     assert.match(ing.err, /ingesting through http/);
     assert.doesNotMatch(ing.err, /Cannot lock/);
+    assert.match(ing.out, /ingested 1 file\(s\): 28 lines, 19 events/);
+    // the bytes went up into the server's spool, which is empty again once ingested
+    assert.deepEqual(existsSync(join(data, '.spool')) ? readdirSync(join(data, '.spool')) : [], []);
     const tr = await new Promise<string>((resolve) => {
       const p = spawn(process.execPath, [BIN, 'trace', 'm1@example.org', '--json', '--data', data], { cwd: work });
       let out = '';

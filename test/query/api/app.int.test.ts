@@ -109,3 +109,18 @@ test('with a token, /api needs the bearer token; /health stays open for probes',
     await secured.close();
   }
 });
+
+test('a read whose answer would pass the API\'s row limit is 422 MT_ERR_QUERY_TOO_LARGE, not an answer built in memory', async () => {
+  // the fixture's message has five hop rows: a limit of 2 rows per read is passed by its trace
+  const small = await buildApp({ store, maxRows: 2 });
+  try {
+    const res = await small.inject('/api/messages/%3Cm1%40example.org%3E/trace');
+    assert.equal(res.statusCode, 422, res.body);
+    assert.equal(res.json().error.code, 'MT_ERR_QUERY_TOO_LARGE');
+    assert.equal((await small.inject('/api/messages?recipient=alice@example.test')).statusCode, 200, 'a read within the limit answers');
+  } finally {
+    await small.close();
+  }
+  // the limit is the view's: the store and the default app read the whole trace
+  assert.equal((await app.inject('/api/messages/%3Cm1%40example.org%3E/trace')).statusCode, 200);
+});
