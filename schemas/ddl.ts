@@ -1,3 +1,5 @@
+import { EVENT_COLUMN_TYPES } from './event.ts';
+
 /**
  * ClickHouse DDL (targets ClickHouse >= 23.8; the embedded chDB engine is 26.x).
  * Applied idempotently at start: every statement is CREATE … IF NOT EXISTS.
@@ -67,50 +69,6 @@ export const MESSAGE_COLUMN_TYPES: readonly (readonly [string, string])[] = [
 export const HOP_COLUMNS = HOP_COLUMN_TYPES.map(([n]) => n);
 export const MESSAGE_COLUMNS = MESSAGE_COLUMN_TYPES.map(([n]) => n);
 
-/** The events table's columns in EVENT_COLUMNS order with their ClickHouse types (also the
- * structure of the TSV batch files the embedded store loads with file()). */
-export const EVENT_COLUMN_TYPES: readonly (readonly [string, string])[] = [
-  ['id', "String"],
-  ['ts', "DateTime64(3, 'UTC')"],
-  ['host', "LowCardinality(String)"],
-  ['source', "LowCardinality(String)"],
-  ['program', "LowCardinality(String)"],
-  ['instance', "LowCardinality(String)"],
-  ['pid', "UInt32"],
-  ['kind', "LowCardinality(String)"],
-  ['queueId', "String"],
-  ['messageId', "String"],
-  ['sender', "String"],
-  ['recipient', "String"],
-  ['origRecipient', "String"],
-  ['client', "String"],
-  ['clientIp', "String"],
-  ['relay', "String"],
-  ['relayIp', "String"],
-  ['relayPort', "UInt16"],
-  ['nextQueueId', "String"],
-  ['status', "LowCardinality(String)"],
-  ['dsn', "LowCardinality(String)"],
-  ['reply', "String"],
-  ['delay', "Float32"],
-  ['delayBefore', "Float32"],
-  ['delayQueue', "Float32"],
-  ['delayConnect', "Float32"],
-  ['delayTransmit', "Float32"],
-  ['size', "UInt64"],
-  ['nrcpt', "UInt32"],
-  ['tls', "LowCardinality(String)"],
-  ['tlsVersion', "LowCardinality(String)"],
-  ['cipher', "LowCardinality(String)"],
-  ['cipherBits', "UInt16"],
-  ['tlsTrust', "LowCardinality(String)"],
-  ['tlsEvidence', "LowCardinality(String)"],
-  ['sourceFile', "LowCardinality(String)"],
-  ['sourceOffset', "UInt64"],
-  ['sessionId', "String"],
-  ['role', "LowCardinality(String)"],
-  ['networkMessageId', "String"],
-];
 
 /** Columns added after the first release: stores made before get them at start (idempotent). */
 const ADDED_EVENT_COLUMNS = ['sessionId', 'role', 'networkMessageId'];

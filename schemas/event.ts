@@ -28,83 +28,130 @@ export const DeliveryStatus = z.enum(['', 'sent', 'deferred', 'bounced', 'expire
 export type DeliveryStatus = z.infer<typeof DeliveryStatus>;
 
 /**
- * The normalized event: every parser emits this shape and the store keeps exactly these columns.
+ * The event columns, declared once: each with its zod schema (the contract), its ClickHouse type
+ * (schemas/ddl.ts builds the table from it), its blank value (newEvent) and how the fast check
+ * tests it. The zod object, the table, the TSV writer (store/tsv.ts) and the validator all derive
+ * from this list, so adding, renaming or retyping a column is one edit the compiler follows.
  * Strings are '' and numbers 0 where the source did not record the field.
  */
-export const MailEvent = z.object({
+type Check = 'str' | 'nonempty' | 'iso' | 'enum' | 'uint' | 'float';
+interface Column<S extends z.ZodType> { schema: S; type: string; blank: string | number; check: Check; max?: number; values?: readonly string[] }
+
+const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+const str = (type = 'String'): Column<z.ZodString> => ({ schema: z.string(), type, blank: '', check: 'str' });
+const lc = (): Column<z.ZodString> => str('LowCardinality(String)');
+const nonEmpty = (type: string): Column<z.ZodString> => ({ schema: z.string().min(1), type, blank: '', check: 'nonempty' });
+const oneOf = <E extends z.ZodEnum>(e: E): Column<E> => ({ schema: e, type: 'LowCardinality(String)', blank: e.options[0] as string, check: 'enum', values: e.options as readonly string[] });
+const uint = (type: 'UInt16' | 'UInt32' | 'UInt64', max: number): Column<z.ZodNumber> => ({ schema: z.number().int().nonnegative().max(max), type, blank: 0, check: 'uint', max });
+const float = (): Column<z.ZodNumber> => ({ schema: z.number().nonnegative().finite(), type: 'Float32', blank: 0, check: 'float' });
+
+export const EVENT_FIELDS = {
   /** deterministic: same source line, same id; re-ingesting never double-counts */
-  id: z.string().min(1),
-  /** ISO 8601 UTC */
-  ts: z.string(),
+  id: nonEmpty('String'),
+  /** ISO 8601 UTC with milliseconds, `2026-03-01T08:00:00.000Z` */
+  ts: { schema: z.string().regex(ISO_UTC, 'an ISO 8601 UTC time with milliseconds'), type: "DateTime64(3, 'UTC')", blank: '', check: 'iso' } as Column<z.ZodString>,
   /** the host name as the log names it (Postfix: first label of myhostname) */
-  host: z.string().min(1),
-  /** source format: 'postfix', later 'exchange', 'headers', … */
-  source: z.string(),
+  host: nonEmpty('LowCardinality(String)'),
+  /** source format: 'postfix', 'exchange', … */
+  source: lc(),
   /** program that wrote the line, without instance prefix: smtpd, smtp, cleanup, … */
-  program: z.string(),
+  program: lc(),
   /** syslog_name instance prefix, e.g. postfix-edge */
-  instance: z.string(),
-  pid: z.number().int().nonnegative(),
-  kind: EventKind,
-  queueId: z.string(),
-  messageId: z.string(),
-  sender: z.string(),
-  recipient: z.string(),
-  origRecipient: z.string(),
+  instance: lc(),
+  pid: uint('UInt32', 4294967295),
+  kind: { ...oneOf(EventKind), blank: 'other' } as Column<typeof EventKind>,
+  queueId: str(),
+  messageId: str(),
+  sender: str(),
+  recipient: str(),
+  origRecipient: str(),
   /** the SMTP client that handed the message over (receive) */
-  client: z.string(),
-  clientIp: z.string(),
+  client: str(),
+  clientIp: str(),
   /** the next hop (delivery): name, address, port as logged; transport name for local deliveries */
-  relay: z.string(),
-  relayIp: z.string(),
-  relayPort: z.number().int().nonnegative(),
+  relay: str(),
+  relayIp: str(),
+  relayPort: uint('UInt16', 65535),
   /** queue id the next hop announced (`250 … queued as X`), or the DSN's queue id (dsn) */
-  nextQueueId: z.string(),
-  status: DeliveryStatus,
-  dsn: z.string(),
-  reply: z.string(),
-  delay: z.number().nonnegative(),
-  delayBefore: z.number().nonnegative(),
-  delayQueue: z.number().nonnegative(),
-  delayConnect: z.number().nonnegative(),
-  delayTransmit: z.number().nonnegative(),
-  size: z.number().int().nonnegative(),
-  nrcpt: z.number().int().nonnegative(),
-  tls: TlsStatus,
-  tlsVersion: z.string(),
-  cipher: z.string(),
-  cipherBits: z.number().int().nonnegative(),
-  tlsTrust: TlsTrust,
+  nextQueueId: str(),
+  status: oneOf(DeliveryStatus),
+  dsn: lc(),
+  reply: str(),
+  delay: float(),
+  delayBefore: float(),
+  delayQueue: float(),
+  delayConnect: float(),
+  delayTransmit: float(),
+  size: uint('UInt64', Number.MAX_SAFE_INTEGER),
+  nrcpt: uint('UInt32', 4294967295),
+  tls: { ...oneOf(TlsStatus), blank: 'unknown' } as Column<typeof TlsStatus>,
+  tlsVersion: lc(),
+  cipher: lc(),
+  cipherBits: uint('UInt16', 65535),
+  tlsTrust: oneOf(TlsTrust),
   /** why tls is what it is: 'smtpd-tls-line', 'smtpd-counters', 'smtp-tls-line', … ('' when unknown) */
-  tlsEvidence: z.string(),
-  sourceFile: z.string(),
-  sourceOffset: z.number().int().nonnegative(),
+  tlsEvidence: lc(),
+  sourceFile: lc(),
+  sourceOffset: uint('UInt64', Number.MAX_SAFE_INTEGER),
   /** SMTP session id that joins a tracking row to its protocol-log session (Exchange) */
-  sessionId: z.string(),
+  sessionId: str(),
   /** the role the logging service plays, when the source says: edge, hub, mailbox, frontend ('' unknown) */
-  role: z.string(),
+  role: lc(),
   /** org-wide id that survives forks and expansion (Exchange network-message-id) */
-  networkMessageId: z.string(),
-});
+  networkMessageId: str(),
+};
+
+type Shape<T extends Record<string, { schema: z.ZodType }>> = { [K in keyof T]: T[K]['schema'] };
+function shapeOf<T extends Record<string, { schema: z.ZodType }>>(fields: T): Shape<T> {
+  return Object.fromEntries(Object.entries(fields).map(([k, c]) => [k, c.schema])) as Shape<T>;
+}
+
+/** The normalized event: every parser emits this shape and the store keeps exactly these columns. */
+export const MailEvent = z.object(shapeOf(EVENT_FIELDS));
 export type MailEvent = z.infer<typeof MailEvent>;
 
 /** Column order of the events table; the store writes rows in this order. */
-export const EVENT_COLUMNS = Object.keys(MailEvent.shape) as (keyof MailEvent)[];
+export const EVENT_COLUMNS = Object.keys(EVENT_FIELDS) as (keyof MailEvent)[];
+
+/** The events table's columns in EVENT_COLUMNS order with their ClickHouse types (also the structure of the TSV batch files). */
+export const EVENT_COLUMN_TYPES: readonly (readonly [keyof MailEvent, string])[] = EVENT_COLUMNS.map((c) => [c, EVENT_FIELDS[c].type] as const);
 
 /**
- * A new event with every column in schema order (strings '', numbers 0, TLS unknown). Parsers set
- * the fields they know on it: assigning existing keys keeps every event one object shape, which
- * a spread followed by overrides does not (that cost the Postfix parser a third of its time).
+ * A new event with every column in schema order (blank values, TLS unknown). Parsers set the
+ * fields they know on it: assigning existing keys keeps every event one object shape, which a
+ * spread followed by overrides does not (that cost the Postfix parser a third of its time). Made
+ * from the declaration as one object literal, compiled once.
  */
-export function newEvent(id: string, ts: string, host: string, kind: EventKind): MailEvent {
-  return {
-    id, ts, host, source: '', program: '', instance: '', pid: 0, kind, queueId: '', messageId: '', sender: '', recipient: '',
-    origRecipient: '', client: '', clientIp: '', relay: '', relayIp: '', relayPort: 0, nextQueueId: '',
-    status: '', dsn: '', reply: '', delay: 0, delayBefore: 0, delayQueue: 0, delayConnect: 0, delayTransmit: 0,
-    size: 0, nrcpt: 0, tls: 'unknown', tlsVersion: '', cipher: '', cipherBits: 0, tlsTrust: '', tlsEvidence: '',
-    sourceFile: '', sourceOffset: 0, sessionId: '', role: '', networkMessageId: '',
-  };
-}
+export const newEvent: (id: string, ts: string, host: string, kind: EventKind) => MailEvent = (() => {
+  const parts = EVENT_COLUMNS.map((c) => {
+    if (!/^[A-Za-z]+$/.test(c)) throw new Error(`unexpected column name ${c}`);
+    if (c === 'id' || c === 'ts' || c === 'host' || c === 'kind') return `${c}: ${c}`;
+    return `${c}: ${JSON.stringify(EVENT_FIELDS[c].blank)}`;
+  });
+  return new Function('id', 'ts', 'host', 'kind', `return { ${parts.join(', ')} };`) as (id: string, ts: string, host: string, kind: EventKind) => MailEvent;
+})();
+
+/**
+ * The contract checked at the boundary, fast: '' for a valid event, else the first column that is
+ * not what MailEvent says and why. Compiled from the same declaration as the zod schema (a test
+ * holds the two to the same verdicts); zod per event would cost more than the parser.
+ */
+export const checkEvent: (e: MailEvent) => string = (() => {
+  const sets: Set<string>[] = [];
+  const tests = EVENT_COLUMNS.map((c) => {
+    const col: Column<z.ZodType> = EVENT_FIELDS[c];
+    const v = `e.${c}`;
+    switch (col.check) {
+      case 'str': return `if (typeof ${v} !== 'string') return '${c}: not a string';`;
+      case 'nonempty': return `if (typeof ${v} !== 'string' || ${v} === '') return '${c}: empty';`;
+      case 'iso': return `if (typeof ${v} !== 'string' || !iso.test(${v})) return '${c}: not an ISO 8601 UTC time with milliseconds';`;
+      case 'enum': sets.push(new Set(col.values)); return `if (!sets[${sets.length - 1}].has(${v})) return '${c}: ' + JSON.stringify(${v}) + ' is not one of ${(col.values ?? []).join('|')}';`;
+      case 'uint': return `if (typeof ${v} !== 'number' || !Number.isInteger(${v}) || ${v} < 0 || ${v} > ${col.max}) return '${c}: not a whole number from 0 to ${col.max}';`;
+      case 'float': return `if (typeof ${v} !== 'number' || !Number.isFinite(${v}) || ${v} < 0) return '${c}: not a finite number ≥ 0';`;
+    }
+  });
+  return new Function('iso', 'sets', `return (e) => { ${tests.join(' ')} return ''; };`)(ISO_UTC, sets) as (e: MailEvent) => string;
+})();
 
 /** The columns a parser did not set, without the identifying ones (for tests and fixtures). */
 export function blankEvent(): Omit<MailEvent, 'id' | 'ts' | 'host' | 'kind'> {

@@ -85,4 +85,5 @@ export type Trace = z.infer<typeof Trace>;
  * What the stitched message row's `detail` column holds: everything of a trace that is not a hop
  * (stitch/ writes it, query/ reads it back next to the hop rows).
  */
-export type MessageDetail = Pick<Trace, 'queues' | 'servers' | 'related' | 'notes'> & { recipients: Omit<RecipientTrace, 'hops'>[] };
+export const MessageDetail = Trace.pick({ queues: true, servers: true, related: true, notes: true }).extend({ recipients: z.array(RecipientTrace.omit({ hops: true })) });
+export type MessageDetail = z.infer<typeof MessageDetail>;

@@ -1,4 +1,4 @@
-import { EVENTS_TABLE, Program } from '../schemas/index.ts';
+import { DeliveryStatus, EventKind, EVENTS_TABLE, Program, TlsStatus, TlsTrust } from '../schemas/index.ts';
 import type { QueryParams, Store } from '../store/index.ts';
 import { isoOf, type StoredEvent } from './queue.ts';
 
@@ -20,12 +20,19 @@ const SESSION_AFTER_MS = 60_000;
 /** the lines nothing in stitching reads (Postfix `removed`, tracking rows kept for the record) */
 const SKIP = `kind NOT IN ('removed', 'other')`;
 
+const KINDS = new Set<string>(EventKind.options);
+const STATUSES = new Set<string>(DeliveryStatus.options);
+const TLS = new Set<string>(TlsStatus.options);
+const TRUST = new Set<string>(TlsTrust.options);
+
 /** Rows as TabSeparated fields (JSON cost several times the query) → events of one fixed shape. */
 async function read(store: Store, sql: string, params: QueryParams): Promise<StoredEvent[]> {
   const rows = await store.queryFields(sql, params, 300_000);
   const out: StoredEvent[] = [];
   for (const r of rows) {
-    if (r.length !== FIELDS.length) continue;
+    // parsed, not cast: a row whose enums this version does not know (another version wrote it,
+    // or it is damaged) is left out rather than read as something it is not
+    if (r.length !== FIELDS.length || !KINDS.has(r[3]) || !STATUSES.has(r[16]) || !TLS.has(r[22]) || !TRUST.has(r[25])) continue;
     out.push({
       id: r[0], ts: r[1], host: r[2], kind: r[3] as StoredEvent['kind'], program: r[4], queueId: r[5], messageId: r[6], sender: r[7],
       recipient: r[8], origRecipient: r[9], client: r[10], clientIp: r[11], relay: r[12], relayIp: r[13], relayPort: Number(r[14]) || 0,

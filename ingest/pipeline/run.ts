@@ -1,4 +1,4 @@
-import type { Rejection, RejectReason } from '../../schemas/index.ts';
+import { checkEvent, type Rejection, type RejectReason } from '../../schemas/index.ts';
 import { Batcher, eventToTsv, TsvChunker, type FileCheckpoint, type Store } from '../../store/index.ts';
 import { STITCH_PENDING, stitchAll, stitchTouched, Touched, type StitchSummary } from '../../stitch/index.ts';
 import { looksLikePostfix, PostfixParser, type LineRef, type ParseSink } from '../formats/postfix/index.ts';
@@ -106,9 +106,12 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   };
   const sink: ParseSink = {
     event(e) {
-      // the store's last line of defence: one bad time would fail a whole batch insert
-      if (e.ts.length !== 24 || e.ts.charCodeAt(23) !== 90 /* Z */) {
-        reject('bad-timestamp', `an event with an unreadable time ${JSON.stringify(e.ts)} (${e.source} ${e.program})`, { file: e.sourceFile, offset: e.sourceOffset, lineNumber: 0 }, '');
+      // the event contract at the boundary (schemas/event.ts): what the store would refuse, or
+      // what readers could not trust, is kept aside with its source position instead
+      const problem = checkEvent(e);
+      if (problem !== '') {
+        const bad = problem.startsWith('ts:') ? 'bad-timestamp' : 'schema';
+        reject(bad, `an event that breaks the event contract (${e.source} ${e.program} ${e.kind}): ${problem}`, { file: e.sourceFile, offset: e.sourceOffset, lineNumber: 0 }, '');
         return;
       }
       summary.events++;

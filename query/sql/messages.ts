@@ -1,5 +1,7 @@
-import { EVENTS_TABLE, HOPS_TABLE, MESSAGES_TABLE, REJECTED_TABLE, RecipientStatus, type MessageList, type MessageSearch, type Summary } from '../../schemas/index.ts';
+import { z } from 'zod';
+import { EVENTS_TABLE, HOPS_TABLE, MessageList, MESSAGES_TABLE, Rejection, REJECTED_TABLE, RecipientStatus, Summary, type MessageSearch } from '../../schemas/index.ts';
 import { isoFromStore as isoOf, type QueryParams, type Store } from '../../store/index.ts';
+import { fromStore } from '../parse.ts';
 
 /**
  * SQL for search and summary. Both read what stitching stored (the messages and hops tables):
@@ -62,7 +64,7 @@ export async function searchMessages(store: Store, s: MessageSearch): Promise<Me
   const { sql, countSql, params } = buildSearch(store, s);
   const rows = await store.query<RawRow>(sql, params);
   const total = await store.query<{ total: string | number }>(countSql, params);
-  return {
+  return fromStore(MessageList, {
     total: Number(total[0]?.total ?? 0),
     limit: s.limit,
     offset: s.offset,
@@ -78,7 +80,7 @@ export async function searchMessages(store: Store, s: MessageSearch): Promise<Me
       status: RecipientStatus.catch('unknown').parse(r.status),
       plaintextHops: Number(r.plaintextHops),
     })),
-  };
+  }, 'message rows');
 }
 
 export async function summarize(store: Store): Promise<Summary> {
@@ -102,9 +104,10 @@ export async function summarize(store: Store): Promise<Summary> {
     rejectedByReason[r.reason] = Number(r.n);
     rejectedLines += Number(r.n);
   }
-  return { messages: Number(counts?.messages ?? 0), recipientsByStatus, refusedWithoutMessage: Number(refused?.n ?? 0), hopsByTls, rejectedLines, rejectedByReason };
+  return fromStore(Summary, { messages: Number(counts?.messages ?? 0), recipientsByStatus, refusedWithoutMessage: Number(refused?.n ?? 0), hopsByTls, rejectedLines, rejectedByReason }, 'counts');
 }
 
-export async function listRejected(store: Store, limit: number): Promise<{ reason: string; detail: string; sourceFile: string; sourceOffset: number; lineNumber: number; excerpt: string }[]> {
-  return store.query(`SELECT reason, detail, sourceFile, sourceOffset, lineNumber, excerpt FROM ${store.table(REJECTED_TABLE)} FINAL ORDER BY ingestedAt DESC, sourceFile, sourceOffset LIMIT {limit:UInt32}`, { limit });
+export async function listRejected(store: Store, limit: number): Promise<Rejection[]> {
+  const rows = await store.query<Record<string, unknown>>(`SELECT reason, detail, sourceFile, sourceOffset, lineNumber, excerpt FROM ${store.table(REJECTED_TABLE)} FINAL ORDER BY ingestedAt DESC, sourceFile, sourceOffset LIMIT {limit:UInt32}`, { limit });
+  return fromStore(z.array(Rejection), rows.map((r) => ({ ...r, sourceOffset: Number(r.sourceOffset), lineNumber: Number(r.lineNumber) })), 'rejected lines');
 }

@@ -1,5 +1,6 @@
-import { HOPS_TABLE, MailtraceError, MESSAGES_TABLE, type Hop, type MessageDetail, type Trace } from '../../schemas/index.ts';
+import { HOPS_TABLE, MailtraceError, MessageDetail, MESSAGES_TABLE, Trace, type Hop } from '../../schemas/index.ts';
 import { isoFromStore as isoOf, type Store } from '../../store/index.ts';
+import { fromStore } from '../parse.ts';
 
 /**
  * A message's trace, read from what stitching stored: its message row and its hop rows. Nothing
@@ -63,14 +64,14 @@ export async function traceMessage(store: Store, idOrQueueId: string): Promise<T
     if (!have || BigInt(h.version) > BigInt(have.version)) latest.set(k, h);
   }
   const hops = [...latest.values()].filter((h) => Number(h.deleted) === 0).sort((a, b) => (a.recipient < b.recipient ? -1 : a.recipient > b.recipient ? 1 : Number(a.seq) - Number(b.seq)));
-  const detail = JSON.parse(row.detail) as MessageDetail;
+  const detail = fromStore(MessageDetail, JSON.parse(row.detail), `a message row (${row.messageKey})`);
   const byRecipient = new Map<string, Hop[]>();
   for (const { recipient, seq: _seq, startText, endText, version: _v, deleted: _d, ...h } of hops) {
     const list = byRecipient.get(recipient) ?? [];
     list.push({ ...h, start: isoOf(startText), end: isoOf(endText) });
     byRecipient.set(recipient, list);
   }
-  return {
+  return fromStore(Trace, {
     messageId: row.messageId,
     sender: row.sender,
     size: Number(row.size),
@@ -81,7 +82,7 @@ export async function traceMessage(store: Store, idOrQueueId: string): Promise<T
     recipients: detail.recipients.map((r) => ({ ...r, hops: byRecipient.get(r.address) ?? [] })),
     related: detail.related,
     notes: detail.notes,
-  };
+  }, `the hops of ${row.messageKey}`);
 }
 
 /** a point read touches a granule or two: one thread sets up faster than a parallel pipeline */
