@@ -30,6 +30,14 @@ export function reconstruct(messageId: string, input: readonly StoredEvent[]): T
 
   const roots = [...queues.values()].filter((q) => !q.parent && q.messageId === messageId).sort(byFirstTime);
   const primaryRoots = roots.length > 0 ? roots : [...queues.values()].filter((q) => !q.parent).sort(byFirstTime);
+  // the first log we hold may not be the first server: a private sender is often a relay of
+  // one's own whose log was not given (the README promises the path says where it starts)
+  for (const root of primaryRoots) {
+    const r = root.receive;
+    if (!r || !isPrivateAddress(r.clientIp)) continue;
+    const who = r.client && r.client !== r.clientIp ? `${r.client} [${r.clientIp}]` : r.clientIp;
+    notes.push(`the path begins at ${root.host}, which received the message from ${who}: a private address whose log is not in the store — if that is one of your relays, ingest its log to see the hops before ${root.host}`);
+  }
   const recipients = collectRecipients(primaryRoots, queues, aliases);
   const traces: RecipientTrace[] = [];
   for (const address of recipients) traces.push(traceRecipient(address, primaryRoots, aliases, notes));
@@ -163,3 +171,18 @@ function canonical(a: StoredEvent, b: StoredEvent): number {
   return a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
+
+/**
+ * RFC 1918, shared (RFC 6598), link-local; IPv6 unique-local and link-local; IPv4-mapped forms.
+ * Not loopback: a sender on the same host is a local program (a submission, a content filter),
+ * not a relay whose log could be missing.
+ */
+export function isPrivateAddress(ip: string): boolean {
+  const a = ip.trim().toLowerCase().replace(/^\[|\]$/g, '').replace(/^::ffff:/, '').replace(/%.*$/, '');
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}$/.exec(a);
+  if (v4) {
+    const [x, y] = [Number(v4[1]), Number(v4[2])];
+    return x === 10 || (x === 172 && y >= 16 && y <= 31) || (x === 192 && y === 168) || (x === 100 && y >= 64 && y <= 127) || (x === 169 && y === 254);
+  }
+  return /^f[cd][0-9a-f]{0,2}:/.test(a) || /^fe[89ab][0-9a-f]?:/.test(a);
+}
