@@ -38,8 +38,13 @@ export class Limiter {
     return this.#waiting.length;
   }
 
-  run<T>(work: (signal: AbortSignal) => Promise<T>, timeoutMs: number): Promise<T> {
-    if (this.#running >= this.#max && this.#waiting.length >= this.#maxQueued) {
+  /**
+   * `shed`: work that may be refused when too much is waiting (the API's reads). The store's own
+   * work (ingest writes, stitching) is never refused for the queue's length: it queues in the same
+   * order as everything else, so reads and writes take turns.
+   */
+  run<T>(work: (signal: AbortSignal) => Promise<T>, timeoutMs: number, shed = true): Promise<T> {
+    if (shed && this.#running >= this.#max && this.#waiting.length >= this.#maxQueued) {
       return Promise.reject(new MailtraceError('MT_ERR_QUERY_BUSY', 'too many queries are waiting; try again'));
     }
     return new Promise<T>((resolve, reject) => {

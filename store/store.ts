@@ -52,7 +52,9 @@ export class Store {
     const conn = await connect(config);
     if (conn.dataDir) await removeStaleBatches(conn.dataDir);
     // The embedded engine executes one statement at a time; queueing in JS keeps timeouts honest.
-    const limiter = new Limiter(conn.mode === 'embedded' ? 1 : limits.concurrency ?? 4);
+    // the embedded engine runs one statement at a time: up to 64 API reads may wait their turn
+    const concurrency = conn.mode === 'embedded' ? 1 : limits.concurrency ?? 4;
+    const limiter = new Limiter(concurrency, Math.max(64, concurrency * 16));
     const store = new Store(conn, limiter, new SessionSettings(conn.mode === 'embedded'), limits.timeoutMs ?? 10_000, 0, false);
     try {
       for (const sql of ddlStatements(conn.database)) await conn.client.command({ query: sql });
@@ -97,13 +99,13 @@ export class Store {
     return this.#limiter.run(() => this.#statement(readSettings(limits), limits, async (settings) => {
       const rs = await this.#conn.client.query({ query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: settings });
       return rs.json<T>();
-    }), timeoutMs);
+    }), timeoutMs, this.#isView);
   }
 
   async command(sql: string, params: QueryParams = {}): Promise<void> {
     await this.#limiter.run(() => this.#statement(WRITE_SETTINGS, undefined, async (settings) => {
       await this.#conn.client.command({ query: sql, query_params: params, clickhouse_settings: settings });
-    }), Math.max(this.#timeoutMs, 120_000));
+    }), Math.max(this.#timeoutMs, 120_000), false);
   }
 
   /**
@@ -167,7 +169,7 @@ export class Store {
         } finally {
           await rm(path, { force: true });
         }
-      }, Math.max(this.#timeoutMs, 300_000));
+      }, Math.max(this.#timeoutMs, 300_000), false);
     } finally {
       if (!started) await rm(path, { force: true });
     }
@@ -182,7 +184,7 @@ export class Store {
     const text = await this.#limiter.run(() => this.#statement(readSettings(limits), limits, async (settings) => {
       const rs = await this.#conn.client.query({ query: sql, query_params: params, format: 'TabSeparated', clickhouse_settings: settings });
       return rs.text();
-    }), timeoutMs);
+    }), timeoutMs, this.#isView);
     const rows: string[][] = [];
     let start = 0;
     while (start < text.length) {
@@ -225,8 +227,15 @@ export class Store {
   }
 
   async setCheckpoint(cp: FileCheckpoint): Promise<void> {
+    await this.setCheckpoints([cp]);
+  }
+
+  /** Many checkpoints in one insert: they land together or not at all (a run's files count as read as one). */
+  async setCheckpoints(cps: readonly FileCheckpoint[]): Promise<void> {
+    if (cps.length === 0) return;
+    const at = tsvTime(new Date().toISOString());
     // a path may hold a tab or a newline: escaped, or the row would break
-    const body = [tsvEscape(cp.fingerprint), tsvEscape(cp.path), String(cp.offset), String(cp.lines), tsvTime(new Date().toISOString())].join('\t') + '\n';
+    const body = cps.map((cp) => [tsvEscape(cp.fingerprint), tsvEscape(cp.path), String(cp.offset), String(cp.lines), at].join('\t') + '\n').join('');
     await this.#insertTsv(this.table(FILES_TABLE), ['fingerprint', 'path', 'offset', 'lines', 'updatedAt'], body);
   }
 
@@ -245,7 +254,7 @@ export class Store {
       } else {
         await this.#statement(WRITE_SETTINGS, undefined, (settings) => this.#conn.client.insert({ table, columns: [...columns] as [string, ...string[]], values: Readable.from([body]), format: 'TabSeparated', clickhouse_settings: settings }));
       }
-    }, Math.max(this.#timeoutMs, 300_000));
+    }, Math.max(this.#timeoutMs, 300_000), false);
   }
 }
 

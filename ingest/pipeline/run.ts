@@ -1,4 +1,5 @@
-import { checkEvent, type Rejection, type RejectReason } from '../../schemas/index.ts';
+import type { Rejection, RejectReason } from '../../schemas/index.ts';
+import { contractRejection } from './admit.ts';
 import { Batcher, eventToTsv, TsvChunker, type FileCheckpoint, type Store } from '../../store/index.ts';
 import { STITCH_PENDING, stitchAll, stitchTouched, Touched, type StitchSummary } from '../../stitch/index.ts';
 import { looksLikePostfix, PostfixParser, type LineRef, type ParseSink } from '../formats/postfix/index.ts';
@@ -108,10 +109,9 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
     event(e) {
       // the event contract at the boundary (schemas/event.ts): what the store would refuse, or
       // what readers could not trust, is kept aside with its source position instead
-      const problem = checkEvent(e);
-      if (problem !== '') {
-        const bad = problem.startsWith('ts:') ? 'bad-timestamp' : 'schema';
-        reject(bad, `an event that breaks the event contract (${e.source} ${e.program} ${e.kind}): ${problem}`, { file: e.sourceFile, offset: e.sourceOffset, lineNumber: 0 }, '');
+      const refused = contractRejection(e);
+      if (refused) {
+        reject(refused.reason, refused.detail, { file: refused.file, offset: refused.offset, lineNumber: 0 }, '');
         return;
       }
       summary.events++;
@@ -202,9 +202,14 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
           if (flags & LineFlags.TooLong) return reject('line-too-long', 'line longer than 64 KiB: cut', ref, text);
           if (flags & LineFlags.Binary) return reject('binary', 'line contains NUL bytes', ref, text.replace(/\u0000/g, '\\0'));
           if (flags & LineFlags.InvalidUtf8) {
-            const before = summary.events;
+            // one outcome per line: kept aside as invalid-utf8 unless it made an event or the parser
+            // kept it aside itself; a line the parser would only have counted as not modelled is
+            // kept aside instead, so that an encoding problem shows
+            const [events0, rejected0, unmodeled0] = [summary.events, summary.rejectedTotal, summary.unmodeled];
             parser.parseLine(text, ref, sink);
-            if (summary.events === before) reject('invalid-utf8', 'not UTF-8 (shown with replacement characters)', ref, text);
+            if (summary.events !== events0 || summary.rejectedTotal !== rejected0) return;
+            if (summary.unmodeled !== unmodeled0) summary.unmodeled = unmodeled0;
+            reject('invalid-utf8', 'not UTF-8 (shown with replacement characters)', ref, text);
             return;
           }
           parser.parseLine(text, ref, sink);
@@ -267,7 +272,9 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   pushPartial(0);
   await events.close();
   await rejections.close();
-  for (const cp of checkpoints) await opts.store.setCheckpoint(cp);
+  // one insert: a kill while they are written must not leave some files read and others not (the
+  // parsers' state across files would then differ on the next run)
+  await opts.store.setCheckpoints(checkpoints);
   // hops are data: every message this run touched is stitched again from all its stored events
   if (recovering) summary.stitched = await stitchAll(opts.store, { onProgress: opts.onStitchProgress });
   else if (touched.size > 0) summary.stitched = await stitchTouched(opts.store, touched, { onProgress: opts.onStitchProgress });

@@ -44,6 +44,12 @@ export async function readLines(stream: Readable, sink: LineSink, opts: LineRead
     sink.line(line, off, lineNumber, flags);
   };
 
+  /** A line longer than the limit: its head is reported and the rest dropped, whichever chunks it came in. */
+  const emitLong = (head: string, off: number): void => {
+    lineNumber++;
+    sink.line(head, off, lineNumber, LineFlags.TooLong);
+  };
+
   /** Emit the complete lines in buf[start, end); end is just past a '\n'. */
   const emitRegion = (buf: Buffer, start: number, end: number, regionOffset: number): void => {
     const text = buf.toString('utf8', start, end);
@@ -53,7 +59,8 @@ export async function readLines(stream: Readable, sink: LineSink, opts: LineRead
       while (pos < text.length) {
         const nl = text.indexOf('\n', pos);
         const stop = nl < 0 ? text.length : nl;
-        emitLine(text.slice(pos, stop), regionOffset + pos, LineFlags.None);
+        if (stop - pos > maxLine && !skippingLong) emitLong(text.slice(pos, Math.min(stop, pos + 256)), regionOffset + pos);
+        else emitLine(text.slice(pos, stop), regionOffset + pos, LineFlags.None);
         pos = stop + 1;
       }
       return;
@@ -63,8 +70,12 @@ export async function readLines(stream: Readable, sink: LineSink, opts: LineRead
     while (pos < end) {
       let nl = buf.indexOf(10, pos);
       if (nl < 0 || nl >= end) nl = end;
-      const line = buf.toString('utf8', pos, nl);
-      emitLine(line, regionOffset + (pos - start), line.includes('\uFFFD') && !isUtf8(buf.subarray(pos, nl)) ? LineFlags.InvalidUtf8 : LineFlags.None);
+      if (nl - pos > maxLine && !skippingLong) {
+        emitLong(buf.toString('utf8', pos, Math.min(nl, pos + 256)), regionOffset + (pos - start));
+      } else {
+        const line = buf.toString('utf8', pos, nl);
+        emitLine(line, regionOffset + (pos - start), line.includes('\uFFFD') && !isUtf8(buf.subarray(pos, nl)) ? LineFlags.InvalidUtf8 : LineFlags.None);
+      }
       pos = nl + 1;
     }
   };
@@ -99,9 +110,12 @@ export async function readLines(stream: Readable, sink: LineSink, opts: LineRead
     const wait = opts.between?.();
     if (wait) await wait;
   }
-  if (carry && carry.length > 0) {
+  if (skippingLong) {
+    // an over-long last line without a newline: reported already, counted here (no newline restores its count)
+    lineNumber++;
+  } else if (carry && carry.length > 0) {
     // last line without a newline: still a line (a cut-off one is reported by the parser)
-    if (!skippingLong) emitRegion(Buffer.concat([carry, Buffer.from('\n')]), 0, carry.length + 1, carryStart);
+    emitRegion(Buffer.concat([carry, Buffer.from('\n')]), 0, carry.length + 1, carryStart);
   }
   return { bytes, lines: lineNumber };
 }

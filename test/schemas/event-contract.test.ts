@@ -33,7 +33,7 @@ const mutated = fc.record({
   value: fc.oneof(
     fc.string(), fc.constant(''), fc.integer({ min: -5, max: 70000 }), fc.double(), fc.constant(Number.NaN), fc.constant(Number.POSITIVE_INFINITY),
     fc.constant(2 ** 53), fc.constant(undefined), fc.constant(null), fc.boolean(),
-    fc.constantFrom('sent', 'deferred', 'encrypted', 'plaintext', 'unknown', 'verified', 'receive', 'other', 'Sent', '2026-03-01T08:00:00.000Z', '2026-03-01T08:00:00Z', '2026-03-01 08:00:00.000'),
+    fc.constantFrom('sent', 'deferred', 'encrypted', 'plaintext', 'unknown', 'verified', 'receive', 'other', 'Sent', '2026-03-01T08:00:00.000Z', '2026-03-01T08:00:00Z', '2026-03-01 08:00:00.000', '1899-12-31T23:59:59.999Z', '2300-01-01T00:00:00.000Z', '0001-01-01T00:00:00.000Z'),
   ),
 });
 

@@ -1,4 +1,6 @@
 import { newEvent, Program, type MailEvent } from '../../../schemas/index.ts';
+import { calendarMs, storable } from '../calendar.ts';
+import { MAX_U16, wholeNumber } from '../numbers.ts';
 import type { Row } from './tracking.ts';
 import { bracketId, isoTime } from './tracking.ts';
 
@@ -65,10 +67,9 @@ export function exportTime(text: string, order?: DateOrder): { iso: string } | {
   if (half === 'p' && hour < 12) hour += 12;
   if (half === 'a' && hour === 12) hour = 0;
   const ms = Number(((m[8] ?? '') + '000').slice(0, 3));
-  const when = Date.UTC(Number(m[4]), month - 1, day, hour, Number(m[6]), Number(m[7] ?? 0), ms);
-  const back = new Date(when);
-  if (month < 1 || month > 12 || back.getUTCDate() !== day || hour > 23) return { error: `impossible date ${JSON.stringify(t)}` };
-  return { iso: back.toISOString() };
+  const when = calendarMs(Number(m[4]), month, day, hour, Number(m[6]), Number(m[7] ?? 0), ms);
+  if (!storable(when)) return { error: `impossible date ${JSON.stringify(t)}` };
+  return { iso: new Date(when).toISOString() };
 }
 
 export function messageTraceEvents(row: Row, ctx: { file: string; offset: number; id: (n: number) => string; ts: string }): MailEvent[] {
@@ -78,7 +79,7 @@ export function messageTraceEvents(row: Row, ctx: { file: string; offset: number
   const base: MailEvent = Object.assign(newEvent('', ts, EXO_HOST, 'receive'), {
     source: 'exchange-online', program: 'messagetrace', instance: get('Organization'),
     queueId: get('MessageTraceId'), messageId: bracketId(get('MessageId')), sender: get('SenderAddress'),
-    client: get('FromIP'), clientIp: get('FromIP'), size: Number(get('Size')) || 0,
+    client: get('FromIP'), clientIp: get('FromIP'), size: wholeNumber(Number(get('Size'))),
     sourceFile: ctx.file, sourceOffset: ctx.offset, role: 'online', networkMessageId: get('MessageTraceId'),
   });
   const out: MailEvent[] = [];
@@ -107,7 +108,7 @@ export function messageTraceDetailEvents(row: Row, ctx: { file: string; offset: 
     source: 'exchange-online', program: `detail-${event.replace(/\s+/g, '')}`, instance: get('Organization'),
     queueId: get('MessageTraceId'), messageId: bracketId(get('MessageId')), sender: get('SenderAddress'), reply: detail,
     tls: tls ? 'encrypted' as const : 'unknown' as const, tlsVersion: tls ? `TLSv${tls[1].slice(3)}` : '', cipher: tls?.[2] ?? '',
-    cipherBits: Number(/\d+$/.exec(tls?.[2] ?? '')?.[0] ?? 0), tlsEvidence: tls ? 'exo-trace-detail' : '',
+    cipherBits: wholeNumber(Number(/\d+$/.exec(tls?.[2] ?? '')?.[0] ?? 0), MAX_U16), tlsEvidence: tls ? 'exo-trace-detail' : '',
     sourceFile: ctx.file, sourceOffset: ctx.offset, role: 'online', networkMessageId: get('MessageTraceId'),
   });
   const rcpt = get('RecipientAddress');

@@ -4,7 +4,7 @@ import type { LineRef, LogParser, ParseSink } from '../types.ts';
 import { splitRow } from './csv.ts';
 import { SessionAssembler, type SessionContext } from './protocol.ts';
 import { edgeServers, roleFromConnector, roleFromPath, serverFromPath, type ExchangeRole } from './roles.ts';
-import { rowEvents, shortHost, type Row } from './tracking.ts';
+import { isoTime, rowEvents, shortHost, type Row } from './tracking.ts';
 import { EXO_HOST, exportTime, headerRowKind, messageTraceDetailEvents, messageTraceEvents, type DateOrder } from './online.ts';
 
 /**
@@ -161,8 +161,15 @@ export class ExchangeParser implements LogParser {
 
   #row(f: FileState, row: Row, ref: LineRef, text: string, sink: ParseSink): void {
     if (f.kind === 'smtp-receive' || f.kind === 'smtp-send') {
-      if (Number.isNaN(Date.parse(row['date-time'] ?? ''))) {
+      // the rule that reads the session's times decides: a time it cannot write is no time
+      if (isoTime(row['date-time'] ?? '') === '') {
         sink.reject('bad-timestamp', `unreadable date-time ${JSON.stringify((row['date-time'] ?? '').slice(0, 40))}`, ref, text);
+        return;
+      }
+      if (!row['session-id']) {
+        // sessions are told by their id: a row without one (a tracking row under a protocol
+        // header, a cut row) would belong to none and vanish
+        sink.reject('bad-row', 'a protocol-log row without a session-id: it belongs to no session', ref, text);
         return;
       }
       this.#sessions.row(row, ref.file, ref.offset, this.#sessionContext(f, row['connector-id'] ?? ''), (e) => sink.event(e));
@@ -199,7 +206,13 @@ export class ExchangeParser implements LogParser {
     const legacy = f.major > 0 && f.major < 15;
     const driver = !storeDriver ? '' : !legacy || event === 'SUBMIT' || event === 'NOTIFYMAPI' ? 'submit' : 'store';
     const role = this.#trackingRole(f, server, driver, row['connector-id'] ?? '');
-    emitRow(rowEvents(row, { host: server, role, file: ref.file, offset: ref.offset, id: (n) => eventId(server, 0, 'msgtrk', n, text) }), row['date-time'] ?? '', ref, text, sink);
+    const events = rowEvents(row, { host: server, role, file: ref.file, offset: ref.offset, id: (n) => eventId(server, 0, 'msgtrk', n, text) });
+    if (events.length === 0) {
+      // a per-recipient row (SEND, DELIVER, FAIL, EXPAND, …) whose recipient column is empty
+      sink.reject('bad-row', `a ${event} row that names no recipient: nothing to put on a path`, ref, text);
+      return;
+    }
+    emitRow(events, row['date-time'] ?? '', ref, text, sink);
   }
 
   /** The role of a tracking row's service, worked out once per server, source kind and connector of a file. */

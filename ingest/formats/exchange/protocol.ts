@@ -1,4 +1,5 @@
 import { newEvent, Program, sessionPart, type MailEvent, type TlsTrust } from '../../../schemas/index.ts';
+import { MAX_U16, wholeNumber } from '../numbers.ts';
 import type { Row } from './tracking.ts';
 import { bracketId, enhancedCode, isoTime } from './tracking.ts';
 
@@ -165,7 +166,7 @@ export class SessionAssembler {
       const text = `${data} ${context}`;
       const ok = TLS_OK.exec(text) ?? TLS_OK_SHORT.exec(text);
       if (ok) {
-        s.tls = { version: ok[1] === 'SSL3' ? 'SSLv3' : `TLSv${ok[1].slice(3).replace('_', '.')}`, cipher: ok[2].replace(/,$/, ''), bits: Number(ok[3]) || 0 };
+        s.tls = { version: ok[1] === 'SSL3' ? 'SSLv3' : `TLSv${ok[1].slice(3).replace('_', '.')}`, cipher: ok[2].replace(/,$/, ''), bits: wholeNumber(Number(ok[3]), MAX_U16) };
       } else if (text.includes('TLS negotiation failed')) {
         s.tlsFailed = /TLS negotiation failed with error (\S+)/.exec(text)?.[1] ?? 'failed';
       } else if (/sending message with RecordId \d+ and InternetMessageId </.test(text)) {
@@ -223,7 +224,7 @@ export class SessionAssembler {
     const base: MailEvent = Object.assign(newEvent('', isoTime(s.startTs), ctx.host, 'session'), {
       source: 'exchange', program: ctx.direction === 'receive' ? Program.smtpReceive : Program.smtpSend, instance: s.connector,
       client: ctx.direction === 'receive' ? ehlo || remoteIp : '', clientIp: ctx.direction === 'receive' ? remoteIp : '',
-      relayIp: ctx.direction === 'send' ? remoteIp : '', relayPort: Number(splitEndpoint(s.remote)[1]) || 0,
+      relayIp: ctx.direction === 'send' ? remoteIp : '', relayPort: wholeNumber(Number(splitEndpoint(s.remote)[1]), MAX_U16),
       tls, tlsVersion: s.tls?.version ?? '', cipher: s.tls?.cipher ?? '', cipherBits: s.tls?.bits ?? 0,
       tlsTrust: trust, tlsEvidence: evidence, sourceFile: s.file, sourceOffset: s.offset, sessionId: s.id, role: ctx.role,
     });

@@ -1,4 +1,6 @@
 import { newEvent, Program, type MailEvent } from '../../../schemas/index.ts';
+import { calendarMs, daysInMonth, storable } from '../calendar.ts';
+import { MAX_U32, nonNegative, wholeNumber } from '../numbers.ts';
 
 /**
  * One message tracking row (MSGTRK*, log-formats.md §1) → events. Columns are looked up by name
@@ -83,7 +85,7 @@ export function rowEvents(row: Row, ctx: RowContext): MailEvent[] {
     source: 'exchange', program: eventId.toLowerCase(), instance: source.toLowerCase(),
     queueId: row['internal-message-id'] ?? '', messageId: bracketId(row['message-id'] ?? ''),
     sender: returnPath === '<>' ? '' : returnPath.replace(/^<|>$/g, '') || (row['sender-address'] ?? ''),
-    size: Number(row['total-bytes']) || 0, nrcpt: Number(row['recipient-count']) || 0,
+    size: wholeNumber(Number(row['total-bytes'])), nrcpt: wholeNumber(Number(row['recipient-count']), MAX_U32),
     sourceFile: ctx.file, sourceOffset: ctx.offset, role: ctx.role, networkMessageId: row['network-message-id'] ?? '',
   });
   const out: MailEvent[] = [];
@@ -200,8 +202,7 @@ function sinceStart(start: string, ts: string): number {
 }
 
 function seconds(v: string | undefined): number {
-  const n = Number(v);
-  return Number.isFinite(n) && n >= 0 ? n : 0;
+  return nonNegative(Number(v));
 }
 
 const TRUST_BY_LEVEL: Record<string, MailEvent['tlsTrust']> = { EncryptionOnly: 'untrusted', CertificateValidation: 'trusted', DomainValidation: 'verified' };
@@ -219,10 +220,22 @@ function tlsFromAuthLevels(cd: Map<string, string>): Partial<MailEvent> {
   return {};
 }
 
-/** `2026-03-01T08:00:00.123Z` as logged; EXO exports drop the zone and carry 7 decimals (UTC). */
+/** the form Exchange writes, with every part in range (the day is checked against its month apart) */
+const CANONICAL = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+const ISO_UTC = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z?$/;
+
+/**
+ * `2026-03-01T08:00:00.123Z` as logged; EXO exports drop the zone and carry 7 decimals (UTC). The
+ * result is the canonical 24-character form events carry, or '' when the text is no such stamp (a
+ * mangled one that merely ends in Z, one with a zone offset) or names no time (30 February, 24 h).
+ * This runs for every row: the form Exchange writes is checked by its parts and kept as it
+ * stands, without a Date.
+ */
 export function isoTime(text: string): string {
   const t = text.trim();
-  if (/Z$/.test(t)) return t.length === 24 ? t : new Date(t).toISOString();
-  const ms = Date.parse(`${t}Z`);
-  return Number.isNaN(ms) ? '' : new Date(ms).toISOString();
+  if (CANONICAL.test(t) && (t.charCodeAt(8) < 50 /* day < 20 */ || Number(t.slice(8, 10)) <= daysInMonth(Number(t.slice(0, 4)), Number(t.slice(5, 7))))) return t;
+  const m = ISO_UTC.exec(t);
+  if (!m) return '';
+  const ms = calendarMs(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), Number(((m[7] ?? '') + '000').slice(0, 3)));
+  return storable(ms) ? new Date(ms).toISOString() : '';
 }

@@ -1,3 +1,6 @@
+import { calendarMs, storable } from '../calendar.ts';
+import { MAX_U32 } from '../numbers.ts';
+
 /**
  * The envelope of a Postfix log line: time, host, program and pid, then the message text.
  * Shapes (facts: shared/reference/log-formats.md §4.1):
@@ -55,6 +58,11 @@ export class YearTracker {
   }
 }
 
+function digit(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 48;
+  return a >= 0 && a <= 9 ? a : -1;
+}
+
 function digits2(s: string, i: number): number {
   const a = s.charCodeAt(i) - 48;
   const b = s.charCodeAt(i + 1) - 48;
@@ -62,7 +70,10 @@ function digits2(s: string, i: number): number {
   return a * 10 + b;
 }
 
-/** Parse `Mmm dd hh:mm:ss` at the start of the line; returns ms and the index after it, or undefined. */
+/**
+ * Parse `Mmm dd hh:mm:ss` at the start of the line; returns ms and the index after it, undefined
+ * when the line does not start with that shape, or NaN for a time that does not exist (Feb 30, 25:00).
+ */
 function parseClassicTime(line: string, years: YearTracker, tzOffsetMin: number): { ms: number; next: number } | undefined {
   const month = MONTHS[line.slice(0, 3)];
   if (month === undefined || line.charCodeAt(3) !== 32) return undefined;
@@ -70,10 +81,10 @@ function parseClassicTime(line: string, years: YearTracker, tzOffsetMin: number)
   let i = 4;
   let day: number;
   if (line.charCodeAt(4) === 32) {
-    day = line.charCodeAt(5) - 48;
+    day = digit(line, 5);
     i = 6;
   } else if (line.charCodeAt(5) === 32) {
-    day = line.charCodeAt(4) - 48;
+    day = digit(line, 4);
     i = 5;
   } else {
     day = digits2(line, 4);
@@ -97,33 +108,29 @@ function parseClassicTime(line: string, years: YearTracker, tzOffsetMin: number)
     }
     next = j;
   }
-  const year = years.yearFor(month, day);
-  const ms = Date.UTC(year, month, day, h, m, s, Math.floor(frac)) - tzOffsetMin * 60_000;
+  const ms = calendarMs(years.yearFor(month, day), month + 1, day, h, m, s, Math.floor(frac)) - tzOffsetMin * 60_000;
   return { ms, next };
 }
 
-const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$/;
+const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?(Z|[+-](\d{2}):?(\d{2}))?$/;
 
 /** Parse an ISO 8601 stamp token; returns epoch ms or NaN. Zone-less stamps use the configured offset. */
 export function parseIsoTime(token: string, tzOffsetMin = 0): number {
   const m = ISO_RE.exec(token);
   if (!m) return Number.NaN;
   const ms = m[7] ? Number(m[7].slice(0, 3).padEnd(3, '0')) : 0;
-  const month = Number(m[2]);
-  const day = Number(m[3]);
-  const hour = Number(m[4]);
-  const minute = Number(m[5]);
-  const second = Number(m[6]);
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return Number.NaN;
-  let t = Date.UTC(Number(m[1]), month - 1, day, hour, minute, second, ms);
+  // NaN for parts that name no time (Feb 30, 25:00), which Date.UTC would roll into another day
+  let t = calendarMs(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), ms);
   const zone = m[8];
-  if (!zone) return t - tzOffsetMin * 60_000;
-  if (zone !== 'Z') {
-    const sign = zone[0] === '-' ? -1 : 1;
-    const digits = zone.slice(1).replace(':', '');
-    t -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4))) * 60_000;
+  if (!zone) t -= tzOffsetMin * 60_000;
+  else if (zone !== 'Z') {
+    const zoneHours = Number(m[9]);
+    const zoneMinutes = Number(m[10]);
+    if (zoneHours > 23 || zoneMinutes > 59) return Number.NaN;
+    t -= (zone[0] === '-' ? -1 : 1) * (zoneHours * 60 + zoneMinutes) * 60_000;
   }
-  return t;
+  // `9999-12-31T23:59:59-12:00` is in year 10000 in UTC
+  return storable(t) ? t : Number.NaN;
 }
 
 /** Split `postfix-edge/smtpd[123]:` (already without the colon) into instance, program, pid. */
@@ -140,7 +147,8 @@ function splitTag(tag: string, pidText: string | undefined): { instance: string;
       name = tag.slice(0, open);
     }
   }
-  if (!Number.isFinite(pid) || pid < 0) return undefined;
+  // a process id is a whole number of 32 bits: `[1.5]` or `[99999999999999999999]` is no program tag
+  if (!Number.isSafeInteger(pid) || pid < 0 || pid > MAX_U32) return undefined;
   const slash = name.lastIndexOf('/');
   return slash < 0 ? { instance: name, program: name, pid } : { instance: name.slice(0, slash), program: name.slice(slash + 1), pid };
 }
@@ -159,6 +167,11 @@ export function parseEnvelope(line: string, years: YearTracker, tzOffsetMin = 0)
   } else {
     const t = parseClassicTime(line, years, tzOffsetMin);
     if (!t) return { error: 'unknown-format', detail: 'no syslog, RFC 5424 or ISO 8601 timestamp at the start of the line' };
+    if (!storable(t.ms)) {
+      // NaN: the parts name no time (Feb 30, 25:00); else the year, which comes from the file's date, is past 9999
+      const detail = Number.isNaN(t.ms) ? `no such time ${JSON.stringify(line.slice(0, t.next))}` : `a time in the year ${new Date(t.ms).getUTCFullYear()} (the year comes from the file's date)`;
+      return { error: 'bad-timestamp', detail };
+    }
     ms = t.ms;
     rest = t.next + 1;
   }
@@ -207,6 +220,8 @@ function parseRfc5424(line: string, tzOffsetMin: number): EnvelopeResult {
   }
   const tag = splitTag(app, procid === '-' ? '0' : procid);
   if (!tag) return { error: 'unknown-format', detail: 'cannot read the RFC 5424 app name' };
+  // two spaces where the HOSTNAME goes: events are filed under their host, which must have a name
+  if (host === '') return { error: 'unknown-format', detail: 'an RFC 5424 line without a host name' };
   let text = line.slice(i);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   return { ms, host, ...tag, text };

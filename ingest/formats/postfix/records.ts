@@ -1,3 +1,5 @@
+import { MAX_U16, MAX_U32, nonNegative, wholeNumber } from '../numbers.ts';
+
 /**
  * The message text of one Postfix line → a typed record, or undefined for text we do not model.
  * Pure string work, no state. Facts and verbatim examples: shared/reference/log-formats.md
@@ -61,7 +63,7 @@ export function splitPeer(peer: string): { name: string; ip: string; port: numbe
   if (open < 0) return { name: peer, ip: '', port: 0 };
   const close = peer.indexOf(']', open);
   if (close < 0) return { name: peer.slice(0, open), ip: peer.slice(open + 1), port: 0 };
-  const port = peer.charCodeAt(close + 1) === 58 ? Number(peer.slice(close + 2)) || 0 : 0;
+  const port = peer.charCodeAt(close + 1) === 58 ? wholeNumber(Number(peer.slice(close + 2)), MAX_U16) : 0;
   return { name: peer.slice(0, open), ip: peer.slice(open + 1, close), port };
 }
 
@@ -168,14 +170,14 @@ function parseQmgr(qid: string, body: string): PostfixRecord | undefined {
   const sender = unbracket(fields.get('from') ?? '');
   // `status=expired` (maximal_queue_lifetime) and `status=force-expired` (postsuper -e) both return it (§4.4 facts)
   if (/status=(?:force-)?expired/.test(body)) return { t: 'expired', qid, sender };
-  return { t: 'qmgr-from', qid, sender, size: Number(fields.get('size')) || 0, nrcpt: parseInt(fields.get('nrcpt') ?? '0', 10) || 0 };
+  return { t: 'qmgr-from', qid, sender, size: wholeNumber(Number(fields.get('size'))), nrcpt: wholeNumber(parseInt(fields.get('nrcpt') ?? '0', 10), MAX_U32) };
 }
 
 function parseDelivery(qid: string, body: string): DeliveryRecord {
   const { fields, reply } = readFields(body, 0);
   const relay = fields.get('relay') ?? '';
   const peer = splitPeer(relay);
-  const delays = (fields.get('delays') ?? '').split('/').map((x) => Number(x) || 0);
+  const delays = (fields.get('delays') ?? '').split('/').map((x) => nonNegative(Number(x)));
   const next = QUEUED_AS_RE.exec(reply) ?? FORWARDED_AS_RE.exec(reply);
   return {
     t: 'delivery',
@@ -187,7 +189,7 @@ function parseDelivery(qid: string, body: string): DeliveryRecord {
     relayIp: peer.ip,
     relayPort: peer.port,
     connUse: Number(fields.get('conn_use')) || 0,
-    delay: Number(fields.get('delay')) || 0,
+    delay: nonNegative(Number(fields.get('delay'))),
     delays: [delays[0] ?? 0, delays[1] ?? 0, delays[2] ?? 0, delays[3] ?? 0],
     tlsFeature: fields.get('tls') ?? '',
     dsn: fields.get('dsn') ?? '',
@@ -232,7 +234,7 @@ function parseSessionText(program: string, text: string): PostfixRecord | undefi
       peer: m[3],
       version: m[4],
       cipher: m[5],
-      bits: Number(m[6]),
+      bits: wholeNumber(Number(m[6]), MAX_U16),
     };
   }
   if (text.startsWith('SSL_accept error from ') || text.startsWith('SSL_connect error to ')) {

@@ -47,3 +47,17 @@ test('empty lines are counted but not emitted', async () => {
   const got = await collect(['a\n\n\nb\n']);
   assert.deepEqual(got.map((g) => [g.text, g.lineNumber, g.offset]), [['a', 1, 0], ['b', 4, 4]]);
 });
+
+// found by test/fuzz/lines.test.ts: the limit held only when a chunk boundary fell inside the line
+test('a line longer than the limit is cut even when it arrives whole in one chunk', async () => {
+  const got = await collect(['x'.repeat(2000) + '\nok\n'], 1024);
+  assert.deepEqual(got.map((g) => [g.text.length, g.flags, g.lineNumber, g.offset]), [[256, LineFlags.TooLong, 1, 0], [2, 0, 2, 2001]]);
+  const last = await collect(['ok\n' + 'x'.repeat(300)], 256);
+  assert.deepEqual(last.map((g) => [g.text.length, g.flags, g.lineNumber]), [[2, 0, 1], [256, LineFlags.TooLong, 2]], 'a last line without a newline too');
+});
+
+// found by test/fuzz/lines.test.ts: the count lost the over-long line when no newline ended it
+test('an over-long last line without a newline is counted', async () => {
+  const result = await readLines(Readable.from([Buffer.from('ok\n'), Buffer.alloc(3000, 0x78)]), { line: () => {} }, { maxLineBytes: 1024 });
+  assert.deepEqual(result, { bytes: 3003, lines: 2 });
+});

@@ -37,3 +37,22 @@ test('a Get-MessageTrace export in a culture format: unambiguous rows stored, th
   const given = parseTexts([['MessageTrace.csv', text]], { dateOrder: 'mdy' });
   assert.equal(given.rejects.length, 0);
 });
+
+// found by test/fuzz/online-dates.test.ts: minutes and seconds past 59 rolled into the next hour,
+// and years 0-99 were read as 1900-1999 (.NET writes DateTime.MinValue as 1/1/0001 12:00:00 AM)
+test('a culture date is read as written or refused: no rolling over, years as written', () => {
+  assert.ok('error' in exportTime('05.09.2022 18:60:13'));
+  assert.ok('error' in exportTime('05.09.2022 18:10:61'));
+  assert.deepEqual(exportTime('1/1/0001 12:00:00 AM'), { iso: '0001-01-01T00:00:00.000Z' });
+  assert.deepEqual(exportTime('29.02.0096 10:00:00'), { iso: '0096-02-29T10:00:00.000Z' });
+  assert.ok('error' in exportTime('29.02.0097 10:00:00'));
+});
+
+// found by test/fuzz/exchange.test.ts: a negative Size broke the event schema (and the store's unsigned column)
+test('an export row with a negative size is stored with no size', () => {
+  const header = '"Organization","MessageId","Received","SenderAddress","RecipientAddress","Subject","Status","ToIP","FromIP","Size","MessageTraceId","StartDate","EndDate","Index"';
+  const row = '"contoso.onmicrosoft.com","<d1@x.example>","2022-09-05T18:10:13.4907658","a@x.example","b@contoso.example","s","Delivered","","81.2.69.144","-1","cf7a249a-5edd-4350-130a-08da8f69e0f6","","","0"';
+  const { events, rejects } = parseTexts([['MessageTrace.csv', `${header}\r\n${row}\r\n`]]);
+  assert.deepEqual(rejects, []);
+  assert.deepEqual(events.map((e) => e.size), [0, 0]);
+});

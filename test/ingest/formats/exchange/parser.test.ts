@@ -72,3 +72,27 @@ test('a TRANSFER fork continues the path from the copy without a hop of its own'
   const paths = Object.fromEntries(t.recipients.map((r) => [r.address, r.hops.map((h) => `${h.from}>${h.to}`)]));
   assert.deepEqual(paths, { 'a@corp.example': ['mx.ext.example>mbx1', 'mbx1>mbx2.corp.example'], 'b@corp.example': ['mx.ext.example>mbx1', 'mbx1>mbx2.corp.example'] });
 });
+
+// found by test/fuzz/exchange.test.ts: a date-time cut so that it still ends in Z threw a
+// RangeError out of the parser (ending the whole input); one of 24 characters that is no time was
+// stored as the event's ts as it stood
+test('a tracking row with a mangled time is reported, not thrown, not stored', () => {
+  const path = 'MBX1/TransportRoles/Logs/MessageTracking/MSGTRKMD2026030108-1.LOG';
+  const text = HEAD(F2016) + ['26-03-01T08:00:01.000Z', 'aaaaaaaaaaaaaaaaaaaaaaaZ', '+010000-01-01T00:00:00Z', '2026-03-01T08:00:01.000Z']
+    .map((t, i) => deliver(F2016, i + 1).replace(`2026-03-01T08:00:0${i + 1}.000Z`, t)).join('\r\n') + '\r\n';
+  const { events, rejects } = parseTexts([[path, text]]);
+  assert.deepEqual(rejects.map((r) => `${r.reason}@${r.line}`), ['bad-timestamp@6', 'bad-timestamp@7', 'bad-timestamp@8']);
+  assert.deepEqual(events.map((e) => e.ts), ['2026-03-01T08:00:01.000Z']);
+});
+
+// found by test/fuzz/exchange.test.ts: a per-recipient row whose recipient column is empty gave no
+// event and no rejection (a line lost without a count); a negative total-bytes or a recipient-count
+// past 32 bits broke the event schema
+test('a SEND row that names no recipient is reported; a size or count no column holds is not recorded', () => {
+  const path = 'MBX1/TransportRoles/Logs/MessageTracking/MSGTRK2026030108-1.LOG';
+  const send = row(F2016, { 'date-time': '2026-03-01T08:00:01.000Z', 'server-hostname': 'MBX2', source: 'SMTP', 'event-id': 'SEND', 'internal-message-id': '7', 'message-id': '<m@x>' });
+  const { events, rejects } = parseTexts([[path, HEAD(F2016) + send + '\r\n' + deliver(F2016, 2).replace(',250 2.0.0 OK,,', ',250 2.0.0 OK,-1,4294967296') + '\r\n']]);
+  assert.deepEqual(rejects.map((r) => `${r.reason}@${r.line}`), ['bad-row@6']);
+  assert.match(rejects[0].detail, /SEND row that names no recipient/);
+  assert.deepEqual(events.map((e) => `${e.queueId} ${e.size} ${e.nrcpt}`), ['102 0 0']);
+});

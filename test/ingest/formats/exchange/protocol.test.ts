@@ -49,3 +49,19 @@ test('protocol rows with an unreadable time are reported, the session still clos
   assert.equal(events[0].tlsEvidence, 'exchange-tls-failed:NoCredentials');
   assert.equal(events[0].ts, '2026-03-01T08:00:01.000Z');
 });
+
+// found by test/fuzz/exchange.test.ts: a row without a session id vanished without a trace (a
+// tracking file whose #Log-type says protocol log, a cut row), and a time the session could not
+// write (a zone offset, a year past 9999) passed the row check and gave the session an empty or a
+// 27-character ts
+test('a protocol row without a session id, or with a time the session cannot write, is reported', () => {
+  const head = '#Software: Microsoft Exchange Server\n#Version: 15.0.0.0\n#Log-type: SMTP Receive Protocol Log\n#Date: 2026-03-01T08:00:00.000Z\n#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,remote-endpoint,event,data,context\n';
+  const text = head
+    + '2026-03-01T08:00:01.000Z,EDGE1\\Default,,0,10.0.0.1:25,192.0.2.1:5000,+,,\n'
+    + '2026-03-01T09:00:01.000+01:00,EDGE1\\Default,08D3AFC581A92DD4,0,10.0.0.1:25,192.0.2.1:5000,+,,\n'
+    + '+010000-01-01T00:00:00,EDGE1\\Default,08D3AFC581A92DD5,0,10.0.0.1:25,192.0.2.1:5000,+,,\n'
+    + '2026-03-01T08:00:02.000Z,EDGE1\\Default,08D3AFC581A92DD6,0,10.0.0.1:25,192.0.2.1:5000,+,,\n';
+  const { events, rejects } = parseTexts([['EDGE1/TransportRoles/Logs/Edge/ProtocolLog/SmtpReceive/RECV2026030108-1.LOG', text]]);
+  assert.deepEqual(rejects.map((r) => `${r.reason}@${r.line}`), ['bad-row@6', 'bad-timestamp@7', 'bad-timestamp@8']);
+  assert.deepEqual(events.map((e) => `${e.sessionId} ${e.ts}`), ['08D3AFC581A92DD6 2026-03-01T08:00:02.000Z']);
+});

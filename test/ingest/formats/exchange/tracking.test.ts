@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { customData } from '../../../../ingest/formats/exchange/index.ts';
+import { isoTime } from '../../../../ingest/formats/exchange/tracking.ts';
 import { fixture, parseTexts } from './helpers.ts';
 
 // documented-msgtrk-2016.log: the Exchange 2016 header and the real rows quoted in
@@ -65,4 +66,16 @@ test('custom-data: end-to-end latency, external send time, and the TLS level Exc
   assert.equal(ext.tlsEvidence, 'exchange-effective-tls:DomainValidation');
   // Opportunistic alone (the SEND row) proves nothing
   assert.equal(events[4].tls, 'unknown');
+});
+
+// found by test/fuzz (exchange.test.ts, online-dates.test.ts): a stamp that merely ended in Z threw
+// a RangeError (`xZ`) or was kept as it stood (24 characters of anything, 30 February), and one
+// past 9999 came out in the 27-character form no event may carry
+test('isoTime: the canonical form of an ISO UTC stamp, or nothing', () => {
+  assert.equal(isoTime('2026-03-01T08:00:00.123Z'), '2026-03-01T08:00:00.123Z');
+  assert.equal(isoTime(' 2022-09-05T18:10:13.4907658 '), '2022-09-05T18:10:13.490Z');
+  assert.equal(isoTime('0050-06-01 00:00:00'), '0050-06-01T00:00:00.000Z');
+  for (const bad of ['xZ', 'aaaaaaaaaaaaaaaaaaaaaaaZ', '2026-02-30T08:00:00.000Z', '2026-03-01T24:00:00.000Z', '+010000-01-01T00:00:00Z', '2026-03-01T09:00:00+01:00', '1', '']) {
+    assert.equal(isoTime(bad), '', bad);
+  }
 });

@@ -87,3 +87,50 @@ test('bad envelopes are reasons, not exceptions', () => {
 function pick(r: ReturnType<typeof parseEnvelope>): string {
   return 'error' in r ? r.error : 'ok';
 }
+
+// The cases below were found by test/fuzz (postfix.test.ts, postfix-times.test.ts): times that do
+// not exist were rolled over into other days, and times past year 9999 gave events a 27-character ts.
+const tail = ' mx postfix/smtpd[1]: connect from x[192.0.2.1]';
+
+test('a time that does not exist is refused, not rolled over into another day', () => {
+  for (const stamp of ['2026-02-30T08:00:00Z', '2026-04-31T08:00:00Z', '2026-03-01T08:00:00+99:99', '2026-03-01T08:00:00+01:60', '<22>1 2026-02-29T08:00:00Z']) {
+    const line = stamp.startsWith('<') ? `${stamp} mx postfix/smtpd 1 - - connect from x[192.0.2.1]` : `${stamp}${tail}`;
+    const e = parseEnvelope(line, new YearTracker(ref));
+    assert.ok('error' in e && e.error === 'bad-timestamp', `${stamp}: ${JSON.stringify(e)}`);
+  }
+  for (const stamp of ['Feb 30 08:00:00', 'Apr 31 08:00:00', 'Mar  1 25:00:00', 'Mar  1 08:60:00', 'Mar  1 08:00:61']) {
+    const e = parseEnvelope(`${stamp}${tail}`, new YearTracker(ref));
+    assert.ok('error' in e && e.error === 'bad-timestamp', `${stamp}: ${JSON.stringify(e)}`);
+  }
+});
+
+test('a classic day must be digits: `Mar : 08:00:00` is no 10 March', () => {
+  for (const stamp of ['Mar : 08:00:00', 'Mar A 08:00:00', 'Mar  ? 08:00:00']) {
+    const e = parseEnvelope(`${stamp}${tail}`, new YearTracker(ref));
+    assert.ok('error' in e && e.error === 'unknown-format', `${stamp}: ${JSON.stringify(e)}`);
+  }
+});
+
+test('times outside the years 0000-9999 are refused; years 0-99 are read as written', () => {
+  const far = parseEnvelope(`9999-12-31T23:59:59-12:00${tail}`, new YearTracker(ref));
+  assert.ok('error' in far && far.error === 'bad-timestamp');
+  // a classic stamp takes its year from the file's date, which can be anything
+  const late = parseEnvelope(`Mar  1 08:00:00${tail}`, new YearTracker(8.64e15));
+  assert.ok('error' in late && late.error === 'bad-timestamp');
+  const early = parseEnvelope(`0050-06-01T00:00:00Z${tail}`, new YearTracker(ref));
+  assert.ok(!('error' in early));
+  assert.equal(new Date(early.ms).toISOString(), '0050-06-01T00:00:00.000Z');
+});
+
+test('a process id is a whole number', () => {
+  for (const pid of ['1.5', '4294967296', '99999999999999999999']) {
+    const e = parseEnvelope(`Mar  1 08:00:00 mx postfix/smtpd[${pid}]: connect from x[192.0.2.1]`, new YearTracker(ref));
+    assert.ok('error' in e && e.error === 'unknown-format', `${pid}: ${JSON.stringify(e)}`);
+  }
+});
+
+// found by test/fuzz/postfix.test.ts: an RFC 5424 line with an empty HOSTNAME gave events with no host
+test('an RFC 5424 line without a host name is refused, as a classic one is', () => {
+  const e = parseEnvelope('<22>1 2026-03-01T08:00:00Z  postfix/smtpd 10 - - 9CCB411AF6: client=mx11.health.example[192.0.2.82]', new YearTracker(ref));
+  assert.ok('error' in e && e.error === 'unknown-format', JSON.stringify(e));
+});

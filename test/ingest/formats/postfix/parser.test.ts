@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { PostfixParser, type ParseSink } from '../../../../ingest/formats/postfix/index.ts';
-import type { MailEvent } from '../../../../schemas/index.ts';
+import { MailEvent } from '../../../../schemas/index.ts';
 
 function run(lines: string[], parser = new PostfixParser({ referenceMs: Date.UTC(2026, 5, 30) })) {
   const events: MailEvent[] = [];
@@ -216,4 +216,21 @@ test('golden: the hand-written 3-hop fixture yields the expected events', () => 
   const summary = events.map((e) => [e.host, e.kind, e.queueId, e.recipient || e.client, e.status, e.tls, e.nextQueueId].join(' ').replace(/ +$/, ''));
   const expected = readFileSync(new URL('../../../fixtures/postfix/handmade-3hop.expected.txt', import.meta.url), 'utf8').trim().split('\n');
   assert.deepEqual(summary, expected);
+});
+
+// found by test/fuzz/postfix.test.ts: `delay=-5`, `size=-5` or a port past 65535 made an event the
+// event schema (and the store's unsigned columns) refuse, which would fail the whole batch it was in
+test('numbers a line gives that are no count or duration are not recorded (0), and the event keeps its schema', () => {
+  const { events, rejects } = run([
+    `${S}0 mx postfix/qmgr[12]: AAAAA11111: from=<s@a.example>, size=-5, nrcpt=4294967296 (queue active)`,
+    `${S}1 mx postfix/smtp[13]: AAAAA11111: to=<r@b.example>, relay=b.example[192.0.2.2]:-25, delay=-5, delays=-1/x/1e400/2, dsn=2.0.0, status=sent (250 ok)`,
+    `${S}2 mx postfix/smtp[13]: Untrusted TLS connection established to b.example[192.0.2.2]:70000: TLSv1.2 with cipher X (65536/256 bits)`,
+    `${S}2 mx postfix/smtp[13]: AAAAA11111: to=<r@b.example>, relay=b.example[192.0.2.2]:70000, delay=1.5, delays=0/0/1/0.5, dsn=2.0.0, status=sent (250 ok)`,
+  ]);
+  assert.deepEqual(rejects, []);
+  for (const e of events) assert.ok(MailEvent.safeParse(e).success, JSON.stringify(MailEvent.safeParse(e).error?.issues));
+  const [queued, first, second] = events;
+  assert.deepEqual([queued.size, queued.nrcpt], [0, 0]);
+  assert.deepEqual([first.relayPort, first.delay, first.delayBefore, first.delayQueue, first.delayConnect, first.delayTransmit], [0, 0, 0, 0, 0, 2]);
+  assert.deepEqual([second.tls, second.cipherBits, second.relayPort, second.delay], ['encrypted', 0, 0, 1.5]);
 });
