@@ -1169,18 +1169,7 @@ class Sim {
     if (this.v2010) return this.appRelay2010();
     const fe = rng.pick(this.mailboxes);
     const hub = rng.pick(this.mailboxes);
-    const sender = `${rng.pick(['noreply', 'alerts', 'scanner', 'reports'])}@${DOMAIN}`;
-    const stamp = new Date(t).toISOString().replace(/[-:T]/g, '').slice(0, 14);
-    const msg = this.newMsg(`<${stamp}.${(++this.serial).toString(16).toUpperCase()}@${APP1.fqdn}>`, sender, sender, rng.pick(['Scan from MFP-3F', 'Nightly backup report', 'Alert: disk usage 91%, volume D:']), this.size(), 'Originating');
-    const seen = new Set<string>();
-    const rcpts: Rcpt[] = [];
-    for (let k = rng.int(1, 3); k > 0; k--) {
-      const u = this.user(seen);
-      seen.add(u.addr);
-      rcpts.push(this.addRcpt(msg, u.addr));
-    }
-    const addrs = rcpts.map((r) => r.addr);
-    const appTls = rng.chance(0.5) ? TLS12_AES128 : null;
+    const { sender, msg, rcpts, addrs, appTls } = this.appMessage(t);
     const proxyTls = this.internalTls();
     const hubSide = this.orgServerSide(hub, 'hub', true);
     let iid = 0;
@@ -1216,10 +1205,9 @@ class Sim {
     this.at(Math.max(outer.end, proxied.end) + rng.int(20, 400), () => this.processHub(copy));
   }
 
-  appRelay2010(): void {
+  /** the application's message: sender, message id stamped by app1, 1–3 local recipients, TLS half the time */
+  appMessage(t: number): { sender: string; msg: Msg; rcpts: Rcpt[]; addrs: string[]; appTls: Tls | null } {
     const rng = this.rng;
-    const t = this.now;
-    const hub = rng.pick(this.hubs);
     const sender = `${rng.pick(['noreply', 'alerts', 'scanner', 'reports'])}@${DOMAIN}`;
     const stamp = new Date(t).toISOString().replace(/[-:T]/g, '').slice(0, 14);
     const msg = this.newMsg(`<${stamp}.${(++this.serial).toString(16).toUpperCase()}@${APP1.fqdn}>`, sender, sender, rng.pick(['Scan from MFP-3F', 'Nightly backup report', 'Alert: disk usage 91%, volume D:']), this.size(), 'Originating');
@@ -1230,8 +1218,14 @@ class Sim {
       seen.add(u.addr);
       rcpts.push(this.addRcpt(msg, u.addr));
     }
-    const addrs = rcpts.map((r) => r.addr);
-    const appTls = rng.chance(0.5) ? TLS12_AES128 : null;
+    return { sender, msg, rcpts, addrs: rcpts.map((r) => r.addr), appTls: rng.chance(0.5) ? TLS12_AES128 : null };
+  }
+
+  appRelay2010(): void {
+    const rng = this.rng;
+    const t = this.now;
+    const hub = rng.pick(this.hubs);
+    const { sender, msg, rcpts, addrs, appTls } = this.appMessage(t);
     const server = this.orgServerSide(hub, 'hub', true);
     let iid = 0;
     const res = this.smtp(t, {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -31,6 +31,17 @@ export function readAsWhole(file: InputFile): boolean {
  */
 export type InputSpec = string | { path: string; name: string };
 
+/** stat, or say why the path cannot be read (and answer undefined) */
+async function statOrBad(p: string, bad: (path: string, reason: string) => void): Promise<Stats | undefined> {
+  try {
+    return await stat(p);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    bad(p, `cannot read ${p}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : code ?? (err as Error).message}`);
+    return undefined;
+  }
+}
+
 /** Expand the command line's inputs: files as they are, directories recursively (sorted, no dot files). */
 export async function expandInputs(inputs: readonly InputSpec[], bad: (path: string, reason: string) => void, warn: (msg: string) => void): Promise<InputFile[]> {
   const out: InputFile[] = [];
@@ -61,14 +72,8 @@ export async function expandInputs(inputs: readonly InputSpec[], bad: (path: str
       out.push({ path: '-', size: 0, mtimeMs: Date.now(), gzip: false });
       return;
     }
-    let st;
-    try {
-      st = await stat(p);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      bad(p, `cannot read ${p}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : code ?? (err as Error).message}`);
-      return;
-    }
+    const st = await statOrBad(p, bad);
+    if (!st) return;
     if (st.isDirectory()) {
       const names = (await readdir(p)).filter((n) => !n.startsWith('.')).sort();
       for (const n of names) await visit(join(p, n));
@@ -95,14 +100,8 @@ export async function inputFiles(inputs: readonly string[], bad: (path: string, 
       out.push({ path: '-', size: 0, mtimeMs: Date.now() });
       return;
     }
-    let st;
-    try {
-      st = await stat(p);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      bad(p, `cannot read ${p}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : code ?? (err as Error).message}`);
-      return;
-    }
+    const st = await statOrBad(p, bad);
+    if (!st) return;
     if (st.isDirectory()) {
       for (const n of (await readdir(p)).filter((x) => !x.startsWith('.')).sort()) await visit(join(p, n));
     } else if (st.isFile()) {

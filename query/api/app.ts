@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { z } from 'zod';
-import { MessageSearch } from '../../schemas/index.ts';
+import { MessageSearch, type Summary } from '../../schemas/index.ts';
 import type { Store } from '../../store/index.ts';
 import { listRejected, searchMessages, summarize } from '../sql/messages.ts';
 import { traceMessage } from '../trace/read.ts';
@@ -25,6 +25,9 @@ export interface AppOptions {
   onRoute?: (route: { method: string; url: string }) => void;
 }
 
+/** /api/summary answers at most this old (counts over the whole store cost the most of any request) */
+const SUMMARY_TTL_MS = 2_000;
+
 /** The fastify app: one plugin per domain. Tests build their own with a real store and use inject(). */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: loggerOptions(opts.logger ?? false), ...REQUEST_LIMITS });
@@ -34,6 +37,17 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   installErrorHandler(app);
   limitUrlLength(app);
   if (opts.token) requireToken(app, opts.token);
+
+  // The engine answers one statement at a time: identical requests that arrive while one is being
+  // answered share its answer instead of queueing the same work again (nothing is kept afterwards)
+  const inflight = new Map<string, Promise<unknown>>();
+  const shared = <T>(key: string, work: () => Promise<T>): Promise<T> => {
+    const have = inflight.get(key);
+    if (have) return have as Promise<T>;
+    const p = work().finally(() => inflight.delete(key));
+    inflight.set(key, p);
+    return p;
+  };
 
   // Requests read through a view with a row limit: an answer too large to hold is refused, not built.
   // Made at the first request, so that building the app touches nothing of the store.
@@ -48,15 +62,27 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
 
   await app.register(async (messages) => {
-    messages.get('/api/messages', async (req) => searchMessages(store(), MessageSearch.parse(req.query)));
+    messages.get('/api/messages', async (req) => {
+      const search = MessageSearch.parse(req.query);
+      return shared(`search ${JSON.stringify(search)}`, () => searchMessages(store(), search));
+    });
     messages.get('/api/messages/:id/trace', async (req) => {
       const { id } = z.object({ id: z.string().min(1).max(998) }).parse(req.params);
-      return traceMessage(store(), id);
+      return shared(`trace ${id}`, () => traceMessage(store(), id));
     });
   });
 
   await app.register(async (summary) => {
-    summary.get('/api/summary', async () => summarize(store()));
+    // the overview every dashboard polls: one answer serves all callers for SUMMARY_TTL_MS
+    let recent: { at: number; value: Promise<Summary> } | undefined;
+    summary.get('/api/summary', async () => {
+      if (!recent || Date.now() - recent.at > SUMMARY_TTL_MS) {
+        const value = summarize(store());
+        recent = { at: Date.now(), value };
+        value.catch(() => { if (recent?.value === value) recent = undefined; });
+      }
+      return recent.value;
+    });
     summary.get('/api/rejected', async (req) => {
       const { limit } = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict().parse(req.query);
       return { rejected: await listRejected(store(), limit) };

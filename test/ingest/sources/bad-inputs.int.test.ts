@@ -18,6 +18,12 @@ import { tempStore } from '../../helpers/store.ts';
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 const SAMPLE = join(ROOT, 'bench', 'sample', 'maillog');
 
+/** a Get-MessageTrace export's first lines (Windows PowerShell Export-Csv, log-formats §3.1) */
+const EXPORT_HEAD = [
+  '#TYPE Deserialized.Microsoft.Exchange.Management.FfoReporting.MessageTrace',
+  '"Organization","MessageId","Received","SenderAddress","RecipientAddress","Subject","Status","ToIP","FromIP","Size","MessageTraceId","StartDate","EndDate","Index"',
+];
+
 async function distinctEvents(store: Store): Promise<number> {
   const [r] = await store.query<{ n: string }>(`SELECT uniqExact(id) AS n FROM ${store.table('events')}`);
   return Number(r.n);
@@ -109,8 +115,7 @@ test('a ZIP64 archive (Python zipfile, force_zip64) and a UTF-16 export inside a
   const { store, dir, cleanup } = await tempStore();
   try {
     const csv = [
-      '#TYPE Deserialized.Microsoft.Exchange.Management.FfoReporting.MessageTrace',
-      '"Organization","MessageId","Received","SenderAddress","RecipientAddress","Subject","Status","ToIP","FromIP","Size","MessageTraceId","StartDate","EndDate","Index"',
+      ...EXPORT_HEAD,
       '"wildsecurity.onmicrosoft.com","<a210cf91-4f2e-484c-8ada-3b27064ee5e3@az.uksouth.production.microsoft.com>","2022-09-05T18:10:13.4907658","azure-noreply@microsoft.com","linus@wildsecurity.onmicrosoft.com","PIM: A privileged directory role was assigned outside of PIM","Delivered","","81.2.69.144","87891","cf7a249a-5edd-4350-130a-08da8f69e0f6","2022-09-03T21:46:46.4206759Z","2022-09-05T21:46:46.4206759Z","0"',
     ].join('\r\n') + '\r\n';
     writeFileSync(join(dir, 'trace.csv'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(csv, 'utf16le')]));
@@ -138,10 +143,7 @@ with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
 test('a UTF-16 export that grew is read again (not taken for already ingested); a checkpoint path with a tab or newline survives', async () => {
   const { store, dir, cleanup } = await tempStore();
   try {
-    const head = [
-      '#TYPE Deserialized.Microsoft.Exchange.Management.FfoReporting.MessageTrace',
-      '"Organization","MessageId","Received","SenderAddress","RecipientAddress","Subject","Status","ToIP","FromIP","Size","MessageTraceId","StartDate","EndDate","Index"',
-    ];
+    const head = EXPORT_HEAD;
     const row = (n: number) => `"org.onmicrosoft.com","<m${n}@example.org>","2022-09-05T18:10:1${n}.4907658","a@example.org","b@org.onmicrosoft.com","s","Delivered","","81.2.69.144","100","cf7a249a-5edd-4350-130a-08da8f69e0f${n}","2022-09-03T21:46:46Z","2022-09-05T21:46:46Z","${n}"`;
     const file = join(dir, 'export.csv');
     const utf16 = (lines: string[]) => Buffer.from(lines.join('\r\n') + '\r\n', 'utf16le');

@@ -113,7 +113,8 @@ test('with the right token every /api route gets past the check, and the reading
       touches.store.length = 0;
       const res = await a.inject(requestFor(route, { authorization: `Bearer ${TOKEN}` }));
       assert.notEqual(res.statusCode, 401, `${route.method} ${route.url}: ${res.body}`);
-      if (route.method !== 'POST') assert.ok(touches.store.length > 0, `${route.method} ${route.url} read the store`);
+      // (a HEAD after its GET may be answered from the summary's two-second memory)
+      if (route.method === 'GET') assert.ok(touches.store.length > 0, `${route.method} ${route.url} read the store`);
     }
   } finally {
     await a.close();
