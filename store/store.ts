@@ -15,6 +15,9 @@ export type StoreTable = typeof EVENTS_TABLE | typeof REJECTED_TABLE | typeof FI
 
 export type QueryParams = Record<string, string | number | boolean | string[] | number[]>;
 
+/** the store's own small reads (checkpoints, meta) may wait behind a queue of API reads and inserts: not the API's 10 s */
+const STORE_OWN_READ_MS = 300_000;
+
 export interface FileCheckpoint {
   fingerprint: string;
   path: string;
@@ -207,7 +210,7 @@ export class Store {
   }
 
   async getMeta(key: string): Promise<string | undefined> {
-    const rows = await this.query<{ value: string }>(`SELECT argMax(value, updatedAt) AS value FROM ${this.table(META_TABLE)} WHERE key = {key:String} GROUP BY key`, { key });
+    const rows = await this.query<{ value: string }>(`SELECT argMax(value, updatedAt) AS value FROM ${this.table(META_TABLE)} WHERE key = {key:String} GROUP BY key`, { key }, STORE_OWN_READ_MS);
     return rows[0]?.value;
   }
 
@@ -221,6 +224,7 @@ export class Store {
       `SELECT fingerprint, argMax(path, updatedAt) AS path, toUInt64(argMax(offset, updatedAt)) AS offset, toUInt64(argMax(lines, updatedAt)) AS lines
        FROM ${this.table(FILES_TABLE)} WHERE fingerprint = {fp:String} GROUP BY fingerprint`,
       { fp: fingerprint },
+      STORE_OWN_READ_MS,
     );
     const row = rows[0];
     return row ? { ...row, offset: Number(row.offset), lines: Number(row.lines) } : undefined;

@@ -202,13 +202,13 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
           if (flags & LineFlags.TooLong) return reject('line-too-long', 'line longer than 64 KiB: cut', ref, text);
           if (flags & LineFlags.Binary) return reject('binary', 'line contains NUL bytes', ref, text.replace(/\u0000/g, '\\0'));
           if (flags & LineFlags.InvalidUtf8) {
-            // one outcome per line: kept aside as invalid-utf8 unless it made an event or the parser
-            // kept it aside itself; a line the parser would only have counted as not modelled is
-            // kept aside instead, so that an encoding problem shows
-            const [events0, rejected0, unmodeled0] = [summary.events, summary.rejectedTotal, summary.unmodeled];
+            // one outcome per line: a line the parser would only have counted as not modelled is
+            // kept aside as invalid-utf8 instead, so that an encoding problem shows; a line it used
+            // (an event now or later, state of a session) or kept aside itself is left to it
+            const unmodeled0 = summary.unmodeled;
             parser.parseLine(text, ref, sink);
-            if (summary.events !== events0 || summary.rejectedTotal !== rejected0) return;
-            if (summary.unmodeled !== unmodeled0) summary.unmodeled = unmodeled0;
+            if (summary.unmodeled === unmodeled0) return;
+            summary.unmodeled = unmodeled0;
             reject('invalid-utf8', 'not UTF-8 (shown with replacement characters)', ref, text);
             return;
           }

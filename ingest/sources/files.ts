@@ -31,6 +31,17 @@ export function readAsWhole(file: InputFile): boolean {
  */
 export type InputSpec = string | { path: string; name: string };
 
+/** a directory's entries (sorted, no dot files), or none with the reason said */
+async function listDir(p: string, bad: (path: string, reason: string) => void): Promise<string[]> {
+  try {
+    return (await readdir(p)).filter((n) => !n.startsWith('.')).sort();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    bad(p, `cannot list ${p}: ${code === 'EACCES' ? 'permission denied' : code ?? (err as Error).message}`);
+    return [];
+  }
+}
+
 /** stat, or say why the path cannot be read (and answer undefined) */
 async function statOrBad(p: string, bad: (path: string, reason: string) => void): Promise<Stats | undefined> {
   try {
@@ -75,7 +86,7 @@ export async function expandInputs(inputs: readonly InputSpec[], bad: (path: str
     const st = await statOrBad(p, bad);
     if (!st) return;
     if (st.isDirectory()) {
-      const names = (await readdir(p)).filter((n) => !n.startsWith('.')).sort();
+      const names = await listDir(p, bad);
       for (const n of names) await visit(join(p, n));
     } else if (st.isFile() && p.toLowerCase().endsWith('.zip')) {
       await zipEntries(p, p, st.mtimeMs);
@@ -103,7 +114,7 @@ export async function inputFiles(inputs: readonly string[], bad: (path: string, 
     const st = await statOrBad(p, bad);
     if (!st) return;
     if (st.isDirectory()) {
-      for (const n of (await readdir(p)).filter((x) => !x.startsWith('.')).sort()) await visit(join(p, n));
+      for (const n of await listDir(p, bad)) await visit(join(p, n));
     } else if (st.isFile()) {
       out.push({ path: p, size: st.size, mtimeMs: st.mtimeMs });
     }
@@ -132,7 +143,9 @@ export async function fingerprint(file: InputFile): Promise<string> {
 }
 
 async function startsWithUtf16Bom(path: string): Promise<boolean> {
-  const fh = await open(path, 'r');
+  // a file that cannot be opened says so when it is read, where it fails alone (run.ts)
+  const fh = await open(path, 'r').catch(() => undefined);
+  if (!fh) return false;
   try {
     const buf = Buffer.alloc(2);
     const { bytesRead } = await fh.read(buf, 0, 2, 0);

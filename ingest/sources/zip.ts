@@ -73,6 +73,9 @@ export function openZipEntry(path: string, entry: ZipEntry): Readable {
     if (e.compressionMethod !== 0 && e.compressionMethod !== 8) throw new Error(`${entry.name}: zip compression method ${e.compressionMethod} is not supported (stored or deflated only)`);
     const stream = await new Promise<Readable>((resolve, reject) => zip.openReadStream(e, (err, s) => (err || !s ? reject(err ?? new Error('no stream')) : resolve(s))));
     stream.on('error', (err) => out.destroy(err));
+    // a reader that stops early (format sniffing) closes out: the entry's stream goes too, or it
+    // would keep the archive's file open after closeZips()
+    out.on('close', () => stream.destroy());
     stream.pipe(out);
   })().catch((err: unknown) => out.destroy(err as Error));
   return out;

@@ -44,24 +44,30 @@ const DEFAULT_LIMITS: IngestLimits = {
 
 interface Session {
   dir: string;
-  files: { path: string; name: string }[];
+  /** the spool directory exists (made once, by the first upload; the others wait for it) */
+  ready: Promise<void>;
+  /** spooled files by their upload order (a slot is reserved when an upload starts) */
+  files: ({ path: string; name: string } | undefined)[];
   bytes: number;
-  /** an upload into this session is being written */
+  /** uploads into this session being written */
   busy: number;
-  timer: NodeJS.Timeout;
+  /** its ingest is running: no upload, idle timeout or second run may touch it */
+  running: boolean;
+  timer: NodeJS.Timeout | undefined;
 }
 
 const SESSION_ID = /^[0-9a-f]{32}$/;
 const Finish = z.object({ session: z.string().regex(SESSION_ID, 'session must be the 32 hex digits the client chose') }).strict();
 
-/** Counts bytes and refuses more than `max` (MT_ERR_BAD_INPUT: the file is too large for the server's limit). */
-function limitBytes(max: number, onBytes: (n: number) => void): Transform {
+/** Counts bytes against the file's limit and the session's (read live: uploads run side by side). */
+function limitBytes(maxFile: number, session: Session, maxSession: number): Transform {
   let seen = 0;
   return new Transform({
     transform(chunk: Buffer, _enc, done) {
       seen += chunk.length;
-      onBytes(chunk.length);
-      if (seen > max) return done(new MailtraceError('MT_ERR_BAD_INPUT', `the file is larger than the server accepts (${max} bytes)`));
+      session.bytes += chunk.length;
+      if (seen > maxFile) return done(new MailtraceError('MT_ERR_BAD_INPUT', `the file is larger than the server accepts (${maxFile} bytes)`));
+      if (session.bytes > maxSession) return done(new MailtraceError('MT_ERR_BAD_INPUT', `the session's files together pass what the server accepts (${maxSession} bytes)`));
       done(null, chunk);
     },
   });
@@ -71,21 +77,25 @@ export async function registerIngest(app: FastifyInstance, hook: IngestHook): Pr
   const limits: IngestLimits = { ...DEFAULT_LIMITS, ...hook.limits };
   const sessions = new Map<string, Session>();
   let running = false;
+  // what a server killed with sessions open left in its spool: this server owns the directory now
+  await rm(hook.spoolDir, { recursive: true, force: true });
 
-  const drop = async (id: string): Promise<void> => {
-    const s = sessions.get(id);
-    if (!s) return;
-    sessions.delete(id);
+  const drop = async (id: string, s: Session): Promise<void> => {
+    if (sessions.get(id) === s) sessions.delete(id);
     clearTimeout(s.timer);
     await rm(s.dir, { recursive: true, force: true });
   };
+  /** an idle session (no upload for sessionIdleMs, none being written, not ingesting) is dropped */
   const touch = (id: string, s: Session): void => {
     clearTimeout(s.timer);
-    s.timer = setTimeout(() => void drop(id), limits.sessionIdleMs);
+    s.timer = setTimeout(() => {
+      if (s.busy === 0 && !s.running) void drop(id, s);
+      else touch(id, s);
+    }, limits.sessionIdleMs);
     s.timer.unref();
   };
   app.addHook('onClose', async () => {
-    for (const id of [...sessions.keys()]) await drop(id);
+    for (const [id, s] of [...sessions]) await drop(id, s);
   });
 
   await app.register(async (ing) => {
@@ -105,32 +115,37 @@ export async function registerIngest(app: FastifyInstance, hook: IngestHook): Pr
       const mtime = Number(req.headers['x-mailtrace-mtime'] ?? Date.now());
       if (!Number.isFinite(mtime) || mtime < 0) throw new MailtraceError('MT_ERR_BAD_INPUT', 'x-mailtrace-mtime must be milliseconds since 1970');
       if (req.headers['content-type'] !== 'application/octet-stream') throw new MailtraceError('MT_ERR_BAD_INPUT', 'send the file as application/octet-stream');
-      let s = sessions.get(id);
-      if (!s) {
+      // everything up to the first await is synchronous: two first uploads of one session make one session
+      let session = sessions.get(id);
+      if (!session) {
         if (sessions.size >= limits.maxSessions) throw new MailtraceError('MT_ERR_QUERY_BUSY', 'too many ingest sessions are open; try again when one has finished');
         const dir = join(hook.spoolDir, `${id}-${randomBytes(4).toString('hex')}`);
-        await mkdir(dir, { recursive: true, mode: 0o700 });
-        s = { dir, files: [], bytes: 0, busy: 0, timer: setTimeout(() => undefined, 0) };
-        sessions.set(id, s);
+        session = { dir, ready: mkdir(dir, { recursive: true, mode: 0o700 }).then(() => undefined), files: [], bytes: 0, busy: 0, running: false, timer: undefined };
+        sessions.set(id, session);
       }
-      touch(id, s);
+      const s = session;
+      if (s.running) throw new MailtraceError('MT_ERR_QUERY_BUSY', 'this session is being ingested; upload into a new one');
       if (s.files.length >= limits.maxSessionFiles) throw new MailtraceError('MT_ERR_BAD_INPUT', `a session takes at most ${limits.maxSessionFiles} files`);
+      touch(id, s);
+      // a slot of its own, reserved now: uploads side by side never share a spool file
+      const slot = s.files.length;
+      s.files.push(undefined);
+      s.busy++;
       // the spool name keeps the client's file name (its extension says .gz or .zip), never its directories
-      const path = join(s.dir, `${String(s.files.length).padStart(6, '0')}-${basename(name.replace(/\\/g, '/')).replace(/[^\w.@+-]/g, '_').slice(-200) || 'input'}`);
-      const session = s;
-      session.busy++;
+      const path = join(s.dir, `${String(slot).padStart(6, '0')}-${basename(name.replace(/\\/g, '/')).replace(/[^\w.@+-]/g, '_').slice(-200) || 'input'}`);
       try {
-        await pipeline(req.body as Readable, limitBytes(Math.min(limits.maxFileBytes, limits.maxSessionBytes - session.bytes), (n) => { session.bytes += n; }), createWriteStream(path, { mode: 0o600 }));
+        await s.ready;
+        await pipeline(req.body as Readable, limitBytes(limits.maxFileBytes, s, limits.maxSessionBytes), createWriteStream(path, { mode: 0o600 }));
+        const at = new Date(mtime);
+        await utimes(path, at, at);
+        s.files[slot] = { path, name };
       } catch (err) {
         await rm(path, { force: true });
         throw err instanceof MailtraceError ? err : new MailtraceError('MT_ERR_BAD_INPUT', `the upload of ${name} broke off: ${(err as Error).message}`);
       } finally {
-        session.busy--;
+        s.busy--;
       }
-      const at = new Date(mtime);
-      await utimes(path, at, at);
-      session.files.push({ path, name });
-      return { file: name, files: session.files.length, bytes: session.bytes };
+      return { file: name, files: s.files.filter(Boolean).length, bytes: s.bytes };
     });
 
     ing.post('/api/ingest', async (req) => {
@@ -142,13 +157,15 @@ export async function registerIngest(app: FastifyInstance, hook: IngestHook): Pr
       const s = sessions.get(id);
       if (!s) throw new MailtraceError('MT_ERR_NOT_FOUND', `no upload session ${id} (it finished, expired, or never began)`);
       if (s.busy > 0) throw new MailtraceError('MT_ERR_BAD_INPUT', 'an upload of this session is still being written');
-      if (running) throw new MailtraceError('MT_ERR_QUERY_BUSY', 'another ingest is running; try again when it has finished');
+      if (s.running || running) throw new MailtraceError('MT_ERR_QUERY_BUSY', 'another ingest is running; try again when it has finished');
       running = true;
+      s.running = true;
+      clearTimeout(s.timer);
       try {
-        return await hook.run(s.files);
+        return await hook.run(s.files.filter((f): f is { path: string; name: string } => f !== undefined));
       } finally {
         running = false;
-        await drop(id);
+        await drop(id, s);
       }
     });
   });

@@ -35,3 +35,11 @@ test('without the first server\'s log the path starts at the next one and a note
     await cleanup();
   }
 });
+
+test('private addresses: RFC 1918, RFC 6598, link-local, unique-local; not loopback, not public, not short IPv6 look-alikes', async () => {
+  const { isPrivateAddress } = await import('../../stitch/reconstruct.ts');
+  const yes = ['10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '100.64.0.1', '169.254.1.1', '::ffff:10.0.0.1', 'fd00::1', 'fc12:3456::1', 'fe80::1%3', '[fd00::5]'];
+  const no = ['127.0.0.1', '::1', '8.8.8.8', '172.32.0.1', '192.0.2.10', '2001:db8::1', 'fc::1', 'fd:1::1', 'fe8::1', ''];
+  assert.deepEqual(yes.filter((a) => !isPrivateAddress(a)), []);
+  assert.deepEqual(no.filter((a) => isPrivateAddress(a)), []);
+});

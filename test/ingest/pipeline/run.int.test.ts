@@ -130,3 +130,22 @@ test('a file in no known format is skipped whole with one rejection row', async 
     await cleanup();
   }
 });
+
+test('a line that is not UTF-8 but feeds an event later (a refusal held until the session ends) is that event, not also a rejection', async () => {
+  const { store, dir, cleanup } = await tempStore();
+  try {
+    const file = join(dir, 'latin1.log');
+    writeFileSync(file, Buffer.concat([
+      Buffer.from('Mar  1 08:00:00 edge postfix/smtpd[77]: connect from mail.example.de[192.0.2.5]\n'),
+      Buffer.from('Mar  1 08:00:01 edge postfix/smtpd[77]: NOQUEUE: reject: RCPT from mail.example.de[192.0.2.5]: 550 5.1.1 <x@example.test>: Recipient address rejected: User unknown; from=<j'),
+      Buffer.from([0xf6]), Buffer.from('rg@example.de> to=<x@example.test> proto=ESMTP helo=<mail.example.de>\n'),
+      Buffer.from('Mar  1 08:00:02 edge postfix/smtpd[77]: disconnect from mail.example.de[192.0.2.5] ehlo=1 mail=1 rcpt=0/1 quit=1 commands=3/4\n'),
+    ]));
+    const s = await runIngest({ inputs: [file], store });
+    assert.equal(s.rejected['invalid-utf8'] ?? 0, 0, JSON.stringify(s.rejected));
+    assert.equal(await count(store, 'events', "kind = 'reject'"), 1);
+  } finally {
+    await cleanup();
+  }
+});
+

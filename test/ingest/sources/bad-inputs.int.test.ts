@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -130,6 +130,9 @@ with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
     assert.deepEqual((await listZip(zip)).map((e) => e.name), ['exo/MessageTrace.csv', 'srv1/maillog']);
     const s = await runIngest({ inputs: [zip], store });
     assert.deepEqual(s.badInputs, []);
+    // no file descriptor is left on the archive (format sniffing stops reading early)
+    const open = readdirSync('/proc/self/fd').map((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`); } catch { return ''; } });
+    assert.ok(!open.includes(zip), 'the archive was closed');
     assert.equal(s.rejectedTotal, 0, JSON.stringify(s.rejected));
     // the same events as the files themselves (ids carry the source path, so compare counts)
     const d = await runIngest({ inputs: [SAMPLE, join(dir, 'trace.csv')], store });

@@ -113,3 +113,41 @@ test('limits: a file past the size limit, a bad session id, a name with a NUL, t
   }
   assert.ok(!existsSync(spoolDir) || readdirSync(spoolDir).length === 0, 'closing the server deletes open sessions');
 });
+
+test('uploads side by side: two first uploads make one session, same names get their own files, the session limit holds, and a long run keeps its files past the idle timeout', async () => {
+  const runs: { path: string; name: string; text: string }[][] = [];
+  const spoolDir = join(dir, 'spool2');
+  let seenAtEnd: boolean[] = [];
+  const app = await buildApp({
+    store,
+    ingest: {
+      spoolDir,
+      limits: { maxSessionBytes: 1000, sessionIdleMs: 50 },
+      run: async (files) => {
+        runs.push(files.map((f) => ({ ...f, text: readFileSync(f.path, 'utf8') })));
+        await new Promise((r) => setTimeout(r, 300));  // longer than the idle timeout
+        seenAtEnd = files.map((f) => existsSync(f.path));
+        return { files: files.length };
+      },
+    },
+  });
+  const up = (session: string, name: string, body: Buffer) => app.inject({
+    method: 'POST', url: '/api/ingest/files', payload: body,
+    headers: { 'content-type': 'application/octet-stream', 'x-mailtrace-session': session, 'x-mailtrace-file': encodeURIComponent(name) },
+  });
+  try {
+    const [a, b] = await Promise.all([up(SESSION, '/a/mail.log', Buffer.from('AAAA\n')), up(SESSION, '/b/mail.log', Buffer.from('BB\n'))]);
+    assert.equal(a.statusCode, 200, a.body);
+    assert.equal(b.statusCode, 200, b.body);
+    // two 600-byte uploads at once into a session that takes 1000: one of them is refused
+    const other = 'c'.repeat(32);
+    const [x, y] = await Promise.all([up(other, 'x.log', Buffer.alloc(600, 0x41)), up(other, 'y.log', Buffer.alloc(600, 0x42))]);
+    assert.deepEqual([x.statusCode, y.statusCode].sort(), [200, 400], `${x.body} ${y.body}`);
+    const fin = await app.inject({ method: 'POST', url: '/api/ingest', payload: { session: SESSION } });
+    assert.equal(fin.statusCode, 200, fin.body);
+    assert.deepEqual(runs[0].map((f) => `${f.name}=${f.text}`).sort(), ['/a/mail.log=AAAA\n', '/b/mail.log=BB\n'], 'one session, each file whole in a file of its own');
+    assert.deepEqual(seenAtEnd, [true, true], 'the idle timeout did not delete files under a running ingest');
+  } finally {
+    await app.close();
+  }
+});
