@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { writeExchangeOrg, type TruthMessage } from '../../../../bench/generate/exchange.ts';
 import { checkAccuracy } from '../../../../bench/trace.ts';
-import { runIngest } from '../../../../ingest/index.ts';
+import { runIngest, type IngestSummary } from '../../../../ingest/index.ts';
 import { summarize, traceMessage } from '../../../../query/index.ts';
+import type { Store } from '../../../../store/index.ts';
 import { tempStore } from '../../../helpers/store.ts';
 
 /**
@@ -14,24 +15,31 @@ import { tempStore } from '../../../helpers/store.ts';
  * trees through the pipeline: every message's path — hosts, roles, TLS per hop, final status per
  * recipient — must equal the generator's ground truth.
  */
+/**
+ * Ingest a generated organisation: nothing rejected, every message's path equal to the truth, and
+ * the summary counting each final recipient once (lists by their members), as the truth does.
+ */
+async function ingestAndMatchTruth(store: Store, org: string, truthFile: string): Promise<{ summary: IngestSummary; truth: TruthMessage[] }> {
+  const summary = await runIngest({ inputs: [org], store });
+  assert.equal(summary.rejectedTotal, 0, JSON.stringify(summary.rejected));
+  const truth = readFileSync(truthFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TruthMessage);
+  const acc = await checkAccuracy(store, truth, truth.length);
+  assert.deepEqual(acc.mismatches.slice(0, 5), []);
+  assert.equal(acc.exact, truth.length);
+  const want: Record<string, number> = { delivered: 0, deferred: 0, bounced: 0, rejected: 0, unknown: 0 };
+  for (const t of truth) for (const r of t.recipients) want[r.status]++;
+  assert.deepEqual((await summarize(store)).recipientsByStatus, want);
+  return { summary, truth };
+}
+
 test('every generated message is reconstructed exactly (paths, roles, TLS per hop, status)', async () => {
   const { store, dir, cleanup } = await tempStore();
   try {
     const org = join(dir, 'org');
     const truthFile = join(dir, 'truth.jsonl');
     await writeExchangeOrg(org, { messages: 150, seed: 7 }, truthFile);
-    const summary = await runIngest({ inputs: [org], store });
-    assert.equal(summary.rejectedTotal, 0, JSON.stringify(summary.rejected));
+    const { summary, truth } = await ingestAndMatchTruth(store, org, truthFile);
     assert.ok(summary.files >= 20, `${summary.files} files read`);
-    const truth = readFileSync(truthFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TruthMessage);
-    const acc = await checkAccuracy(store, truth, truth.length);
-    assert.deepEqual(acc.mismatches.slice(0, 5), []);
-    assert.equal(acc.exact, truth.length);
-
-    // the summary counts each final recipient once (lists by their members), as the truth does
-    const want: Record<string, number> = { delivered: 0, deferred: 0, bounced: 0, rejected: 0, unknown: 0 };
-    for (const t of truth) for (const r of t.recipients) want[r.status]++;
-    assert.deepEqual((await summarize(store)).recipientsByStatus, want);
 
     // the scenarios the issue names are in there, and their hops say so
     const hops = truth.flatMap((t) => t.recipients.flatMap((r) => r.hops));
@@ -103,15 +111,7 @@ test('an Exchange 2010 organisation with Edge, Hub Transport and Mailbox servers
     await writeExchangeOrg(org, { messages: 150, seed: 7, version: 2010 }, truthFile);
     // the install folder (`V14`) of a copied log tree is not a server name
     assert.ok(existsSync(join(org, 'HUB1', 'V14', 'TransportRoles', 'Logs', 'ProtocolLog', 'SmtpReceive')));
-    const summary = await runIngest({ inputs: [org], store });
-    assert.equal(summary.rejectedTotal, 0, JSON.stringify(summary.rejected));
-    const truth = readFileSync(truthFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TruthMessage);
-    const acc = await checkAccuracy(store, truth, truth.length);
-    assert.deepEqual(acc.mismatches.slice(0, 5), []);
-    assert.equal(acc.exact, truth.length);
-    const want: Record<string, number> = { delivered: 0, deferred: 0, bounced: 0, rejected: 0, unknown: 0 };
-    for (const t of truth) for (const r of t.recipients) want[r.status]++;
-    assert.deepEqual((await summarize(store)).recipientsByStatus, want);
+    const { truth } = await ingestAndMatchTruth(store, org, truthFile);
 
     // the shapes of the five-role world are all in the truth the trace matched
     const roles = (r: TruthMessage['recipients'][number]) => r.hops.map((h) => `${h.fromRole}>${h.toRole}`).join(' ');
