@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { inputFiles, runIngest, type BadInput, type DateOrder, type IngestSummary, type InputFormat } from '../ingest/index.ts';
+import { analyzeHeaders, inputFiles, runIngest, type BadInput, type DateOrder, type IngestSummary, type InputFormat } from '../ingest/index.ts';
 import { buildApp, traceMessage, type IngestHook } from '../query/index.ts';
 import { MailtraceError, type StoreConfig, type Trace } from '../schemas/index.ts';
 import { Store } from '../store/index.ts';
@@ -266,7 +266,7 @@ async function serveCommand(args: string[], demo: boolean, readEnv: () => Settin
       run: (files) => runIngest({ inputs: files, store, tzOffsetMin: settings.tzOffsetMin, exchangeRoles: settings.exchangeRoles }),
     };
     if (!existsSync(join(DASHBOARD_DIR, 'index.html'))) throw new MailtraceError('MT_ERR_BAD_CONFIG', `the dashboard is not built (${DASHBOARD_DIR}): run \`npm run build\``);
-    app = await buildApp({ store, token: serve.token, dashboardDir: DASHBOARD_DIR, ingest, logger: { level: settings.logLevel } });
+    app = await buildApp({ store, token: serve.token, dashboardDir: DASHBOARD_DIR, ingest, analyzeHeaders, logger: { level: settings.logLevel } });
     let address: string;
     try {
       address = await app.listen({ host: serve.host, port: serve.port });

@@ -2,3 +2,4 @@ export { runIngest, type BadInput, type IngestOptions, type IngestSummary, type 
 export { inputFiles, type InputSpec } from './sources/files.ts';
 export type { DateOrder } from './formats/exchange/index.ts';
 export { PostfixParser } from './formats/postfix/index.ts';
+export { analyzeHeaders } from './formats/headers/analyze.ts';

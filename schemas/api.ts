@@ -56,3 +56,28 @@ export type Summary = z.infer<typeof Summary>;
 
 export const ApiError = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 export type ApiError = z.infer<typeof ApiError>;
+
+/** One hop a Received header claims (ingest/formats/headers/received.ts), oldest first. */
+export const HeaderHop = z.object({
+  from: z.string(), fromName: z.string(), fromIp: z.string(), by: z.string(), byIp: z.string(),
+  with: z.string(), id: z.string(), for: z.string(), via: z.string(),
+  tls: TlsStatus, tlsVersion: z.string(), cipher: z.string(),
+  /** the header shape that decided `tls` ('' when unknown) */
+  tlsEvidence: z.string(),
+  /** ISO 8601 UTC, '' when missing or unreadable */
+  date: z.string(),
+  /** seconds since the previous dated hop; null for the first or an undated hop */
+  delay: z.number().nullable(),
+  /** dated before the hop before it: the two servers' clocks disagree */
+  skew: z.boolean(),
+});
+export type HeaderHop = z.infer<typeof HeaderHop>;
+
+/** POST /api/headers/analyze: what a message's headers claim, without anything stored. */
+export const HeaderAnalysis = z.object({
+  messageId: z.string(),
+  hops: z.array(HeaderHop),
+  /** Received values that are no hop, with the reason */
+  rejected: z.array(z.object({ value: z.string(), error: z.string() })),
+});
+export type HeaderAnalysis = z.infer<typeof HeaderAnalysis>;

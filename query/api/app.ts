@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { z } from 'zod';
-import { MessageSearch, type Summary } from '../../schemas/index.ts';
+import { HeaderAnalysis, MessageSearch, type Summary } from '../../schemas/index.ts';
 import type { Store } from '../../store/index.ts';
 import { listRejected, searchMessages, summarize } from '../sql/messages.ts';
 import { traceMessage } from '../trace/read.ts';
@@ -21,6 +21,8 @@ export interface AppOptions {
   dashboardDir?: string;
   /** what runs an ingest in the process that owns the store (see ingest.ts) */
   ingest?: IngestHook;
+  /** reads a message's headers (ingest does the parsing; the API only carries it) */
+  analyzeHeaders?: (text: string) => Promise<HeaderAnalysis>;
   /** told of every route as it is registered (the README's route table is pinned against it) */
   onRoute?: (route: { method: string; url: string }) => void;
 }
@@ -88,6 +90,18 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       return { rejected: await listRejected(store(), limit) };
     });
   });
+
+  if (opts.analyzeHeaders) {
+    const analyze = opts.analyzeHeaders;
+    await app.register(async (headers) => {
+      // pasted headers or a whole message, as text/plain or {"headers": "…"}; nothing is stored
+      headers.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+      headers.post('/api/headers/analyze', async (req) => {
+        const text = typeof req.body === 'string' ? req.body : z.object({ headers: z.string().min(1) }).strict().parse(req.body).headers;
+        return HeaderAnalysis.parse(await analyze(text));
+      });
+    });
+  }
 
   // lets `mailtrace ingest` reach the store while this process owns the embedded data directory:
   // the client sends bytes, the server opens no path a client names

@@ -46,6 +46,8 @@ async function app(extra: Partial<AppOptions> = {}, configure?: (a: FastifyInsta
     store: countingStore(touches),
     dashboardDir: DASHBOARD_DIR,
     ingest: { spoolDir: spool, run: async () => { touches.ingest++; return {}; } },
+    // the header analyzer counts as ingest work: a refused request must not reach it either
+    analyzeHeaders: async () => { touches.ingest++; return { messageId: '', hops: [], rejected: [] }; },
     onRoute: (r) => routes.push(r),
     ...extra,
   });

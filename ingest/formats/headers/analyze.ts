@@ -1,0 +1,18 @@
+import { simpleParser } from 'mailparser';
+import type { HeaderAnalysis } from '../../../schemas/index.ts';
+import { receivedChain } from './received.ts';
+
+/**
+ * A message's headers (pasted, or a whole message: only the header block is used) → the hops its
+ * Received chain claims. mailparser splits and unfolds the header fields; a header block it
+ * cannot read gives no hops rather than guesses.
+ */
+export async function analyzeHeaders(text: string): Promise<HeaderAnalysis> {
+  // the body is of no use here, and may be large: cut at the first empty line
+  const end = text.search(/\r?\n\r?\n/);
+  const head = (end < 0 ? text : text.slice(0, end)).replace(/\r?\n/g, '\r\n') + '\r\n\r\n';
+  const parsed = await simpleParser(head, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
+  const received = parsed.headerLines.filter((h) => h.key === 'received').map((h) => h.line);
+  const { hops, rejected } = receivedChain(received);
+  return { messageId: parsed.messageId ?? '', hops, rejected };
+}
