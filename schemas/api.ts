@@ -73,9 +73,22 @@ export const HeaderHop = z.object({
 });
 export type HeaderHop = z.infer<typeof HeaderHop>;
 
+/** End-to-end protection a message's MIME structure shows (log-formats §6); claims, not verified */
+export const ProtectionMechanism = z.enum(['smime-signed', 'smime-encrypted', 'pgp-signed', 'pgp-encrypted', 'irm']);
+export type ProtectionMechanism = z.infer<typeof ProtectionMechanism>;
+export const Protection = z.object({
+  mechanisms: z.array(ProtectionMechanism),
+  /** the content is encrypted or rights-protected */
+  endToEnd: z.boolean(),
+  evidence: z.string(),
+});
+export type Protection = z.infer<typeof Protection>;
+
 /** POST /api/headers/analyze: what a message's headers claim, without anything stored. */
 export const HeaderAnalysis = z.object({
   messageId: z.string(),
+  /** from the whole message when one was given (headers alone show only what their Content-Type says) */
+  protection: Protection,
   hops: z.array(HeaderHop),
   /** Received values that are no hop, with the reason */
   rejected: z.array(z.object({ value: z.string(), error: z.string() })),

@@ -11,6 +11,7 @@ need=()
 command -v postfix >/dev/null 2>&1 || [ -x /usr/sbin/postfix ] || need+=(postfix)
 command -v swaks >/dev/null 2>&1 || need+=(swaks)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v gpg >/dev/null 2>&1 || need+=(gnupg)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v pflogsumm >/dev/null 2>&1 || need+=(pflogsumm)
 if [ ${#need[@]} -gt 0 ]; then

@@ -1,10 +1,11 @@
 import { simpleParser } from 'mailparser';
 import type { HeaderAnalysis } from '../../../schemas/index.ts';
+import { detectProtection } from './protection.ts';
 import { receivedChain } from './received.ts';
 
 /**
- * A message's headers (pasted, or a whole message: only the header block is used) → the hops its
- * Received chain claims. mailparser splits and unfolds the header fields; a header block it
+ * A message's headers (pasted, or a whole message) → the hops its Received chain claims, and the
+ * end-to-end protection its MIME structure shows. mailparser splits and unfolds the header fields; a header block it
  * cannot read gives no hops rather than guesses.
  */
 export async function analyzeHeaders(text: string): Promise<HeaderAnalysis> {
@@ -14,5 +15,6 @@ export async function analyzeHeaders(text: string): Promise<HeaderAnalysis> {
   const parsed = await simpleParser(head, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
   const received = parsed.headerLines.filter((h) => h.key === 'received').map((h) => h.line);
   const { hops, rejected } = receivedChain(received);
-  return { messageId: parsed.messageId ?? '', hops, rejected };
+  // protection is read from the whole message (its MIME parts), when the text holds one
+  return { messageId: parsed.messageId ?? '', protection: await detectProtection(text), hops, rejected };
 }
