@@ -43,12 +43,12 @@ async function listDir(p: string, bad: (path: string, reason: string) => void): 
 }
 
 /** stat, or say why the path cannot be read (and answer undefined) */
-async function statOrBad(p: string, bad: (path: string, reason: string) => void): Promise<Stats | undefined> {
+async function statOrBad(p: string, bad: (path: string, reason: string) => void, name = p): Promise<Stats | undefined> {
   try {
     return await stat(p);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    bad(p, `cannot read ${p}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : code ?? (err as Error).message}`);
+    bad(name, `cannot read ${name}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : code ?? (err as Error).message}`);
     return undefined;
   }
 }
@@ -57,13 +57,8 @@ async function statOrBad(p: string, bad: (path: string, reason: string) => void)
 export async function expandInputs(inputs: readonly InputSpec[], bad: (path: string, reason: string) => void, warn: (msg: string) => void): Promise<InputFile[]> {
   const out: InputFile[] = [];
   const named = async (real: string, name: string): Promise<void> => {
-    let st;
-    try {
-      st = await stat(real);
-    } catch (err) {
-      bad(name, `cannot read ${name}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-      return;
-    }
+    const st = await statOrBad(real, bad, name);
+    if (!st) return;
     if (!st.isFile()) return warn(`skipping ${name}: not a regular file`);
     if (name.toLowerCase().endsWith('.zip')) return zipEntries(real, name, st.mtimeMs);
     out.push({ path: name, source: real, size: st.size, mtimeMs: st.mtimeMs, gzip: name.endsWith('.gz'), utf16: await startsWithUtf16Bom(real) });

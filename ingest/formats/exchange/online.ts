@@ -1,4 +1,5 @@
 import { newEvent, Program, type MailEvent } from '../../../schemas/index.ts';
+import { normalizeTlsVersion } from '../tls-version.ts';
 import { calendarMs, storable } from '../calendar.ts';
 import { MAX_U16, wholeNumber } from '../numbers.ts';
 import type { Row } from './tracking.ts';
@@ -107,7 +108,7 @@ export function messageTraceDetailEvents(row: Row, ctx: { file: string; offset: 
   const base: MailEvent = Object.assign(newEvent(ctx.id(0), ts, EXO_HOST, 'other'), {
     source: 'exchange-online', program: `detail-${event.replace(/\s+/g, '')}`, instance: get('Organization'),
     queueId: get('MessageTraceId'), messageId: bracketId(get('MessageId')), sender: get('SenderAddress'), reply: detail,
-    tls: tls ? 'encrypted' as const : 'unknown' as const, tlsVersion: tls ? `TLSv${tls[1].slice(3)}` : '', cipher: tls?.[2] ?? '',
+    tls: tls ? 'encrypted' as const : 'unknown' as const, tlsVersion: tls ? normalizeTlsVersion(tls[1]) : '', cipher: tls?.[2] ?? '',
     cipherBits: wholeNumber(Number(/\d+$/.exec(tls?.[2] ?? '')?.[0] ?? 0), MAX_U16), tlsEvidence: tls ? 'exo-trace-detail' : '',
     sourceFile: ctx.file, sourceOffset: ctx.offset, role: 'online', networkMessageId: get('MessageTraceId'),
   });

@@ -1,4 +1,5 @@
 import { newEvent, Program, sessionPart, type MailEvent, type TlsTrust } from '../../../schemas/index.ts';
+import { normalizeTlsVersion } from '../tls-version.ts';
 import { MAX_U16, wholeNumber } from '../numbers.ts';
 import type { Row } from './tracking.ts';
 import { bracketId, enhancedCode, isoTime } from './tracking.ts';
@@ -166,7 +167,7 @@ export class SessionAssembler {
       const text = `${data} ${context}`;
       const ok = TLS_OK.exec(text) ?? TLS_OK_SHORT.exec(text);
       if (ok) {
-        s.tls = { version: ok[1] === 'SSL3' ? 'SSLv3' : `TLSv${ok[1].slice(3).replace('_', '.')}`, cipher: ok[2].replace(/,$/, ''), bits: wholeNumber(Number(ok[3]), MAX_U16) };
+        s.tls = { version: normalizeTlsVersion(ok[1]), cipher: ok[2].replace(/,$/, ''), bits: wholeNumber(Number(ok[3]), MAX_U16) };
       } else if (text.includes('TLS negotiation failed')) {
         s.tlsFailed = /TLS negotiation failed with error (\S+)/.exec(text)?.[1] ?? 'failed';
       } else if (/sending message with RecordId \d+ and InternetMessageId </.test(text)) {

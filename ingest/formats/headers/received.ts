@@ -1,5 +1,8 @@
 import type { TlsStatus } from '../../../schemas/index.ts';
 import { calendarMs, storable } from '../calendar.ts';
+import { normalizeTlsVersion } from '../tls-version.ts';
+
+export { normalizeTlsVersion };
 
 /**
  * One `Received:` header → one hop as the receiving server claims it (log-formats §4.5, §5). The
@@ -69,15 +72,6 @@ function clauses(text: string): Map<string, string> {
   }
   flush();
   return out;
-}
-
-const TLS_VERSION = /^(?:TLS1[_.]([0-3])|TLSv1(?:\.([0-3]))?(?:\/SSLv3)?|SSLv3)$/i;
-/** `TLS1_2`, `TLS1.2`, `TLSv1.2` → `TLSv1.2`; `TLSv1`, `TLSv1/SSLv3` → `TLSv1.0` (Postfix and Google say TLSv1 for 1.0) */
-export function normalizeTlsVersion(v: string): string {
-  const m = TLS_VERSION.exec(v.trim());
-  if (!m) return v.trim();
-  if (/^SSLv3$/i.test(v.trim())) return 'SSLv3';
-  return `TLSv1.${m[1] ?? m[2] ?? '0'}`;
 }
 
 interface TlsClaim { tls: TlsStatus; tlsVersion: string; cipher: string; tlsEvidence: string }
