@@ -2,6 +2,7 @@
  * One measured run in its own process, so peak RSS belongs to that run alone.
  *   node --import tsx bench/child.ts parse FILE
  *   node --import tsx bench/child.ts ingest FILE DATADIR
+ *   node --import tsx bench/child.ts read FILE          (bare read of the bytes: the floor for any reader)
  * Prints one JSON line: { mode, lines, events, rejected, seconds, maxRssMb } (ingest adds stitchSeconds, stitchedMessages, hops).
  */
 import { createReadStream, statSync } from 'node:fs';
@@ -30,9 +31,16 @@ async function ingest(): Promise<Record<string, number>> {
   const store = await Store.open({ kind: 'embedded', dataDir });
   const s = await runIngest({ inputs: [file], store });
   await store.close();
-  return { lines: s.lines, events: s.events, rejected: s.rejectedTotal, seconds: (performance.now() - t0) / 1000, stitchSeconds: s.stitched.seconds, stitchedMessages: s.stitched.messages, hops: s.stitched.hops };
+  return { lines: s.lines, messages: s.messages, bytes: s.bytes, events: s.events, rejected: s.rejectedTotal, seconds: (performance.now() - t0) / 1000, stitchSeconds: s.stitched.seconds, stitchedMessages: s.stitched.messages, hops: s.stitched.hops };
 }
 
-const result = mode === 'parse' ? await parseOnly() : await ingest();
+async function readOnly(): Promise<Record<string, number>> {
+  const t0 = performance.now();
+  let bytes = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) bytes += (chunk as Buffer).length;
+  return { bytes, seconds: (performance.now() - t0) / 1000 };
+}
+
+const result = mode === 'parse' ? await parseOnly() : mode === 'read' ? await readOnly() : await ingest();
 const maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
 process.stdout.write(`${JSON.stringify({ mode, ...result, maxRssMb })}\n`);

@@ -6,6 +6,7 @@
  *
  * options: --lines N (default 2,000,000)  --trace-events N (default 10,000,000; 0 skips)
  *          --load-clients N (default 50; 0 skips the API-under-load run, bench/load.ts)
+ *          --mbox-bytes N (default 1 GiB; 0 skips the delivered-mail run)
  *          --keep (leave the work directory)  --out DIR (default bench/out)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -17,9 +18,10 @@ import { writePostfixLog, type TruthMessage } from './generate/postfix.ts';
 import { Store } from '../store/index.ts';
 import { checkAccuracy, measureTrace, type AccuracyTruth } from './trace.ts';
 import { writeExchangeOrg } from './generate/exchange.ts';
+import { writeMbox } from './generate/mbox.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const { values } = parseArgs({ options: { lines: { type: 'string', default: '2000000' }, 'trace-events': { type: 'string', default: '10000000' }, 'load-clients': { type: 'string', default: '50' }, keep: { type: 'boolean' }, out: { type: 'string', default: join(ROOT, 'bench', 'out') } } });
+const { values } = parseArgs({ options: { lines: { type: 'string', default: '2000000' }, 'trace-events': { type: 'string', default: '10000000' }, 'load-clients': { type: 'string', default: '50' }, 'mbox-bytes': { type: 'string', default: String(2 ** 30) }, keep: { type: 'boolean' }, out: { type: 'string', default: join(ROOT, 'bench', 'out') } } });
 const targetLines = Number(values.lines);
 const traceEvents = Number(values['trace-events']);
 const out = resolve(values.out);
@@ -144,4 +146,23 @@ if (loadClients > 0) {
     console.log(`  errors and timeouts: ${errs.length === 0 ? 'none' : errs.map(([c, n]) => `${c} ×${n}`).join(', ')} of ${l.loaded.requests} requests`);
   }
   rmSync(slice, { force: true });
+}
+
+// 5. delivered mail: a generated mbox (with one 100 MiB attachment at 1 GiB) ingested for its
+// Received headers and protection, beside a bare read of the same bytes; peak RSS must stay bounded
+const mboxBytes = Number(values['mbox-bytes']);
+if (mboxBytes > 0) {
+  const mbox = join(out, 'bench-mail.mbox');
+  const gen = await writeMbox(mbox, { bytes: mboxBytes, seed: 7 });
+  const read = child(['read', mbox]);
+  const mboxData = join(out, 'bench-mbox-data');
+  rmSync(mboxData, { recursive: true, force: true });
+  const ing = child(['ingest', mbox, mboxData]);
+  const mb = (b: number) => b / 2 ** 20;
+  console.log(`\ndelivered mail: ${gen.messages.toLocaleString()} messages in a ${mb(gen.bytes).toFixed(0)} MiB mbox (${Object.entries(gen.protected).map(([k, v]) => `${k} ${v}`).join(', ')})`);
+  console.log(`  bare read of the file : ${(mb(gen.bytes) / Number(read.seconds)).toFixed(0)} MiB/s (${Number(read.seconds).toFixed(1)} s)`);
+  console.log(`  full ingest, stitched : ${(mb(gen.bytes) / Number(ing.seconds)).toFixed(0)} MiB/s, ${Math.round(Number(ing.messages) / Number(ing.seconds)).toLocaleString()} messages/s, ${Number(ing.events).toLocaleString()} events, peak RSS ${ing.maxRssMb} MB (${Number(ing.seconds).toFixed(1)} s; ${(Number(ing.seconds) / Number(read.seconds)).toFixed(1)}× the bare read)`);
+  if (Number(ing.messages) !== gen.messages) console.log(`  MISMATCH: ${ing.messages} messages read of ${gen.messages} written`);
+  if (!values.keep) rmSync(mboxData, { recursive: true, force: true });
+  rmSync(mbox, { force: true });
 }

@@ -10,8 +10,11 @@ export function formatCount(n: number): string {
 export function formatIngestSummary(s: IngestSummary): string {
   const rate = s.seconds > 0 ? Math.round(s.lines / s.seconds) : 0;
   const lines = [
-    `ingested ${s.files} file(s): ${formatCount(s.lines)} lines, ${formatCount(s.events)} events in ${s.seconds.toFixed(1)} s (${formatCount(rate)} lines/s)`,
+    s.lines === 0 && s.messages > 0
+      ? `ingested ${s.files} file(s): ${formatCount(s.events)} events in ${s.seconds.toFixed(1)} s`
+      : `ingested ${s.files} file(s): ${formatCount(s.lines)} lines, ${formatCount(s.events)} events in ${s.seconds.toFixed(1)} s (${formatCount(rate)} lines/s)`,
   ];
+  if (s.messages > 0) lines.push(`  ${formatCount(s.messages)} delivered message(s) read for their Received headers and content protection`);
   if (s.stitched.messages > 0) lines.push(`  ${formatCount(s.stitched.messages)} messages stitched into ${formatCount(s.stitched.hops)} hops in ${s.stitched.seconds.toFixed(1)} s`);
   if (s.unmodeled > 0) lines.push(`  ${formatCount(s.unmodeled)} lines from programs or messages mailtrace does not model (counted, not stored)`);
   if (s.rejectedTotal > 0) {

@@ -28,7 +28,7 @@ const HELP: Record<string, string> = {
 usage: mailtrace <command> [options]
 
 commands:
-  ingest <file|dir|->...   parse mail logs into the store
+  ingest <file|dir|->...   parse mail logs and delivered messages into the store
   serve                    serve the API and dashboard
   trace <id>               show one message's path (message-id or queue id)
   demo                     ingest the bundled sample (once) and serve the dashboard
@@ -40,6 +40,9 @@ Reads Postfix maillog files (plain or .gz; - for standard input), Exchange messa
 SMTP protocol logs and Exchange Online message trace exports (directories recursively; each
 file's format is detected from its first lines), correlates them and stores the events. Files already ingested are skipped; a file
 that grew since is read on from where the last run stopped.
+Delivered messages are read beside the logs: .eml files, maildir folders, mbox files and Outlook
+.msg files. Their Received headers join the logged path of the message (hops seen in a log and a
+header, or only in a header) and their MIME structure gives its protection (S/MIME, PGP, IRM).
 
 options:
   --format auto|postfix|exchange  input format (default auto: detected from each file's first lines)
@@ -181,14 +184,14 @@ async function uploadAndIngest(settings: Settings, base: string, inputs: string[
     }
   }
   if (tty) process.stderr.write('\r\x1b[K');
-  const empty: IngestSummary = { files: 0, filesSkipped: [], badInputs: [], lines: 0, bytes: 0, events: 0, unmodeled: 0, rejected: {}, rejectedTotal: 0, stitched: { messages: 0, hops: 0, seconds: 0 }, seconds: 0 };
+  const empty: IngestSummary = { files: 0, filesSkipped: [], badInputs: [], lines: 0, messages: 0, bytes: 0, events: 0, unmodeled: 0, rejected: {}, rejectedTotal: 0, stitched: { messages: 0, hops: 0, seconds: 0 }, seconds: 0 };
   const summary = sent > 0 ? await remote<IngestSummary>(settings, base, '/api/ingest', { session }) : empty;
   return { ...summary, badInputs: [...bad, ...summary.badInputs] };
 }
 
 /** 0 all read, 3 finished but some inputs were bad (MT_ERR_BAD_INPUT), 1 nothing could be read */
 function ingestExit(summary: IngestSummary): number {
-  if (summary.lines === 0 && !summary.filesSkipped.some((f) => f.why.startsWith('already'))) {
+  if (summary.lines === 0 && summary.messages === 0 && !summary.filesSkipped.some((f) => f.why.startsWith('already'))) {
     process.stderr.write('mailtrace: nothing could be read from the inputs\n');
     return 1;
   }

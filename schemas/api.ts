@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { RecipientStatus } from './trace.ts';
+import { HopProvenance } from './hop.ts';
+import { Protection, ProtectionFilter, ProtectionMechanism } from './protection.ts';
 import { TlsStatus } from './tls.ts';
 
 const isoTime = z.iso.datetime({ offset: true });
@@ -11,6 +13,8 @@ export const MessageSearch = z.object({
   messageId: z.string().max(998).optional(),
   queueId: z.string().max(64).optional(),
   status: RecipientStatus.optional(),
+  /** a mechanism, `any`, `none` (a copy was read and showed none) or `unknown` (no copy read) */
+  protection: ProtectionFilter.optional(),
   from: isoTime.optional(),
   to: isoTime.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
@@ -30,6 +34,9 @@ export const MessageSummaryRow = z.object({
   /** worst-first aggregate of the last delivery status per recipient */
   status: RecipientStatus,
   plaintextHops: z.number(),
+  /** mechanisms seen in a delivered copy (empty: none seen, or no copy read — see protectionKnown) */
+  protection: z.array(ProtectionMechanism),
+  protectionKnown: z.boolean(),
 });
 export type MessageSummaryRow = z.infer<typeof MessageSummaryRow>;
 
@@ -48,6 +55,13 @@ export const Summary = z.object({
   /** recipients refused in SMTP sessions that never queued a message (no message id to count them under) */
   refusedWithoutMessage: z.number(),
   hopsByTls: z.record(TlsStatus, z.number()),
+  /** messages per protection mechanism seen in a delivered copy (a message can count under several) */
+  messagesByProtection: z.record(ProtectionMechanism, z.number()),
+  /** messages whose content was read and showed no mechanism; messages whose content no input showed */
+  messagesUnprotected: z.number(),
+  messagesProtectionUnknown: z.number(),
+  /** hand-offs by where they were seen: our logs, a Received header only, or both */
+  hopsByProvenance: z.record(HopProvenance, z.number()),
   /** input lines kept aside as unusable (binary, too long, unknown format…), see /api/rejected */
   rejectedLines: z.number(),
   rejectedByReason: z.record(z.string(), z.number()),
@@ -73,16 +87,22 @@ export const HeaderHop = z.object({
 });
 export type HeaderHop = z.infer<typeof HeaderHop>;
 
-/** End-to-end protection a message's MIME structure shows (log-formats §6); claims, not verified */
-export const ProtectionMechanism = z.enum(['smime-signed', 'smime-encrypted', 'pgp-signed', 'pgp-encrypted', 'irm']);
-export type ProtectionMechanism = z.infer<typeof ProtectionMechanism>;
-export const Protection = z.object({
-  mechanisms: z.array(ProtectionMechanism),
-  /** the content is encrypted or rights-protected */
-  endToEnd: z.boolean(),
-  evidence: z.string(),
+
+/** One method result an Authentication-Results / ARC-Authentication-Results header claims (not re-verified). */
+export const AuthClaim = z.object({
+  header: z.enum(['Authentication-Results', 'ARC-Authentication-Results', 'X-MS-Exchange-Authentication-Results']),
+  /** ARC instance (i=N); 0 for Authentication-Results */
+  instance: z.number().int().nonnegative(),
+  /** the server that stamped the result */
+  authserv: z.string(),
+  /** spf, dkim, dmarc, arc, … */
+  method: z.string(),
+  /** pass, fail, softfail, neutral, none, temperror, permerror, … */
+  result: z.string(),
+  /** the rest of the result: reason and properties as written */
+  detail: z.string(),
 });
-export type Protection = z.infer<typeof Protection>;
+export type AuthClaim = z.infer<typeof AuthClaim>;
 
 /** POST /api/headers/analyze: what a message's headers claim, without anything stored. */
 export const HeaderAnalysis = z.object({
@@ -92,5 +112,7 @@ export const HeaderAnalysis = z.object({
   hops: z.array(HeaderHop),
   /** Received values that are no hop, with the reason */
   rejected: z.array(z.object({ value: z.string(), error: z.string() })),
+  /** SPF, DKIM, DMARC and ARC results as the stamping servers claim them, newest header first */
+  authentication: z.array(AuthClaim),
 });
 export type HeaderAnalysis = z.infer<typeof HeaderAnalysis>;

@@ -44,6 +44,9 @@ export const HOP_COLUMN_TYPES: readonly (readonly [string, string])[] = [
   ['eventIds', 'Array(String)'],
   /** 1 on the first recipient's row of each hand-off: counting hand-offs needs no distinct over strings */
   ['firstOfHop', 'UInt8'],
+  ['provenance', 'LowCardinality(String)'],
+  ['protocol', 'LowCardinality(String)'],
+  ['conflict', 'String'],
   ['version', 'UInt64'],
   ['deleted', 'UInt8'],
 ];
@@ -63,6 +66,9 @@ export const MESSAGE_COLUMN_TYPES: readonly (readonly [string, string])[] = [
   ['queueIds', 'Array(String)'],
   ['plaintextHops', 'UInt32'],
   ['detail', 'String'],
+  /** mechanisms seen in a delivered copy; protectionKnown 0 when no copy was read */
+  ['protection', 'Array(LowCardinality(String))'],
+  ['protectionKnown', 'UInt8'],
   ['version', 'UInt64'],
   ['deleted', 'UInt8'],
 ];
@@ -71,10 +77,14 @@ export const MESSAGE_COLUMNS = MESSAGE_COLUMN_TYPES.map(([n]) => n);
 
 
 /** Columns added after the first release: stores made before get them at start (idempotent). */
-const ADDED_EVENT_COLUMNS = ['sessionId', 'role', 'networkMessageId'];
+const ADDED_EVENT_COLUMNS = ['sessionId', 'role', 'networkMessageId', 'protocol', 'protection', 'protectionEvidence'];
 
 /** `name Type, …` for a table function's structure argument. */
 export const EVENT_STRUCTURE = EVENT_COLUMN_TYPES.map(([n, t]) => `${n} ${t}`).join(', ');
+
+/** Hop and message columns added after the first release (before version/deleted in a new table). */
+const ADDED_HOP_COLUMNS: readonly (readonly [string, string])[] = [['provenance', "LowCardinality(String) DEFAULT 'log'"], ['protocol', 'LowCardinality(String)'], ['conflict', 'String']];
+const ADDED_MESSAGE_COLUMNS: readonly (readonly [string, string])[] = [['protection', 'Array(LowCardinality(String))'], ['protectionKnown', 'UInt8']];
 
 export function ddlStatements(db: string): string[] {
   return [
@@ -108,6 +118,7 @@ export function ddlStatements(db: string): string[] {
     ) ENGINE = ReplacingMergeTree(version, deleted)
     ORDER BY (messageKey, recipient, seq)
     SETTINGS index_granularity = 256`,
+    ...ADDED_HOP_COLUMNS.map(([c, t]) => `ALTER TABLE ${db}.${HOPS_TABLE} ADD COLUMN IF NOT EXISTS \`${c}\` ${t}`),
     `CREATE TABLE IF NOT EXISTS ${db}.${MESSAGES_TABLE} (
       ${MESSAGE_COLUMN_TYPES.map(([n, t]) => `\`${n}\` ${t}`).join(',\n      ')},
       INDEX idx_sender sender TYPE bloom_filter(0.01) GRANULARITY 4,
@@ -118,6 +129,7 @@ export function ddlStatements(db: string): string[] {
     ORDER BY messageKey
     -- small granules: a trace reads one row, and a row carries its trace's detail (≈1 KB)
     SETTINGS index_granularity = 256`,
+    ...ADDED_MESSAGE_COLUMNS.map(([c, t]) => `ALTER TABLE ${db}.${MESSAGES_TABLE} ADD COLUMN IF NOT EXISTS \`${c}\` ${t}`),
     // small facts about the store itself (which stitching rules built its hops)
     `CREATE TABLE IF NOT EXISTS ${db}.${META_TABLE} (
       key String,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ProtectionMechanism } from './protection.ts';
 import { TlsStatus, TlsTrust } from './tls.ts';
 
 /**
@@ -18,9 +19,13 @@ import { TlsStatus, TlsTrust } from './tls.ts';
  *             event per message it carried (the `Queued mail for delivery` reply names the
  *             receiving queue in nextQueueId/relay), or one for a session that carried none
  * - expand:   a distribution list or alias became a member (recipient, origRecipient = list)
+ * - received: one Received header of a delivered copy of the message: the hop its receiving server
+ *             (host, the `by` name as written) claims, from client/clientIp, with protocol, id as
+ *             queueId, TLS as the header's shape proves it; recipient is the copy's owner
+ * - content:  what a delivered copy's MIME structure shows (protection, protectionEvidence); one per copy
  * - other:    a tracking row kept for the record that no path needs (shadow copies, agents, …)
  */
-export const EventKind = z.enum(['receive', 'message', 'queued', 'delivery', 'dsn', 'expired', 'removed', 'reject', 'session', 'expand', 'other']);
+export const EventKind = z.enum(['receive', 'message', 'queued', 'delivery', 'dsn', 'expired', 'removed', 'reject', 'session', 'expand', 'received', 'content', 'other']);
 export type EventKind = z.infer<typeof EventKind>;
 
 /** Delivery outcome per recipient, as the source logs it (Postfix status=, Exchange event-id). */
@@ -34,8 +39,8 @@ export type DeliveryStatus = z.infer<typeof DeliveryStatus>;
  * from this list, so adding, renaming or retyping a column is one edit the compiler follows.
  * Strings are '' and numbers 0 where the source did not record the field.
  */
-type Check = 'str' | 'nonempty' | 'iso' | 'enum' | 'uint' | 'float';
-interface Column<S extends z.ZodType> { schema: S; type: string; blank: string | number; check: Check; max?: number; values?: readonly string[] }
+type Check = 'str' | 'nonempty' | 'iso' | 'enum' | 'uint' | 'float' | 'enumlist';
+interface Column<S extends z.ZodType> { schema: S; type: string; blank: string | number | readonly never[]; check: Check; max?: number; values?: readonly string[] }
 
 const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const str = (type = 'String'): Column<z.ZodString> => ({ schema: z.string(), type, blank: '', check: 'str' });
@@ -43,6 +48,7 @@ const lc = (): Column<z.ZodString> => str('LowCardinality(String)');
 const nonEmpty = (type: string): Column<z.ZodString> => ({ schema: z.string().min(1), type, blank: '', check: 'nonempty' });
 const oneOf = <E extends z.ZodEnum>(e: E): Column<E> => ({ schema: e, type: 'LowCardinality(String)', blank: e.options[0] as string, check: 'enum', values: e.options as readonly string[] });
 const uint = (type: 'UInt16' | 'UInt32' | 'UInt64', max: number): Column<z.ZodNumber> => ({ schema: z.number().int().nonnegative().max(max), type, blank: 0, check: 'uint', max });
+const enumList = <E extends z.ZodEnum>(e: E): Column<z.ZodArray<E>> => ({ schema: z.array(e), type: 'Array(LowCardinality(String))', blank: [], check: 'enumlist', values: e.options as readonly string[] });
 const float = (): Column<z.ZodNumber> => ({ schema: z.number().nonnegative().finite(), type: 'Float32', blank: 0, check: 'float' });
 
 export const EVENT_FIELDS = {
@@ -99,6 +105,11 @@ export const EVENT_FIELDS = {
   role: lc(),
   /** org-wide id that survives forks and expansion (Exchange network-message-id) */
   networkMessageId: str(),
+  /** the transfer protocol a Received header names (`ESMTPS`, `LMTP`, `Microsoft SMTP Server`, …) */
+  protocol: lc(),
+  /** content protection a delivered copy shows (content events) */
+  protection: enumList(ProtectionMechanism),
+  protectionEvidence: str(),
 };
 
 type Shape<T extends Record<string, { schema: z.ZodType }>> = { [K in keyof T]: T[K]['schema'] };
@@ -148,6 +159,7 @@ export const checkEvent: (e: MailEvent) => string = (() => {
       case 'enum': sets.push(new Set(col.values)); return `if (!sets[${sets.length - 1}].has(${v})) return '${c}: ' + JSON.stringify(${v}) + ' is not one of ${(col.values ?? []).join('|')}';`;
       case 'uint': return `if (typeof ${v} !== 'number' || !Number.isInteger(${v}) || ${v} < 0 || ${v} > ${col.max}) return '${c}: not a whole number from 0 to ${col.max}';`;
       case 'float': return `if (typeof ${v} !== 'number' || !Number.isFinite(${v}) || ${v} < 0) return '${c}: not a finite number ≥ 0';`;
+      case 'enumlist': sets.push(new Set(col.values)); return `if (!Array.isArray(${v}) || !${v}.every((x) => sets[${sets.length - 1}].has(x))) return '${c}: not a list of ${(col.values ?? []).join('|')}';`;
     }
   });
   return new Function('iso', 'sets', `return (e) => { ${tests.join(' ')} return ''; };`)(ISO_UTC, sets) as (e: MailEvent) => string;

@@ -13,25 +13,35 @@ import { z } from 'zod';
  *                        or the named server: server + message id + recipient + time (§1.9a)
  *   message-id+recipient+time  another server received the same message id for the recipient soon after
  *   unmatched            handed to a server whose logs were not ingested (the gap is shown, not invented)
+ *   received-header      only a Received header of a delivered copy claims this hop: no ingested log saw it
  */
 export const LinkRule = z.enum([
-  'first-hop', 'queued-as', 'forwarded-as', 'internal-id', 'transfer', 'mailbox-delivery', 'message-id+recipient+time', 'unmatched',
+  'first-hop', 'queued-as', 'forwarded-as', 'internal-id', 'transfer', 'mailbox-delivery', 'message-id+recipient+time', 'unmatched', 'received-header',
 ]);
 export type LinkRule = z.infer<typeof LinkRule>;
 export const LINK_RULES = LinkRule.options;
 
 /** The coarse link word of the trace contract (kept as it always was). */
-export const HopLink = z.enum(['first-hop', 'queued-as', 'message-id', 'unmatched']);
+export const HopLink = z.enum(['first-hop', 'queued-as', 'message-id', 'unmatched', 'header']);
 export type HopLink = z.infer<typeof HopLink>;
 
 export function linkOfRule(rule: LinkRule): HopLink {
   switch (rule) {
     case 'first-hop': return 'first-hop';
     case 'unmatched': return 'unmatched';
+    case 'received-header': return 'header';
     case 'message-id+recipient+time': case 'mailbox-delivery': return 'message-id';
     default: return 'queued-as';
   }
 }
+
+/**
+ * Where a hop was seen: in our servers' logs, only in a Received header of a delivered copy (a
+ * claim by the receiving server, e.g. outside our organisation), or both (the same hand-off:
+ * receiving server and its queue id, or server and time, agree).
+ */
+export const HopProvenance = z.enum(['log', 'header', 'both']);
+export type HopProvenance = z.infer<typeof HopProvenance>;
 
 /**
  * What a stored hop row says about where the recipient stood after it: `relayed` (the next hop

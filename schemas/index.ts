@@ -1,4 +1,5 @@
 export * from './tls.ts';
+export * from './protection.ts';
 export * from './event.ts';
 export * from './rejection.ts';
 export * from './hop.ts';

@@ -18,6 +18,8 @@ export const RejectReason = z.enum([
   'bad-row',           // a row whose column count differs from its file's #Fields line
   'unterminated-quote', // a CSV quote left open until the end of the file (or past the row limit)
   'no-server',         // a complete Exchange tracking row that names no server, outside a server's log tree
+  'bad-header',        // a message header that says nothing usable (a Received value without a receiving server, a header block that cannot be read)
+  'bad-message',       // a message (or a part of a mailbox) that is not one: no header block, broken MIME, a .msg that is not a message, a broken mbox separator
   'bad-input',         // a whole input that could not be read to its end (MT_ERR_BAD_INPUT): unreadable, vanished,
                        // truncated or corrupt compressed data, a damaged zip entry, shrunk while read
 ]);

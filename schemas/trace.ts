@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { HopLink, HopStatus, LinkRule } from './hop.ts';
+import { HopLink, HopProvenance, HopStatus, LinkRule } from './hop.ts';
+import { Protection } from './protection.ts';
 import { TlsStatus, TlsTrust } from './tls.ts';
 
 /** Final outcome for one recipient, as far as the ingested logs tell. */
@@ -33,6 +34,12 @@ export const Hop = z.object({
   status: HopStatus,
   /** ids of the stored events this hop was concluded from */
   eventIds: z.array(z.string()),
+  /** seen in our logs, only in a Received header, or both */
+  provenance: HopProvenance,
+  /** the transfer protocol the receiving server's Received header names (`ESMTPS`, `LMTP`, …; '' when no header was read) */
+  protocol: z.string(),
+  /** what the header and the log disagree about on this hop ('' when they agree or only one saw it) */
+  conflict: z.string(),
 });
 export type Hop = z.infer<typeof Hop>;
 
@@ -76,6 +83,8 @@ export const Trace = z.object({
   servers: z.array(z.object({ host: z.string(), role: z.string(), reason: z.string() })),
   recipients: z.array(RecipientTrace),
   related: z.array(RelatedMessage),
+  /** end-to-end content protection seen in a delivered copy of the message (known: false when no copy was ingested) */
+  protection: Protection,
   /** human-readable caveats: missing logs, inferred links */
   notes: z.array(z.string()),
 });
@@ -85,5 +94,9 @@ export type Trace = z.infer<typeof Trace>;
  * What the stitched message row's `detail` column holds: everything of a trace that is not a hop
  * (stitch/ writes it, query/ reads it back next to the hop rows).
  */
-export const MessageDetail = Trace.pick({ queues: true, servers: true, related: true, notes: true }).extend({ recipients: z.array(RecipientTrace.omit({ hops: true })) });
+export const MessageDetail = Trace.pick({ queues: true, servers: true, related: true, notes: true }).extend({
+  recipients: z.array(RecipientTrace.omit({ hops: true })),
+  /** absent in rows stitched before protection was read (stitch version < 4) */
+  protection: Protection.optional(),
+});
 export type MessageDetail = z.infer<typeof MessageDetail>;

@@ -39,8 +39,9 @@ export function outsideRole(q: Queue): string {
 
 const ids = (...events: (StoredEvent | undefined)[]): string[] => [...new Set(events.filter((e): e is StoredEvent => !!e).map((e) => e.id).filter(Boolean))];
 
-function hop(fields: Omit<Hop, 'link' | 'status'>): Hop {
-  return { ...fields, link: linkOfRule(fields.rule), status: 'relayed' };
+/** A hop concluded from logs (stitch/headers.ts adds what delivered copies' Received headers say). */
+function hop(fields: Omit<Hop, 'link' | 'status' | 'provenance' | 'protocol' | 'conflict'>): Hop {
+  return { ...fields, link: linkOfRule(fields.rule), status: 'relayed', provenance: 'log', protocol: '', conflict: '' };
 }
 
 export function firstHop(root: Queue): Hop {

@@ -1,4 +1,5 @@
-import { Program, TRANSPORT_DEFAULT_ROLE_REASON, type RecipientTrace, type RelatedMessage, type Trace } from '../schemas/index.ts';
+import { Program, TRANSPORT_DEFAULT_ROLE_REASON, unknownProtection, type RecipientTrace, type RelatedMessage, type Trace } from '../schemas/index.ts';
+import { mergeHeaders } from './headers.ts';
 import { splitRole } from './hop.ts';
 import { inTree, linkQueues } from './link.ts';
 import { isoOf, queueKey, type Queue, type StoredEvent } from './queue.ts';
@@ -16,7 +17,16 @@ export { isoOf, queueKey, type StoredEvent } from './queue.ts';
  */
 
 
-export function reconstruct(messageId: string, input: readonly StoredEvent[]): Trace {
+export function reconstruct(messageId: string, all: readonly StoredEvent[]): Trace {
+  // what delivered copies say (Received headers, MIME protection) joins the log path at the end
+  // only this message's copies: a notification's copy shares a queue id with the message that caused it
+  const received = all.filter((e) => e.kind === 'received' && e.messageId === messageId);
+  const content = all.filter((e) => e.kind === 'content' && e.messageId === messageId);
+  const input = all.filter((e) => e.kind !== 'received' && e.kind !== 'content');
+  return mergeHeaders(fromLogs(messageId, input), received, content);
+}
+
+function fromLogs(messageId: string, input: readonly StoredEvent[]): Trace {
   // one canonical order (time, then id): the rows come back from the store in whatever order its
   // parts hold them, and every tie below (which of two equal candidates, which queue first) must
   // fall the same way whatever run or crash left those parts
@@ -86,6 +96,7 @@ export function reconstruct(messageId: string, input: readonly StoredEvent[]): T
     servers: serversOf(all),
     recipients: traces,
     related: [...new Map(related.map((r) => [JSON.stringify(r), r])).values()],
+    protection: unknownProtection(),
     notes: [...new Set(notes)],
   };
 }

@@ -52,7 +52,8 @@ export function hopRows(key: string, trace: Trace, version: number): string {
       out += [
         tsvEscape(key), tsvEscape(trace.messageId), tsvEscape(r.address), String(seq), tsvEscape(h.from), tsvEscape(h.to), tsvEscape(h.fromRole), tsvEscape(h.toRole),
         h.tls, tsvEscape(h.tlsVersion), tsvEscape(h.cipher), h.tlsTrust, tsvEscape(h.tlsEvidence), time(h.start), time(h.end),
-        tsvEscape(h.fromQueueId), tsvEscape(h.toQueueId), h.link, h.rule, h.status, tsvArray(h.eventIds), first ? '1' : '0', String(version), '0',
+        tsvEscape(h.fromQueueId), tsvEscape(h.toQueueId), h.link, h.rule, h.status, tsvArray(h.eventIds), first ? '1' : '0',
+        h.provenance, tsvEscape(h.protocol), tsvEscape(h.conflict), String(version), '0',
       ].join('\t') + '\n';
     });
   }
@@ -62,15 +63,17 @@ export function hopRows(key: string, trace: Trace, version: number): string {
 export function messageRow(key: string, trace: Trace, version: number): string {
   const statuses = trace.recipients.map((r) => r.status);
   const plaintext = new Set<string>();
-  for (const r of trace.recipients) for (const h of r.hops) if (h.tls === 'plaintext') plaintext.add(hopIdentity(h));
+  // a hop only a header claims is the claim of a server we may not run: counted where it is shown, not here
+  for (const r of trace.recipients) for (const h of r.hops) if (h.tls === 'plaintext' && h.provenance !== 'header') plaintext.add(hopIdentity(h));
   const detail: MessageDetail = {
-    queues: trace.queues, servers: trace.servers, related: trace.related, notes: trace.notes,
+    queues: trace.queues, servers: trace.servers, related: trace.related, notes: trace.notes, protection: trace.protection,
     recipients: trace.recipients.map(({ hops: _hops, ...rest }) => rest),
   };
   return [
     tsvEscape(key), tsvEscape(trace.messageId), tsvEscape(trace.sender), String(Math.max(0, Math.trunc(trace.size) || 0)), time(trace.firstSeen), time(trace.lastSeen),
     messageStatus(statuses), tsvArray(trace.recipients.map((r) => r.address)), tsvArray(statuses), tsvArray(pathHosts(trace)),
-    tsvArray([...new Set(trace.queues.map((q) => q.queueId))]), String(plaintext.size), tsvEscape(JSON.stringify(detail)), String(version), '0',
+    tsvArray([...new Set(trace.queues.map((q) => q.queueId))]), String(plaintext.size), tsvEscape(JSON.stringify(detail)),
+    tsvArray(trace.protection.mechanisms), trace.protection.known ? '1' : '0', String(version), '0',
   ].join('\t') + '\n';
 }
 
@@ -79,7 +82,7 @@ export function hopTombstone(key: string, recipient: string, seq: number, versio
   const blank = HOP_COLUMNS.map(() => '');
   const row: string[] = [...blank];
   const set = (col: string, v: string): void => { row[HOP_COLUMNS.indexOf(col)] = v; };
-  for (const [col, v] of [['seq', '0'], ['start', time('')], ['end', time('')], ['eventIds', '[]'], ['firstOfHop', '0'], ['deleted', '1']] as const) set(col, v);
+  for (const [col, v] of [['seq', '0'], ['start', time('')], ['end', time('')], ['eventIds', '[]'], ['firstOfHop', '0'], ['provenance', 'log'], ['deleted', '1']] as const) set(col, v);
   set('messageKey', tsvEscape(key));
   set('recipient', tsvEscape(recipient));
   set('seq', String(seq));
@@ -90,9 +93,9 @@ export function hopTombstone(key: string, recipient: string, seq: number, versio
 export function messageTombstone(key: string, version: number): string {
   const row = MESSAGE_COLUMNS.map(() => '');
   const set = (col: string, v: string): void => { row[MESSAGE_COLUMNS.indexOf(col)] = v; };
-  for (const col of ['size', 'plaintextHops']) set(col, '0');
+  for (const col of ['size', 'plaintextHops', 'protectionKnown']) set(col, '0');
   for (const col of ['firstSeen', 'lastSeen']) set(col, time(''));
-  for (const col of ['recipients', 'recipientStatuses', 'hosts', 'queueIds']) set(col, '[]');
+  for (const col of ['recipients', 'recipientStatuses', 'hosts', 'queueIds', 'protection']) set(col, '[]');
   set('messageKey', tsvEscape(key));
   set('version', String(version));
   set('deleted', '1');

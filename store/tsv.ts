@@ -56,6 +56,7 @@ export const eventToTsv: (e: MailEvent) => string = (() => {
   const parts = EVENT_COLUMNS.map((col) => {
     if (!/^[A-Za-z]+$/.test(col)) throw new Error(`unexpected column name ${col}`);
     if (col === 'ts') return `time(e.ts)`;
+    if (Array.isArray(sample[col])) return `arr(e.${col})`;
     if (typeof sample[col] !== 'number') return `esc(e.${col})`;
     // a value the column cannot hold would fail the whole batch: clamp it to the column's range
     const type = types.get(col) ?? '';
@@ -66,7 +67,7 @@ export const eventToTsv: (e: MailEvent) => string = (() => {
   });
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- built from our own column names only
   const body = `return ${parts.join(" + '\\t' + ")};`;
-  return new Function('esc', 'time', 'num', 'uint', `return (e) => { ${body} };`)(tsvEscape, tsvTime, num, uint) as (e: MailEvent) => string;
+  return new Function('esc', 'time', 'num', 'uint', 'arr', `return (e) => { ${body} };`)(tsvEscape, tsvTime, num, uint, tsvArray) as (e: MailEvent) => string;
 })();
 
 export const REJECTED_COLUMNS = ['ingestedAt', 'reason', 'detail', 'sourceFile', 'sourceOffset', 'lineNumber', 'excerpt'] as const;

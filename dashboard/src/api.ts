@@ -1,4 +1,4 @@
-import type { MessageList, RecipientStatus, Rejection, Summary, Trace } from '../../schemas/index.ts';
+import type { HeaderAnalysis, MessageList, RecipientStatus, Rejection, Summary, Trace } from '../../schemas/index.ts';
 import { askForToken, currentToken } from './token.ts';
 
 /** An answer from the API that is not a success, with the API's own code and message. */
@@ -10,24 +10,26 @@ export class ApiError extends Error {
 }
 
 /**
- * GET a JSON resource. A 401 asks the user for the bearer token (once, however many calls are
- * waiting) and tries again; a wrong token is asked for again.
+ * Call the API and read its JSON answer (GET, or POST with a text body). A 401 asks the user for
+ * the bearer token (once, however many calls are waiting) and tries again; a wrong token is asked
+ * for again.
  */
-async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+async function requestJson<T>(path: string, signal?: AbortSignal, body?: string): Promise<T> {
   let rejectedToken = false;
   for (;;) {
     const token = currentToken();
     const headers: Record<string, string> = { accept: 'application/json' };
     if (token) headers.authorization = `Bearer ${token}`;
-    const res = await fetch(path, { headers, signal });
+    if (body !== undefined) headers['content-type'] = 'text/plain; charset=utf-8';
+    const res = await fetch(path, { method: body === undefined ? 'GET' : 'POST', headers, body, signal });
     if (res.status === 401) {
       await askForToken(rejectedToken || token !== undefined ? 'That token was not accepted.' : undefined);
       rejectedToken = true;
       continue;
     }
-    const body: unknown = await res.json().catch(() => undefined);
-    if (!res.ok) throw toApiError(res.status, body);
-    return body as T;
+    const answer: unknown = await res.json().catch(() => undefined);
+    if (!res.ok) throw toApiError(res.status, answer);
+    return answer as T;
   }
 }
 
@@ -56,19 +58,24 @@ export function searchMessages(q: MessageQuery, signal?: AbortSignal): Promise<M
   // the API refuses unknown keys and validates every one it gets: send only what is set
   for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== '') qs.set(k, String(v));
   const s = qs.toString();
-  return getJson<MessageList>(`/api/messages${s ? `?${s}` : ''}`, signal);
+  return requestJson<MessageList>(`/api/messages${s ? `?${s}` : ''}`, signal);
 }
 
 export function fetchTrace(id: string, signal?: AbortSignal): Promise<Trace> {
-  return getJson<Trace>(`/api/messages/${encodeURIComponent(id)}/trace`, signal);
+  return requestJson<Trace>(`/api/messages/${encodeURIComponent(id)}/trace`, signal);
 }
 
 export function fetchSummary(signal?: AbortSignal): Promise<Summary> {
-  return getJson<Summary>('/api/summary', signal);
+  return requestJson<Summary>('/api/summary', signal);
 }
 
 export function fetchRejected(limit: number, signal?: AbortSignal): Promise<Rejection[]> {
-  return getJson<{ rejected: Rejection[] }>(`/api/rejected?limit=${limit}`, signal).then((r) => r.rejected);
+  return requestJson<{ rejected: Rejection[] }>(`/api/rejected?limit=${limit}`, signal).then((r) => r.rejected);
+}
+
+/** What pasted headers (or a whole message) claim: sent as text/plain, nothing is stored. */
+export function analyzeHeaders(text: string, signal?: AbortSignal): Promise<HeaderAnalysis> {
+  return requestJson<HeaderAnalysis>('/api/headers/analyze', signal, text);
 }
 
 /** One line for an error caught while loading something. */

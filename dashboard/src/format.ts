@@ -1,4 +1,4 @@
-import type { Hop, RecipientStatus, TlsStatus } from '../../schemas/index.ts';
+import type { Hop, HopProvenance, ProtectionMechanism, RecipientStatus, TlsStatus } from '../../schemas/index.ts';
 
 /**
  * Display helpers. Times are shown in UTC everywhere: a trace spans servers whose logs may be
@@ -69,6 +69,7 @@ export const LINK_LABEL: Record<Hop['link'], string> = {
   'queued-as': 'queued as (exact)',
   'message-id': 'message-id (inferred)',
   unmatched: 'unmatched',
+  header: 'Received header only',
 };
 
 export const LINK_HELP: Record<Hop['link'], string> = {
@@ -76,6 +77,28 @@ export const LINK_HELP: Record<Hop['link'], string> = {
   'queued-as': "joined by the queue id in the next server's reply",
   'message-id': 'joined by Message-ID and time: the reply named no queue id',
   unmatched: 'handed to a server whose logs are not ingested, or the logs break off here (the next hop is unknown)',
+  header: 'claimed by a Received header of a delivered copy; no ingested log saw this hop',
+};
+
+export const PROVENANCE_LABEL: Record<HopProvenance, string> = {
+  log: 'log',
+  header: 'header only',
+  both: 'log + header',
+};
+
+export const PROVENANCE_HELP: Record<HopProvenance, string> = {
+  log: 'seen in the logs of an ingested server',
+  header: 'only a Received header of a delivered copy claims this hop: a claim by the receiving server, no ingested log saw it',
+  both: 'the logs and a Received header of a delivered copy describe the same hand-off',
+};
+
+/** What each mechanism means; the badge itself shows the mechanism's own name (as the API and search filter spell it). */
+export const PROTECTION_HELP: Record<ProtectionMechanism, string> = {
+  'smime-signed': 'S/MIME signature (claimed by the MIME structure, not verified)',
+  'smime-encrypted': 'S/MIME encryption: the content is readable only by the recipients',
+  'pgp-signed': 'OpenPGP signature (claimed by the MIME structure or inline armour, not verified)',
+  'pgp-encrypted': 'OpenPGP encryption: the content is readable only by the recipients',
+  irm: 'Microsoft rights management (IRM / Purview message encryption)',
 };
 
 /** What to write on a hop's TLS: the version when encrypted, else the state. */

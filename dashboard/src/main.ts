@@ -1,5 +1,6 @@
 import { disposeCharts } from './charts/setup.ts';
 import { h, fill, stateBox } from './dom.ts';
+import { renderHeadersPage } from './pages/headers.ts';
 import { renderSearchPage } from './pages/search.ts';
 import { renderTracePage } from './pages/trace.ts';
 import { startRouter, type Route } from './router.ts';
@@ -18,6 +19,7 @@ function show(route: Route): void {
   current = new AbortController();
   disposeCharts();
   app.dataset.page = route.page;
+  markNav(route);
   switch (route.page) {
     case 'search':
       lastSearch = location.pathname + location.search;
@@ -26,10 +28,22 @@ function show(route: Route): void {
     case 'trace':
       void renderTracePage(app, route.id, lastSearch, current.signal);
       break;
+    case 'headers':
+      renderHeadersPage(app, current.signal);
+      break;
     default:
       document.title = 'Not found · mailtrace';
       fill(app, stateBox('error', 'No such page', route.path, h('a', { href: '/', class: 'btn' }, 'Go to search')));
   }
+}
+
+/** The top bar's link to the page shown says so (a trace belongs to search). */
+function markNav(route: Route): void {
+  const here = route.page === 'trace' ? 'search' : route.page;
+  document.querySelectorAll<HTMLAnchorElement>('nav.nav a[data-nav]').forEach((a) => {
+    if (a.dataset.nav === here) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  });
 }
 
 startRouter(show);

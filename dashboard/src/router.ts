@@ -1,15 +1,20 @@
 /**
- * Two pages: `/` (search; its filters live in the query string so that back/forward and shared
- * links restore them) and `/message/<url-encoded id>` (one trace). The server answers every such
- * path with index.html.
+ * Three pages: `/` (search; its filters live in the query string so that back/forward and shared
+ * links restore them), `/message/<url-encoded id>` (one trace) and `/headers` (the header
+ * analyzer: nothing goes into its URL, pasted headers may be private). The server must answer
+ * every such path with index.html.
  */
 export type Route =
   | { page: 'search'; params: URLSearchParams }
   | { page: 'trace'; id: string }
+  | { page: 'headers' }
   | { page: 'unknown'; path: string };
+
+export const HEADERS_HREF = '/headers';
 
 export function parseRoute(loc: Pick<Location, 'pathname' | 'search'>): Route {
   if (loc.pathname === '/' || loc.pathname === '/index.html') return { page: 'search', params: new URLSearchParams(loc.search) };
+  if (loc.pathname === HEADERS_HREF) return { page: 'headers' };
   if (loc.pathname.startsWith('/message/')) {
     const raw = loc.pathname.slice('/message/'.length);
     try {

@@ -8,8 +8,14 @@ import type { LogParser } from '../formats/types.ts';
 import { expandInputs, fingerprint, openInput, readAsWhole, sniff, type InputFile, type InputSpec } from '../sources/files.ts';
 import { closeZips } from '../sources/zip.ts';
 import { LineFlags, readLines } from '../sources/lines.ts';
+import { looksLikeMbox } from '../sources/mbox.ts';
+import { looksLikeMessage } from '../formats/headers/fields.ts';
+import { isMsgFile } from '../formats/headers/msg.ts';
+import { readMessages, type MessageFormat } from './messages.ts';
+import { open } from 'node:fs/promises';
 
 export type InputFormat = 'auto' | 'postfix' | 'exchange';
+type Detected = 'postfix' | 'exchange' | MessageFormat;
 
 export interface IngestOptions {
   /** paths (files, directories, `-`), or files to read under another name (uploaded bytes) */
@@ -56,6 +62,8 @@ export interface IngestSummary {
   /** inputs that failed alone: unreadable, vanished, truncated or corrupt compressed data, damaged zip entries, shrunk while read */
   badInputs: BadInput[];
   lines: number;
+  /** messages read from .eml, maildir, mbox and .msg inputs */
+  messages: number;
   bytes: number;
   events: number;
   /** lines in a known envelope that no rule models (other daemons, statistics) */
@@ -82,7 +90,7 @@ export interface IngestSummary {
 export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   const started = performance.now();
   const warn = opts.onWarning ?? (() => {});
-  const summary: IngestSummary = { files: 0, filesSkipped: [], badInputs: [], lines: 0, bytes: 0, events: 0, unmodeled: 0, rejected: {}, rejectedTotal: 0, stitched: { messages: 0, hops: 0, seconds: 0 }, seconds: 0 };
+  const summary: IngestSummary = { files: 0, filesSkipped: [], badInputs: [], lines: 0, messages: 0, bytes: 0, events: 0, unmodeled: 0, rejected: {}, rejectedTotal: 0, stitched: { messages: 0, hops: 0, seconds: 0 }, seconds: 0 };
   const touched = new Touched();
   // Events are rendered to TSV bytes as they come (the objects die young; a batch is a few
   // buffers). A batch is batchChunks chunks of 1 MiB (~3,500 events each).
@@ -148,9 +156,9 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   const parsers: LogParser[] = [postfix, exchange];
   /** Read one input into the store; throws when the input breaks (the caller records it and goes on). */
   async function ingestFile(file: InputFile, progressAt: (offset: number) => void): Promise<void> {
-      const format = opts.format === 'postfix' || opts.format === 'exchange' ? opts.format : await detect(file);
+      const format: Detected | undefined = opts.format === 'postfix' || opts.format === 'exchange' ? opts.format : await detect(file);
       if (format === undefined) {
-        const why = 'not a recognized log format (no Postfix lines or Exchange log header in its first 64 KiB)';
+        const why = 'not a recognized format (no Postfix lines, Exchange log header, message header block, mbox separator or Outlook .msg in its first 64 KiB)';
         warn(`skipping ${file.path}: ${why}`);
         summary.filesSkipped.push({ path: file.path, why });
         reject('unknown-format', `file skipped: ${why}`, { file: file.path, offset: 0, lineNumber: 0 }, '');
@@ -176,6 +184,18 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
       }
       summary.files++;
       fileRejects = 0;
+      if (format === 'message' || format === 'mbox' || format === 'msg') {
+        const read = await readMessages(file, format, start, sink, () => {
+          pushPartial(2_000);
+          const p = pending;
+          pending = undefined;
+          return p;
+        });
+        summary.messages += read.messages;
+        summary.bytes += read.bytes;
+        if (fp) await checkpoint(fp, file, format === 'mbox' && !readAsWhole(file) ? start + read.bytes : file.size, 0);
+        return;
+      }
       const parser: LogParser = format === 'exchange' ? exchange : postfix;
       parser.beginFile(file.path, file.mtimeMs);
       if (parser === exchange && start > 0) {
@@ -298,9 +318,23 @@ function describeReadError(err: unknown): string {
   }
 }
 
-async function detect(file: InputFile): Promise<InputFormat | undefined> {
+async function detect(file: InputFile): Promise<Detected | undefined> {
   if (file.path === '-') return 'postfix';  // stdin: Postfix unless --format says otherwise
+  if (!readAsWhole(file) && isMsgFile(await firstBytes(file.source ?? file.path, 8))) return 'msg';
   const lines = await sniff(file);
   if (looksLikeExchange(lines)) return 'exchange';
-  return lines.some(looksLikePostfix) ? 'postfix' : undefined;
+  if (lines.some(looksLikePostfix)) return 'postfix';
+  if (looksLikeMbox(lines)) return 'mbox';
+  return looksLikeMessage(lines) ? 'message' : undefined;
+}
+
+async function firstBytes(path: string, n: number): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(n);
+    const { bytesRead } = await fh.read(buf, 0, n, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
 }

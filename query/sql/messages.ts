@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { EVENTS_TABLE, HOPS_TABLE, MessageList, MESSAGES_TABLE, Rejection, REJECTED_TABLE, RecipientStatus, Summary, type MessageSearch } from '../../schemas/index.ts';
+import { EVENTS_TABLE, HOPS_TABLE, MessageList, MESSAGES_TABLE, ProtectionMechanism, Rejection, REJECTED_TABLE, RecipientStatus, Summary, type MessageSearch } from '../../schemas/index.ts';
+
+const MECHANISMS = new Set<string>(ProtectionMechanism.options);
 import { isoFromStore as isoOf, type QueryParams, type Store } from '../../store/index.ts';
 import { fromStore } from '../parse.ts';
 
@@ -41,8 +43,18 @@ export function buildSearch(store: Store, s: MessageSearch): { sql: string; coun
     where.push('status = {status:String}');
     params.status = s.status;
   }
+  if (s.protection) {
+    // fixed fragments per filter value; a mechanism travels as a parameter
+    if (s.protection === 'any') where.push('notEmpty(protection)');
+    else if (s.protection === 'none') where.push('protectionKnown = 1 AND empty(protection)');
+    else if (s.protection === 'unknown') where.push('protectionKnown = 0');
+    else {
+      where.push('has(protection, {protection:String})');
+      params.protection = s.protection;
+    }
+  }
   const from = `${store.table(MESSAGES_TABLE)} FINAL WHERE ${where.join(' AND ')}`;
-  const sql = `SELECT messageKey, messageId, sender, recipients, hosts, queueIds, toString(firstSeen) AS firstSeenText, toString(lastSeen) AS lastSeenText, plaintextHops, status
+  const sql = `SELECT messageKey, messageId, sender, recipients, hosts, queueIds, toString(firstSeen) AS firstSeenText, toString(lastSeen) AS lastSeenText, plaintextHops, status, protection, protectionKnown
     FROM ${from} ORDER BY firstSeen DESC, messageKey LIMIT {limit:UInt32} OFFSET {offset:UInt32}`;
   return { sql, countSql: `SELECT count() AS total FROM ${from}`, params };
 }
@@ -58,6 +70,8 @@ interface RawRow {
   lastSeenText: string;
   plaintextHops: number | string;
   status: string;
+  protection: string[];
+  protectionKnown: number | string;
 }
 
 export async function searchMessages(store: Store, s: MessageSearch): Promise<MessageList> {
@@ -79,6 +93,8 @@ export async function searchMessages(store: Store, s: MessageSearch): Promise<Me
       lastSeen: isoOf(r.lastSeenText),
       status: RecipientStatus.catch('unknown').parse(r.status),
       plaintextHops: Number(r.plaintextHops),
+      protection: r.protection.filter((m): m is ProtectionMechanism => MECHANISMS.has(m)),
+      protectionKnown: Number(r.protectionKnown) === 1,
     })),
   }, 'message rows');
 }
@@ -93,6 +109,12 @@ export async function summarize(store: Store): Promise<Summary> {
   // one hand-off counted once, however many recipients crossed it (as stitching keys it)
   const hops = await store.query<{ tls: string; n: string }>(
     `SELECT tls, countIf(firstOfHop = 1) AS n FROM ${store.table(HOPS_TABLE)} FINAL GROUP BY tls`);
+  const byProtection = await store.query<{ m: string; n: string }>(
+    `SELECT arrayJoin(protection) AS m, count() AS n FROM ${messages} FINAL GROUP BY m`);
+  const [protectionCounts] = await store.query<{ none: string; unknown: string }>(
+    `SELECT countIf(protectionKnown = 1 AND empty(protection)) AS none, countIf(protectionKnown = 0) AS unknown FROM ${messages} FINAL`);
+  const provenance = await store.query<{ provenance: string; n: string }>(
+    `SELECT provenance, countIf(firstOfHop = 1) AS n FROM ${store.table(HOPS_TABLE)} FINAL GROUP BY provenance`);
   const rejected = await store.query<{ reason: string; n: string }>(`SELECT reason, count() AS n FROM ${store.table(REJECTED_TABLE)} FINAL GROUP BY reason`);
   const recipientsByStatus: Summary['recipientsByStatus'] = { delivered: 0, deferred: 0, bounced: 0, rejected: 0, unknown: 0 };
   for (const r of byStatus) recipientsByStatus[RecipientStatus.catch('unknown').parse(r.status)] += Number(r.n);
@@ -104,7 +126,15 @@ export async function summarize(store: Store): Promise<Summary> {
     rejectedByReason[r.reason] = Number(r.n);
     rejectedLines += Number(r.n);
   }
-  return fromStore(Summary, { messages: Number(counts?.messages ?? 0), recipientsByStatus, refusedWithoutMessage: Number(refused?.n ?? 0), hopsByTls, rejectedLines, rejectedByReason }, 'counts');
+  const messagesByProtection = Object.fromEntries(ProtectionMechanism.options.map((m) => [m, 0])) as Summary['messagesByProtection'];
+  for (const r of byProtection) if (MECHANISMS.has(r.m)) messagesByProtection[r.m as ProtectionMechanism] = Number(r.n);
+  const hopsByProvenance: Summary['hopsByProvenance'] = { log: 0, header: 0, both: 0 };
+  for (const p of provenance) if (p.provenance === 'log' || p.provenance === 'header' || p.provenance === 'both') hopsByProvenance[p.provenance] += Number(p.n);
+  return fromStore(Summary, {
+    messages: Number(counts?.messages ?? 0), recipientsByStatus, refusedWithoutMessage: Number(refused?.n ?? 0), hopsByTls,
+    messagesByProtection, messagesUnprotected: Number(protectionCounts?.none ?? 0), messagesProtectionUnknown: Number(protectionCounts?.unknown ?? 0), hopsByProvenance,
+    rejectedLines, rejectedByReason,
+  }, 'counts');
 }
 
 export async function listRejected(store: Store, limit: number): Promise<Rejection[]> {

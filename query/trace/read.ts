@@ -1,4 +1,4 @@
-import { HOPS_TABLE, MailtraceError, MessageDetail, MESSAGES_TABLE, Trace, type Hop } from '../../schemas/index.ts';
+import { HOPS_TABLE, MailtraceError, MessageDetail, MESSAGES_TABLE, Trace, unknownProtection, type Hop } from '../../schemas/index.ts';
 import { isoFromStore as isoOf, type Store } from '../../store/index.ts';
 import { fromStore } from '../parse.ts';
 
@@ -32,7 +32,7 @@ export function looksLikeMessageId(id: string): boolean {
 
 const MESSAGE_COLUMNS = 'messageKey, messageId, sender, size, toString(firstSeen) AS firstSeenText, toString(lastSeen) AS lastSeenText, detail';
 const HOP_COLUMNS = `recipient, seq, \`from\`, \`to\`, fromRole, toRole, tls, tlsVersion, cipher, tlsTrust, tlsEvidence, toString(start) AS startText, toString(\`end\`) AS endText,
-  fromQueueId, toQueueId, link, rule, status, eventIds`;
+  fromQueueId, toQueueId, link, rule, status, eventIds, provenance, protocol, conflict`;
 
 /**
  * By Message-ID, or by any host's queue id. Point reads by the tables' sort key, without FINAL
@@ -81,6 +81,7 @@ export async function traceMessage(store: Store, idOrQueueId: string): Promise<T
     servers: detail.servers,
     recipients: detail.recipients.map((r) => ({ ...r, hops: byRecipient.get(r.address) ?? [] })),
     related: detail.related,
+    protection: detail.protection ?? unknownProtection(),
     notes: detail.notes,
   }, `the hops of ${row.messageKey}`);
 }

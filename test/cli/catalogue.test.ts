@@ -49,7 +49,7 @@ test('every environment variable is in the README configuration table, and the t
 test('every route of the server is in the README route table, and the table names no route the server lacks', async () => {
   const routes: string[] = [];
   const app = await buildApp({
-    store: {} as Store, ingest: { spoolDir: '/nonexistent', run: async () => ({}) }, analyzeHeaders: async () => ({ messageId: '', protection: { mechanisms: [], endToEnd: false, evidence: '' }, hops: [], rejected: [] }), dashboardDir: join(ROOT, 'dashboard', 'dist'),
+    store: {} as Store, ingest: { spoolDir: '/nonexistent', run: async () => ({}) }, analyzeHeaders: async () => ({ messageId: '', protection: { mechanisms: [], endToEnd: false, evidence: '', known: true }, hops: [], rejected: [], authentication: [] }), dashboardDir: join(ROOT, 'dashboard', 'dist'),
     onRoute: (r) => { if (r.method !== 'HEAD' && (r.url.startsWith('/api/') || r.url === '/health')) routes.push(`${r.method} ${r.url}`); },
   });
   await app.ready();

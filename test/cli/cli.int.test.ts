@@ -68,7 +68,7 @@ test('trace of an unknown id and ingest of nothing readable exit 1 and say why',
   writeFileSync(garbage, Buffer.alloc(4096, 0xff));
   const g = cli(['ingest', garbage, '--data', data]);
   assert.equal(g.code, 1);
-  assert.match(g.err, /not a recognized log format/);
+  assert.match(g.err, /not a recognized format/);
   const tr = cli(['trace', 'nope@nowhere', '--data', data]);
   assert.equal(tr.code, 1);
   assert.match(tr.err, /no message <nope@nowhere>/);

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { writeExchangeOrg, type TruthMessage as ExchangeTruth } from '../../bench/generate/exchange.ts';
 import { buildDashboard } from '../../dashboard/build.ts';
 import { runIngest } from '../../ingest/index.ts';
@@ -14,14 +12,11 @@ import { buildApp } from '../../query/index.ts';
 import { Store } from '../../store/index.ts';
 import { requireComponent } from '../helpers/component.ts';
 import { FIXTURES } from '../helpers/store.ts';
+import { ARTIFACTS, chromiumAvailable, launchChromium, listen, openPage } from './browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SCREENSHOT = join(ROOT, '.tmp', 'dashboard-trace.png');
+const SCREENSHOT = join(ARTIFACTS, 'dashboard-trace.png');
 const TOKEN = 'e2e-dashboard-token-0123456789';
 const TRACE_PATH = `/message/${encodeURIComponent('<m1@example.org>')}`;
-
-const chromiumAvailable = existsSync(CHROMIUM) ? { ok: true } as const : { ok: false, why: `${CHROMIUM} not found (apt-get install -y chromium)` } as const;
 
 let tmp: string | undefined;
 let store: Store | undefined;
@@ -30,11 +25,6 @@ let tokenApp: FastifyInstance | undefined;
 let browser: Browser | undefined;
 let base = '';
 let tokenBase = '';
-
-async function listen(a: FastifyInstance): Promise<string> {
-  await a.listen({ host: '127.0.0.1', port: 0 });
-  return `http://127.0.0.1:${(a.server.address() as AddressInfo).port}`;
-}
 
 before(async () => {
   if (!chromiumAvailable.ok) return;
@@ -48,10 +38,7 @@ before(async () => {
   base = await listen(app);
   tokenApp = await buildApp({ store, dashboardDir, token: TOKEN });
   tokenBase = await listen(tokenApp);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -61,20 +48,6 @@ after(async () => {
   await store?.close();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
-
-/** A fresh page that records script errors and console errors (CSP violations among them). */
-async function openPage(): Promise<{ page: Page; problems: string[] }> {
-  assert.ok(browser);
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.setDefaultTimeout(15_000);
-  const problems: string[] = [];
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('console', (msg) => {
-    // a 401 or 404 answer is logged by the browser too; those are expected by some tests
-    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) problems.push(`console: ${msg.text()}`);
-  });
-  return { page, problems };
-}
 
 async function hopRows(page: Page, address: string): Promise<{ from: string; to: string; tls: string; plaintextBadges: number; text: string }[]> {
   const rows = page.locator(`section.recipient[data-address="${address}"] tr.hop-row`);
@@ -90,7 +63,7 @@ async function hopRows(page: Page, address: string): Promise<{ from: string; to:
 
 test('search page: summary, search by recipient, one row that opens its trace; back restores the search', { timeout: 60_000 }, async (t) => {
   if (!requireComponent(t, chromiumAvailable)) return;
-  const { page, problems } = await openPage();
+  const { page, problems } = await openPage(browser);
   await page.goto(`${base}/`);
   const messages = page.locator('[data-stat="messages"] .stat-value');
   await messages.waitFor();
@@ -122,7 +95,7 @@ test('search page: summary, search by recipient, one row that opens its trace; b
 
 test('trace page: three hops for alice, the hub → mailbox hop flagged plaintext, graph drawn', { timeout: 60_000 }, async (t) => {
   if (!requireComponent(t, chromiumAvailable)) return;
-  const { page, problems } = await openPage();
+  const { page, problems } = await openPage(browser);
   await page.goto(`${base}${TRACE_PATH}`);
   const hops = await hopRows(page, 'alice@example.test');
   assert.deepEqual(hops.map(({ from, to, tls, plaintextBadges }) => ({ from, to, tls, plaintextBadges })), [
@@ -153,7 +126,7 @@ test('trace page: three hops for alice, the hub → mailbox hop flagged plaintex
     });
     assert.ok(painted > 500, `${chart} canvas has something drawn (${painted} pixels)`);
   }
-  mkdirSync(dirname(SCREENSHOT), { recursive: true });
+  mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
   assert.deepEqual(problems, []);
   await page.close();
@@ -161,7 +134,7 @@ test('trace page: three hops for alice, the hub → mailbox hop flagged plaintex
 
 test('trace page: an unknown id shows the API message', { timeout: 60_000 }, async (t) => {
   if (!requireComponent(t, chromiumAvailable)) return;
-  const { page, problems } = await openPage();
+  const { page, problems } = await openPage(browser);
   await page.goto(`${base}/message/NOSUCHQUEUE`);
   const error = page.locator('.state-error');
   await error.waitFor();
@@ -172,7 +145,7 @@ test('trace page: an unknown id shows the API message', { timeout: 60_000 }, asy
 
 test('token: a 401 asks for the token, a wrong one is refused, the right one loads the page', { timeout: 60_000 }, async (t) => {
   if (!requireComponent(t, chromiumAvailable)) return;
-  const { page, problems } = await openPage();
+  const { page, problems } = await openPage(browser);
   await page.goto(`${tokenBase}/`);
   await page.locator('form.token-form').waitFor();
   await page.fill('form.token-form input[name="token"]', 'wrong-token');
@@ -190,6 +163,27 @@ test('token: a 401 asks for the token, a wrong one is refused, the right one loa
   await page.close();
 });
 
+test('trace page: every hop of a logs-only message says "log", and its content protection is unknown, not "none"', { timeout: 60_000 }, async (t) => {
+  if (!requireComponent(t, chromiumAvailable)) return;
+  const { page, problems } = await openPage(browser);
+  await page.goto(`${base}${TRACE_PATH}`);
+  const rows = page.locator('section.recipient[data-address="alice@example.test"] tr.hop-row');
+  await rows.first().waitFor();
+  assert.deepEqual(await rows.evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-provenance'), (tr.querySelector('.provenance')?.textContent ?? '').trim()])), [
+    ['log', 'log'], ['log', 'log'], ['log', 'log'],
+  ]);
+  // handmade-3hop.log holds no Received header: nothing to disagree with, no protocol claimed
+  assert.equal(await page.locator('tr.hop-conflict').count(), 0);
+  assert.equal(await page.locator('.hop-protocol').count(), 0);
+  const protection = page.locator('.trace-head .protection');
+  assert.equal(await protection.getAttribute('data-known'), 'false');
+  assert.equal((await protection.textContent())?.trim(), 'content protection: unknown (no delivered copy ingested)');
+  assert.equal(await page.locator('.trace-head .badge-protection, .trace-head .protection-none').count(), 0);
+  assert.match((await page.locator('.chart-grid .legend-inline').textContent()) ?? '', /Received header only/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 // last: it adds an Exchange organisation to the shared store (the tests above count messages)
 test('trace page, Exchange: every hop names the role of both ends and its TLS', { timeout: 90_000 }, async (t) => {
   if (!requireComponent(t, chromiumAvailable)) return;
@@ -203,7 +197,7 @@ test('trace page, Exchange: every hop names the role of both ends and its TLS', 
   const msg = truth.find((m) => m.recipients.some((r) => r.status === 'delivered' && r.hops[0]?.toRole === 'edge' && r.hops.at(-1)?.toRole === 'mailbox'));
   assert.ok(msg, 'the generated org has an inbound message via Edge');
   const rcpt = msg.recipients.find((r) => r.hops[0]?.toRole === 'edge')!;
-  const { page, problems } = await openPage();
+  const { page, problems } = await openPage(browser);
   await page.goto(`${base}/message/${encodeURIComponent(msg.messageId)}`);
   const rows = page.locator(`section.recipient[data-address="${rcpt.address}"] tr.hop-row`);
   await rows.first().waitFor();

@@ -7,6 +7,7 @@ import { Trace } from '../../schemas/index.ts';
 import { requireComponent } from '../helpers/component.ts';
 import { outputOf, run } from '../harness/exec.ts';
 import { DEAD_DOMAIN, DOMAIN, INSTANCES, postfixAvailability, startPostfixTopology, type InstanceName } from '../harness/postfix.ts';
+import { checkHeadersAgree, messageIdOf } from '../harness/received.ts';
 import { saveRun, type RunEvidence } from '../harness/run-record.ts';
 import { checkRealRun } from '../harness/topology-expectations.ts';
 
@@ -92,4 +93,16 @@ test('mail sent through edge → hub → mailbox is traced per recipient, with T
   assert.doesNotMatch(summary, /kept aside/, 'every line of a real Postfix log has a known shape');
 
   await checkRealRun(t, ev, async (id) => Trace.parse(JSON.parse(await cli(['trace', id, '--json', '--data', data]))));
+
+  // the mail as the mailbox stored it: its Received headers, written by the same three servers,
+  // must tell the same path as their logs (every transfer seen twice, provenance both)
+  const mail = await cli(['ingest', topo.maildirRoot(), '--data', data]);
+  const copies = Object.values(ev.delivered).flat();
+  assert.match(mail, new RegExp(`${copies.length} delivered message\\(s\\) read`), mail);
+  let both = 0;
+  for (const [i, raw] of copies.entries()) {
+    const trace = Trace.parse(JSON.parse(await cli(['trace', messageIdOf(raw), '--json', '--data', data])));
+    both += checkHeadersAgree(`delivered copy ${i + 1}`, raw, trace);
+  }
+  assert.ok(both >= copies.length, `hops seen in a log and a header: ${both}`);
 });

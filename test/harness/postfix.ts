@@ -60,6 +60,8 @@ export interface Topology {
   waitForLog(name: InstanceName, pattern: RegExp, timeoutMs?: number): Promise<string[]>;
   /** the messages delivered to a mailbox user (raw files in Maildir/new) */
   maildir(address: string): string[];
+  /** the virtual(8) Maildir tree of every mailbox user (domain/user/{new,cur,tmp}) */
+  maildirRoot(): string;
   stop(): Promise<void>;
 }
 
@@ -192,6 +194,7 @@ function topology(plan: TopologyPlan, keep: boolean): Topology {
       }
     },
     logs: () => ({ edge: plan.instances.edge.logFile, hub: plan.instances.hub.logFile, mailbox: plan.instances.mailbox.logFile }),
+    maildirRoot: () => plan.vmailDir,
     maildir: (address) => {
       const [user, domain] = address.split('@');
       const dir = join(plan.vmailDir, domain, user, 'new');

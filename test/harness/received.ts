@@ -1,3 +1,6 @@
+import assert from 'node:assert/strict';
+import type { Trace } from '../../schemas/index.ts';
+
 /**
  * Ground truth from delivered mail: the Received headers Postfix's smtpd and bounce daemon write
  * (format: shared/reference/log-formats.md §4.5). A test compares mailtrace's reading of the logs
@@ -63,4 +66,30 @@ export function receivedChain(raw: string): ReceivedHop[] {
     });
   }
   return hops.reverse();
+}
+
+/**
+ * A delivered copy and the trace of its message: every Received header with a `from` clause (a
+ * transfer; `by HOST (Postfix) id X` alone is where a bounce was made) is a hop the logs saw too,
+ * with no disagreement about it. Returns how many hops were seen twice.
+ */
+export function checkHeadersAgree(name: string, raw: string, trace: Trace): number {
+  const owner = headerValues(raw, 'Delivered-To')[0];
+  const r = trace.recipients.find((x) => x.address === owner);
+  assert.ok(r, `${name}: recipient ${owner} in the trace`);
+  const transfers = headerValues(raw, 'Received').filter((v) => /^from /.test(v));
+  const joined = r.hops.filter((h) => h.provenance === 'both');
+  assert.equal(joined.length, transfers.length, `${name}: ${r.hops.map((h) => `${h.from}→${h.to} ${h.provenance}`).join(', ')}`);
+  assert.ok(r.hops.every((h) => h.provenance !== 'header'), `${name}: no hop only a header claims`);
+  assert.ok(r.hops.every((h) => h.conflict === ''), `${name}: header and log agree: ${r.hops.map((h) => h.conflict).join(' ')}`);
+  for (const h of joined) assert.match(h.protocol, /^ESMTPS?$/, `${name}: protocol from the header`);
+  // the header's TLS claim is the log's verdict (Postfix adds the S for a TLS session, §4.5)
+  for (const h of joined) assert.equal(h.tls, h.protocol === 'ESMTPS' ? 'encrypted' : 'plaintext', `${name}: ${h.from}→${h.to}`);
+  assert.equal(trace.protection.known, true, `${name}: a copy was read`);
+  return joined.length;
+}
+
+/** The Message-ID of a raw message. */
+export function messageIdOf(raw: string): string {
+  return /<[^>]+>/.exec(headerValues(raw, 'Message-Id')[0] ?? '')?.[0] ?? '';
 }

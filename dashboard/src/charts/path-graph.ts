@@ -8,6 +8,8 @@ interface Edge {
   from: string;
   to: string;
   tls: TlsStatus;
+  /** every hop merged here was seen only in a Received header: a claim no ingested log confirms */
+  headerOnly: boolean;
   versions: Set<string>;
   ciphers: Set<string>;
   trust: Set<string>;
@@ -20,7 +22,9 @@ const MARGIN = 8;
 
 /**
  * The servers of a trace as a left→right graph: every recipient's path merged, a server's
- * column is its distance from where the message entered, edges coloured by TLS state.
+ * column is its distance from where the message entered, edges coloured by TLS state; an edge
+ * only a Received header claims is dotted (unknown TLS is dashed), so a claim never looks like a
+ * logged hand-off.
  * Laid out on hidden cartesian axes so that node boxes keep their pixel size whatever the shape.
  */
 export function pathGraphOption(trace: Trace, widthPx: number): ChartOption {
@@ -83,7 +87,7 @@ export function pathGraphOption(trace: Trace, widthPx: number): ChartOption {
     return {
       source: e.from,
       target: e.to,
-      lineStyle: { color, opacity: 1, width: e.tls === 'plaintext' ? 2.5 : 2, type: e.tls === 'unknown' ? 'dashed' as const : 'solid' as const, curveness: n === 0 ? 0 : (n % 2 ? 1 : -1) * 0.25 * Math.ceil(n / 2) },
+      lineStyle: { color, opacity: 1, width: e.tls === 'plaintext' ? 2.5 : 2, type: edgeLineType(e), curveness: n === 0 ? 0 : (n % 2 ? 1 : -1) * 0.25 * Math.ceil(n / 2) },
       label: { show: true, formatter: () => edgeLabel(e), color, fontWeight: e.tls === 'plaintext' ? 'bold' as const : 'normal' as const, fontSize: 11, fontFamily: FONT },
     };
   });
@@ -136,8 +140,10 @@ function mergePaths(trace: Trace): { edges: Edge[]; rank: Map<string, number> } 
       // first placement wins: a later loop back (content filters re-injecting) keeps the column
       if (!rank.has(hop.from)) rank.set(hop.from, 0);
       if (!rank.has(hop.to)) rank.set(hop.to, (rank.get(hop.from) ?? 0) + 1);
-      const key = `${hop.from}\u0000${hop.to}\u0000${hop.tls}`;
-      const e = byKey.get(key) ?? { from: hop.from, to: hop.to, tls: hop.tls, versions: new Set(), ciphers: new Set(), trust: new Set(), recipients: [] };
+      // a header's claim and a logged hand-off between the same servers stay two edges
+      const headerOnly = hop.provenance === 'header';
+      const key = `${hop.from}\u0000${hop.to}\u0000${hop.tls}\u0000${headerOnly}`;
+      const e = byKey.get(key) ?? { from: hop.from, to: hop.to, tls: hop.tls, headerOnly, versions: new Set(), ciphers: new Set(), trust: new Set(), recipients: [] };
       addTls(e, hop);
       if (!e.recipients.includes(r.address)) e.recipients.push(r.address);
       byKey.set(key, e);
@@ -152,6 +158,11 @@ function addTls(e: Edge, hop: Hop): void {
   if (hop.tlsTrust) e.trust.add(hop.tlsTrust);
 }
 
+function edgeLineType(e: Pick<Edge, 'tls' | 'headerOnly'>): 'dotted' | 'dashed' | 'solid' {
+  if (e.headerOnly) return 'dotted';
+  return e.tls === 'unknown' ? 'dashed' : 'solid';
+}
+
 function edgeLabel(e: Edge): string {
   if (e.tls !== 'encrypted') return tlsLabel({ tls: e.tls, tlsVersion: '' });
   return [...e.versions].join(' / ') || 'TLS';
@@ -163,6 +174,7 @@ function edgeTooltip(e: Edge): HTMLElement {
     h('div', null, h('span', { class: `tt-tls tt-${e.tls}` }, e.tls), e.versions.size ? ` ${[...e.versions].join(', ')}` : ''),
     e.ciphers.size ? h('div', { class: 'tt-mono' }, [...e.ciphers].join(', ')) : null,
     e.trust.size ? h('div', null, `certificate: ${[...e.trust].join(', ')}`) : null,
+    e.headerOnly ? h('div', { class: 'tt-muted' }, 'seen only in a Received header (a claim; no ingested log saw it)') : null,
     h('div', { class: 'tt-muted' }, `${e.recipients.length === 1 ? 'recipient' : 'recipients'}: ${e.recipients.slice(0, 6).join(', ')}${e.recipients.length > 6 ? ` +${e.recipients.length - 6}` : ''}`));
 }
 

@@ -1,11 +1,13 @@
 import type { Hop, RecipientTrace } from '../../../schemas/index.ts';
 import { h, stateBox } from '../dom.ts';
-import { fmtClock, fmtDateTime, fmtDuration, LINK_HELP, LINK_LABEL, msBetween } from '../format.ts';
+import { fmtClock, fmtDateTime, fmtDuration, LINK_HELP, LINK_LABEL, msBetween, PROVENANCE_HELP, PROVENANCE_LABEL } from '../format.ts';
 
 /**
- * One recipient: how delivery ended, and every hop on its way. Hooks: `section.recipient[data-address]`,
- * `tr.hop-row[data-tls]`. `open` false folds the hops away (long lists of recipients that
- * travelled the same way); the rows stay in the document.
+ * One recipient: how delivery ended, and every hop on its way, with where each hop was seen
+ * (logs, a delivered copy's Received header, both) and what the two disagree about. Hooks:
+ * `section.recipient[data-address]`, `tr.hop-row[data-tls][data-provenance]`, `.provenance`,
+ * `tr.hop-conflict .hop-conflict-text`. `open` false folds the hops away (long lists of
+ * recipients that travelled the same way); the rows stay in the document.
  */
 export function recipientSection(r: RecipientTrace, day: string | undefined, open: boolean): HTMLElement {
   const plaintext = r.hops.filter((x) => x.tls === 'plaintext').length;
@@ -40,25 +42,43 @@ function hopTable(hops: Hop[], day: string | undefined): HTMLElement {
   return h('div', { class: 'table-wrap' }, h('table', { class: 'table hops' },
     h('thead', null, h('tr', null,
       h('th', { class: 'num' }, '#'), h('th', null, 'From → To'), h('th', null, 'TLS'),
-      h('th', { class: 'nowrap' }, 'Start (UTC)'), h('th', { class: 'num' }, 'Duration'), h('th', null, 'Link'))),
+      h('th', { class: 'nowrap' }, 'Start (UTC)'), h('th', { class: 'num' }, 'Duration'), h('th', null, 'Link'), h('th', { class: 'nowrap' }, 'Seen in'))),
     h('tbody', null, hops.map((hop, i) => hopRow(hop, i, day)))));
 }
 
 function hopRow(hop: Hop, i: number, day: string | undefined): HTMLTableRowElement {
-  return h('tr', { class: `hop-row hop-${hop.tls}`, 'data-tls': hop.tls, 'data-from': hop.from, 'data-to': hop.to },
+  const conflict = hop.conflict !== '';
+  return h('tr', {
+    class: `hop-row hop-${hop.tls} provenance-${hop.provenance}${conflict ? ' hop-conflict' : ''}`,
+    'data-tls': hop.tls, 'data-from': hop.from, 'data-to': hop.to, 'data-provenance': hop.provenance,
+  },
     h('td', { class: 'num muted' }, String(i + 1)),
     h('td', null,
       h('div', { class: 'mono hop-path' }, h('span', null, hop.from), roleChip(hop.fromRole), h('span', { class: 'arrow' }, ' → '), h('span', null, hop.to), roleChip(hop.toRole)),
-      hop.fromQueueId || hop.toQueueId ? h('div', { class: 'mono small muted' }, `queue ${hop.fromQueueId || '—'} → ${hop.toQueueId || '—'}`) : null),
-    h('td', { title: hop.tlsEvidence ? `evidence: ${hop.tlsEvidence}` : 'no log line states the TLS state of this hop' }, tlsCell(hop)),
+      hop.fromQueueId || hop.toQueueId ? h('div', { class: 'mono small muted' }, `queue ${hop.fromQueueId || '—'} → ${hop.toQueueId || '—'}`) : null,
+      // the two sources describe the same hand-off differently: neither is silently preferred
+      conflict ? h('div', { class: 'hop-conflict-text', role: 'note' }, h('strong', null, 'header and log disagree: '), hop.conflict) : null),
+    h('td', { title: hop.tlsEvidence ? `evidence: ${hop.tlsEvidence}` : 'no log line or header states the TLS state of this hop' }, tlsCell(hop, 'not logged on either side')),
     h('td', { class: 'mono small nowrap', title: hop.start }, fmtClock(hop.start, day)),
     h('td', { class: 'num nowrap' }, fmtDuration(msBetween(hop.start, hop.end))),
-    h('td', { class: 'nowrap' }, h('span', { class: `link link-${hop.link}`, title: `${LINK_HELP[hop.link]} (rule: ${hop.rule})`, 'data-rule': hop.rule }, LINK_LABEL[hop.link])));
+    h('td', { class: 'nowrap' }, h('span', { class: `link link-${hop.link}`, title: `${LINK_HELP[hop.link]} (rule: ${hop.rule})`, 'data-rule': hop.rule }, LINK_LABEL[hop.link])),
+    h('td', { class: 'nowrap' },
+      h('span', { class: `provenance provenance-${hop.provenance}`, title: PROVENANCE_HELP[hop.provenance] }, PROVENANCE_LABEL[hop.provenance]),
+      hop.protocol ? h('div', { class: 'mono small muted hop-protocol', title: 'the protocol the receiving server wrote in its Received header' }, `with ${hop.protocol}`) : null));
 }
 
-function tlsCell(hop: Hop): HTMLElement[] {
+/** What a TLS cell needs: a trace hop, or a hop a Received header claims (no certificate check there). */
+export interface TlsFacts {
+  tls: Hop['tls'];
+  tlsVersion: string;
+  cipher: string;
+  tlsTrust?: string;
+}
+
+/** Badge, version, cipher and trust of one hop's TLS; `unknownNote` says why the state is not known. */
+export function tlsCell(hop: TlsFacts, unknownNote: string): HTMLElement[] {
   if (hop.tls === 'plaintext') return [h('span', { class: 'badge badge-plaintext' }, 'PLAINTEXT'), h('span', { class: 'tls-note' }, 'no TLS')];
-  if (hop.tls === 'unknown') return [h('span', { class: 'badge badge-unknown' }, 'UNKNOWN'), h('span', { class: 'tls-note' }, 'not logged on either side')];
+  if (hop.tls === 'unknown') return [h('span', { class: 'badge badge-unknown' }, 'UNKNOWN'), h('span', { class: 'tls-note' }, unknownNote)];
   return [
     h('span', { class: 'badge badge-encrypted' }, 'TLS'),
     h('span', { class: 'tls-version' }, hop.tlsVersion || '—'),

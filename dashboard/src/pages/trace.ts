@@ -7,6 +7,7 @@ import { fill, h, stateBox } from '../dom.ts';
 import { dayOf, fmtBytes, fmtCount, fmtDateTime, fmtDuration, msBetween, STATUS_ORDER } from '../format.ts';
 import { traceHref } from '../router.ts';
 import { recipientSection, startsOpen } from './hops.ts';
+import { protectionBadges } from './protection.ts';
 
 /** `/message/<id>`: one message's path per recipient. */
 export async function renderTracePage(root: HTMLElement, id: string, backHref: string, signal: AbortSignal): Promise<void> {
@@ -69,7 +70,8 @@ function header(t: Trace): HTMLElement {
     h('h1', { class: 'mono message-id' }, t.messageId || '(no Message-ID)'),
     h('div', { class: 'pills' },
       STATUS_ORDER.filter((s) => counts.has(s)).map((s) => h('span', { class: `badge status-${s}` }, `${counts.get(s)} ${s}`)),
-      plaintext > 0 ? h('span', { class: 'badge badge-plaintext' }, `${plaintext} plaintext ${plaintext === 1 ? 'hop' : 'hops'}`) : null),
+      plaintext > 0 ? h('span', { class: 'badge badge-plaintext' }, `${plaintext} plaintext ${plaintext === 1 ? 'hop' : 'hops'}`) : null,
+      protectionBadges(t.protection)),
     h('dl', { class: 'facts facts-head' },
       h('div', { class: 'fact' }, h('dt', null, 'Sender'), h('dd', { class: 'mono' }, t.sender || '<> (null sender)')),
       h('div', { class: 'fact' }, h('dt', null, 'Size'), h('dd', null, t.size > 0 ? fmtBytes(t.size) : '—')),
@@ -80,7 +82,8 @@ function header(t: Trace): HTMLElement {
         t.queues.length ? t.queues.map((q) => h('span', { class: 'chip' }, h('span', { class: 'chip-host' }, q.host), h('span', { class: 'mono' }, q.queueId))) : h('span', { class: 'muted' }, '—'))),
       t.servers.length ? h('div', { class: 'fact fact-wide' }, h('dt', null, 'Servers'), h('dd', { class: 'chips' },
         t.servers.map((sv) => h('span', { class: 'chip server-role', title: sv.reason ? `why: ${sv.reason}` : 'role' },
-          h('span', { class: 'chip-host' }, sv.host), h('span', { class: `role-chip role-${sv.role}` }, sv.role))))) : null));
+          h('span', { class: 'chip-host' }, sv.host), h('span', { class: `role-chip role-${sv.role}` }, sv.role))))) : null,
+      t.protection.known ? h('div', { class: 'fact fact-wide' }, h('dt', null, 'Protection evidence'), h('dd', { class: 'protection-evidence' }, t.protection.evidence)) : null));
 }
 
 function related(list: RelatedMessage[]): HTMLElement {
@@ -104,5 +107,6 @@ function tlsLegend(): HTMLElement {
     h('span', null, h('span', { class: 'swatch tls-encrypted' }), 'encrypted'),
     h('span', null, h('span', { class: 'swatch tls-plaintext' }), 'plaintext'),
     h('span', null, h('span', { class: 'swatch tls-unknown' }), 'unknown'),
+    h('span', null, h('span', { class: 'swatch swatch-header' }), 'Received header only'),
     h('span', null, h('span', { class: 'swatch swatch-external' }), 'no logs from host'));
 }

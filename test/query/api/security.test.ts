@@ -47,7 +47,7 @@ async function app(extra: Partial<AppOptions> = {}, configure?: (a: FastifyInsta
     dashboardDir: DASHBOARD_DIR,
     ingest: { spoolDir: spool, run: async () => { touches.ingest++; return {}; } },
     // the header analyzer counts as ingest work: a refused request must not reach it either
-    analyzeHeaders: async () => { touches.ingest++; return { messageId: '', protection: { mechanisms: [], endToEnd: false, evidence: '' }, hops: [], rejected: [] }; },
+    analyzeHeaders: async () => { touches.ingest++; return { messageId: '', protection: { mechanisms: [], endToEnd: false, evidence: '', known: true }, hops: [], rejected: [], authentication: [] }; },
     onRoute: (r) => routes.push(r),
     ...extra,
   });
