@@ -30,6 +30,7 @@ export async function readMessages(file: InputFile, format: MessageFormat, start
   const emit = (copy: CopyRead, offset: number): void => {
     if (copy.head.length === 0) return reject('bad-message', 'no header block: not a message (or its headers were lost)', offset);
     if (!copy.headComplete) reject('bad-message', `header block longer than ${copy.head.length} bytes with no end: read as far as it goes`, offset);
+    if (copy.mimeProblem) reject('bad-message', copy.mimeProblem, offset);
     if (copy.mimeError) reject('bad-message', `the MIME structure could not be read (${copy.mimeError}); hops kept, protection unknown`, offset);
     const { events, problems } = copyEvents(copy, { file: file.path, offset, fallbackTs });
     for (const p of problems) reject('bad-header', p.detail, p.offset, p.excerpt);
@@ -47,7 +48,7 @@ export async function readMessages(file: InputFile, format: MessageFormat, start
     // a .msg keeps the internet headers it arrived with; its MIME body is not there, its message class and attachments are
     const head = Buffer.from(read.msg.headers.replace(/\r?\n/g, '\r\n').replace(/(\r\n)+$/, ''));
     const { mechanisms, evidence } = protectionOfMsg(read.msg);
-    const copy: CopyRead = { head, headComplete: true, size: bytes.length, mimeError: '', protection: { mechanisms, endToEnd: isEndToEnd(mechanisms), evidence: evidence || 'no signature, encryption or rights management in the message class or attachments', known: true } };
+    const copy: CopyRead = { head, headComplete: true, size: bytes.length, mimeError: '', mimeProblem: '', protection: { mechanisms, endToEnd: isEndToEnd(mechanisms), evidence: evidence || 'no signature, encryption or rights management in the message class or attachments', known: true } };
     if (head.length === 0) {
       reject('bad-message', 'an Outlook message without transport headers (a draft, or never sent over SMTP): no hops', 0);
       return { bytes: bytes.length, messages: 0 };

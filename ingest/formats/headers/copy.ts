@@ -23,6 +23,8 @@ export interface CopyRead {
   protection: Protection;
   /** why the MIME structure could not be read ('' when it could) */
   mimeError: string;
+  /** what is wrong with a structure that could still be read ('' when nothing) */
+  mimeProblem: string;
 }
 
 /** Read one message's bytes: the header block is cut out as it passes, the whole goes to the MIME reader. */
@@ -32,14 +34,27 @@ export async function readCopy(input: Readable): Promise<CopyRead> {
   let headDone = false;
   let headComplete = false;
   let size = 0;
+  // a multipart body must contain its boundary (RFC 2046 §5.1.1); looked for as the bytes pass
+  let boundary: Buffer | undefined;
+  let boundarySeen = false;
+  let carry: Buffer = Buffer.alloc(0);
+  const seek = (chunk: Buffer): void => {
+    if (!boundary || boundarySeen) return;
+    const look = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+    if (look.includes(boundary)) boundarySeen = true;
+    carry = look.subarray(Math.max(0, look.length - boundary.length));
+  };
   input.on('data', (chunk: Buffer) => {
     size += chunk.length;
-    if (headDone) return;
+    if (headDone) return seek(chunk);
     head = Buffer.concat([head, chunk]);
     const at = endOfHead(head);
     if (at >= 0) {
+      const body = head.subarray(at);
       head = head.subarray(0, at);
       headDone = headComplete = true;
+      boundary = boundaryOf(head);
+      seek(body);
     } else if (head.length > MAX_HEAD) {
       headDone = true;
     }
@@ -57,7 +72,17 @@ export async function readCopy(input: Readable): Promise<CopyRead> {
     size,
     protection: p ?? { mechanisms: [], endToEnd: false, evidence: `the MIME structure could not be read (${err})`, known: false },
     mimeError: err,
+    mimeProblem: boundary && !boundarySeen ? `multipart boundary "${boundary.subarray(2).toString()}" never appears in the body: the MIME structure is broken (hops kept; protection as the top-level Content-Type claims it)` : '',
   };
+}
+
+/** `--boundary` of a multipart Content-Type in a header block, or undefined. */
+function boundaryOf(head: Buffer): Buffer | undefined {
+  const type = fieldValue(headerFields(head).fields, 'content-type');
+  if (!/^\s*multipart\//i.test(type)) return undefined;
+  const m = /boundary\s*=\s*(?:"([^"]+)"|([^\s;]+))/i.exec(type);
+  const b = m?.[1] ?? m?.[2];
+  return b ? Buffer.from(`--${b}`) : undefined;
 }
 
 /** Index of the first byte of the empty line that ends a header block (0: no header lines at all), or -1. */
@@ -91,7 +116,16 @@ export function copyEvents(copy: CopyRead, ref: CopyRef): CopyOutcome {
   const messageId = messageIdOf(fieldValue(fields, 'message-id'));
   // whose copy: the local delivery agent's Delivered-To (Postfix local/virtual, newest first), X-Original-To, else the newest `for`
   let recipient = addressOf(fieldValue(fields, 'delivered-to')) || addressOf(fieldValue(fields, 'x-original-to'));
-  const received = fields.filter((f) => f.name === 'received');
+  // a Received header written twice in a row (a relay that re-adds it, a copy-paste) is one hop
+  const received = fields.filter((f, i) => {
+    if (f.name !== 'received') return false;
+    const prev = fields.slice(0, i).reverse().find((x) => x.name === 'received');
+    if (prev && prev.value === f.value && fields.indexOf(prev) === i - 1) {
+      problems.push({ offset: ref.offset + f.offset, detail: 'Received header repeated verbatim: read once', excerpt: f.value.slice(0, 512) });
+      return false;
+    }
+    return true;
+  });
   const hops = received.map((f) => ({ f, hop: parseReceived(f.value) }));
   if (!recipient) for (const { hop } of hops) if (!('error' in hop) && hop.for) { recipient = hop.for; break; }
   const dated = hops.map(({ hop }) => ('error' in hop ? '' : hop.date));

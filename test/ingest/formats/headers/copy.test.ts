@@ -64,6 +64,10 @@ test('folded, duplicated and 8-bit headers are read; a line that is no field is 
   ]);
   const { fields, problems } = headerFields(block);
   assert.equal(fields.filter((f) => f.name === 'received').length, 2);
+  // as events, the verbatim repeat is one hop, and said so
+  const copy = copyEvents({ head: block, headComplete: true, size: block.length, protection: { mechanisms: [], endToEnd: false, evidence: '', known: true }, mimeError: '', mimeProblem: '' }, REF);
+  assert.equal(copy.events.filter((e) => e.kind === 'received').length, 1);
+  assert.ok(copy.problems.some((p) => /repeated verbatim/.test(p.detail)));
   assert.equal(fields.find((f) => f.name === 'received')!.value, 'from a.example by b.example (Postfix) with ESMTP id AAA; Mon, 30 Nov 2026 10:00:00 +0000');
   assert.match(fields[0].value, /^caf\uFFFD/);
   assert.equal(problems.length, 1);
@@ -94,6 +98,10 @@ test('a broken MIME boundary does not lose the hops; its protection is what the 
   assert.equal(events.filter((e) => e.kind === 'received').length, 2);
   // the top-level Content-Type is a claim the message makes about itself, and is reported as such
   assert.deepEqual(copy.protection.mechanisms, ['smime-signed']);
+  assert.match(copy.mimeProblem, /boundary "never-used" never appears/);
+  // a sound multipart body has no problem, whatever chunks its boundary straddles
+  const sound = `${HEAD}\r\nContent-Type: multipart/mixed; boundary=b1\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b1--\r\n`;
+  for (const n of [1, 2, 3, 5, 64]) assert.equal((await read(sound, n)).mimeProblem, '', `chunks of ${n}`);
 });
 
 test('memory stays bounded: a 64 MiB attachment streams through the copy reader', async () => {
