@@ -16,7 +16,7 @@ import { findOwner, removeOwner, writeOwner } from './owner.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** the bundled sample: a three-host Postfix maillog and an Exchange organisation's log trees */
-export const SAMPLE_INPUTS = [join(ROOT, 'bench', 'sample', 'maillog'), join(ROOT, 'bench', 'sample', 'exchange')];
+export const SAMPLE_INPUTS = [join(ROOT, 'bench', 'sample', 'maillog'), join(ROOT, 'bench', 'sample', 'exchange'), join(ROOT, 'bench', 'sample', 'maildir')];
 const DASHBOARD_DIR = join(ROOT, 'dashboard', 'dist');
 
 const STORE_HELP = `  --data DIR          embedded store directory (default ./data, or $MAILTRACE_DATA)
