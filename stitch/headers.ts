@@ -114,7 +114,8 @@ function matchIndex(log: readonly Hop[], from: number, h: StoredEvent): number {
   for (let i = from; i < log.length; i++) {
     const l = log[i];
     if (l.provenance !== 'log' || !sameServer(l.to, h.host)) continue;
-    if (h.queueId && l.toQueueId) {
+    // Exchange writes its build number where Postfix writes the queue id (`with Microsoft SMTP Server … id 15.20.7452.28`, §5.2)
+    if (h.queueId && l.toQueueId && h.protocol !== 'Microsoft SMTP Server') {
       if (h.queueId.toLowerCase() === l.toQueueId.toLowerCase()) return i;
       continue;
     }
