@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { buildDashboard } from '../../dashboard/build.ts';
+import { runIngest } from '../../ingest/index.ts';
+import { buildApp, type AppOptions } from '../../query/index.ts';
+import { Store } from '../../store/index.ts';
 
 /**
  * What the dashboard's browser tests share: Debian's chromium driven by playwright-core (no
@@ -43,4 +48,43 @@ export async function openPage(browser: Browser | undefined): Promise<{ page: Pa
     if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) problems.push(`console: ${msg.text()}`);
   });
   return { page, problems };
+}
+
+/**
+ * What a browser test file starts in `before` and ends in `after`: a freshly built dashboard, one
+ * embedded store (one data directory per process) with `inputs` ingested, an app on a loopback
+ * port — and a second one requiring `token` when one is given — and chromium.
+ */
+export interface World { base: string; tokenBase: string; browser: Browser; store: Store; /** scratch folder, removed by close() */ dir: string; close(): Promise<void> }
+
+export async function startWorld(opts: { prefix: string; inputs?: string[]; token?: string; analyzeHeaders?: AppOptions['analyzeHeaders'] }): Promise<World> {
+  const tmp = mkdtempSync(join(tmpdir(), opts.prefix));
+  const dashboardDir = join(tmp, 'dist');
+  await buildDashboard({ outDir: dashboardDir });
+  const store = await Store.open({ kind: 'embedded', dataDir: join(tmp, 'data') });
+  if (opts.inputs) await runIngest({ inputs: opts.inputs, store });
+  const app = await buildApp({ store, dashboardDir, analyzeHeaders: opts.analyzeHeaders });
+  const tokenApp = opts.token ? await buildApp({ store, dashboardDir, analyzeHeaders: opts.analyzeHeaders, token: opts.token }) : undefined;
+  const base = await listen(app);
+  const tokenBase = tokenApp ? await listen(tokenApp) : '';
+  const browser = await launchChromium();
+  return {
+    base, tokenBase, browser, store, dir: tmp,
+    async close() {
+      await browser.close();
+      await app.close();
+      await tokenApp?.close();
+      await store.close();
+      rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Open the dashboard of a token-protected app and give it the token, as a user does at the prompt. */
+export async function signIn(page: Page, origin: string, token: string): Promise<void> {
+  await page.goto(`${origin}/`);
+  await page.locator('form.token-form').waitFor();
+  await page.fill('form.token-form input[name="token"]', token);
+  await page.click('form.token-form button[type="submit"]');
+  await page.locator('[data-stat="messages"] .stat-value').waitFor();
 }

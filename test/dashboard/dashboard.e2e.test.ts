@@ -1,52 +1,32 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { writeExchangeOrg, type TruthMessage as ExchangeTruth } from '../../bench/generate/exchange.ts';
-import { buildDashboard } from '../../dashboard/build.ts';
 import { runIngest } from '../../ingest/index.ts';
-import { buildApp } from '../../query/index.ts';
-import { Store } from '../../store/index.ts';
 import { requireComponent } from '../helpers/component.ts';
 import { FIXTURES } from '../helpers/store.ts';
-import { ARTIFACTS, chromiumAvailable, launchChromium, listen, openPage } from './browser.ts';
+import { ARTIFACTS, type World, chromiumAvailable, openPage, startWorld } from './browser.ts';
 
 const SCREENSHOT = join(ARTIFACTS, 'dashboard-trace.png');
 const TOKEN = 'e2e-dashboard-token-0123456789';
 const TRACE_PATH = `/message/${encodeURIComponent('<m1@example.org>')}`;
 
-let tmp: string | undefined;
-let store: Store | undefined;
-let app: FastifyInstance | undefined;
-let tokenApp: FastifyInstance | undefined;
+let world: World | undefined;
 let browser: Browser | undefined;
 let base = '';
 let tokenBase = '';
 
 before(async () => {
   if (!chromiumAvailable.ok) return;
-  tmp = mkdtempSync(join(tmpdir(), 'mailtrace-dashboard-'));
-  const dashboardDir = join(tmp, 'dist');
-  await buildDashboard({ outDir: dashboardDir });
-  store = await Store.open({ kind: 'embedded', dataDir: join(tmp, 'data') });
-  await runIngest({ inputs: [join(FIXTURES, 'postfix', 'handmade-3hop.log')], store });
   // the embedded engine allows one data directory per process: both apps share this store
-  app = await buildApp({ store, dashboardDir });
-  base = await listen(app);
-  tokenApp = await buildApp({ store, dashboardDir, token: TOKEN });
-  tokenBase = await listen(tokenApp);
-  browser = await launchChromium();
+  world = await startWorld({ prefix: 'mailtrace-dashboard-', inputs: [join(FIXTURES, 'postfix', 'handmade-3hop.log')], token: TOKEN });
+  ({ browser, base, tokenBase } = world);
 });
 
 after(async () => {
-  await browser?.close();
-  await app?.close();
-  await tokenApp?.close();
-  await store?.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  await world?.close();
 });
 
 async function hopRows(page: Page, address: string): Promise<{ from: string; to: string; tls: string; plaintextBadges: number; text: string }[]> {
@@ -187,11 +167,11 @@ test('trace page: every hop of a logs-only message says "log", and its content p
 // last: it adds an Exchange organisation to the shared store (the tests above count messages)
 test('trace page, Exchange: every hop names the role of both ends and its TLS', { timeout: 90_000 }, async (t) => {
   if (!requireComponent(t, chromiumAvailable)) return;
-  assert.ok(store && tmp);
-  const org = join(tmp, 'exchange-org');
-  const truthFile = join(tmp, 'exchange-truth.jsonl');
+  assert.ok(world);
+  const org = join(world.dir, 'exchange-org');
+  const truthFile = join(world.dir, 'exchange-truth.jsonl');
   await writeExchangeOrg(org, { messages: 40, seed: 5 }, truthFile);
-  await runIngest({ inputs: [org], store });
+  await runIngest({ inputs: [org], store: world.store });
   const truth = readFileSync(truthFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ExchangeTruth);
   // an inbound internet message through an Edge server to a mailbox
   const msg = truth.find((m) => m.recipients.some((r) => r.status === 'delivered' && r.hops[0]?.toRole === 'edge' && r.hops.at(-1)?.toRole === 'mailbox'));

@@ -1,16 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
-import { buildDashboard } from '../../dashboard/build.ts';
 import { analyzeHeaders } from '../../ingest/index.ts';
-import { buildApp } from '../../query/index.ts';
-import { Store } from '../../store/index.ts';
 import { requireComponent } from '../helpers/component.ts';
-import { ARTIFACTS, chromiumAvailable, launchChromium, listen, openPage } from './browser.ts';
+import { ARTIFACTS, type World, chromiumAvailable, openPage, signIn, startWorld } from './browser.ts';
 import { HEADERS, SEALED_EML, SIGNED_EML } from './headers.fixtures.ts';
 
 /**
@@ -20,34 +15,20 @@ import { HEADERS, SEALED_EML, SIGNED_EML } from './headers.fixtures.ts';
  */
 const TOKEN = 'e2e-headers-token-0123456789';
 
-let tmp: string | undefined;
-let store: Store | undefined;
-let app: FastifyInstance | undefined;
-let tokenApp: FastifyInstance | undefined;
+let world: World | undefined;
 let browser: Browser | undefined;
 let base = '';
 let tokenBase = '';
 
 before(async () => {
   if (!chromiumAvailable.ok) return;
-  tmp = mkdtempSync(join(tmpdir(), 'mailtrace-headers-'));
-  const dashboardDir = join(tmp, 'dist');
-  await buildDashboard({ outDir: dashboardDir });
   // nothing is ingested: the search page the user starts on answers from an empty store
-  store = await Store.open({ kind: 'embedded', dataDir: join(tmp, 'data') });
-  app = await buildApp({ store, dashboardDir, analyzeHeaders });
-  base = await listen(app);
-  tokenApp = await buildApp({ store, dashboardDir, analyzeHeaders, token: TOKEN });
-  tokenBase = await listen(tokenApp);
-  browser = await launchChromium();
+  world = await startWorld({ prefix: 'mailtrace-headers-', token: TOKEN, analyzeHeaders });
+  ({ browser, base, tokenBase } = world);
 });
 
 after(async () => {
-  await browser?.close();
-  await app?.close();
-  await tokenApp?.close();
-  await store?.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  await world?.close();
 });
 
 /** From the search page through the top bar's link, as a user gets there. */
@@ -181,11 +162,7 @@ test('header analyzer: a message past the API body limit is analyzed by its head
 test('header analyzer: with a token-protected API, the analysis asks for the token again when it is refused, then answers', { timeout: 60_000 }, async (t) => {
   if (!requireComponent(t, chromiumAvailable)) return;
   const { page, problems } = await openPage(browser);
-  await page.goto(`${tokenBase}/`);
-  await page.locator('form.token-form').waitFor();
-  await page.fill('form.token-form input[name="token"]', TOKEN);
-  await page.click('form.token-form button[type="submit"]');
-  await page.locator('[data-stat="messages"] .stat-value').waitFor();
+  await signIn(page, tokenBase, TOKEN);
   await page.click('nav.nav a[data-nav="headers"]');
   await page.waitForURL(`${tokenBase}/headers`);
 

@@ -3,15 +3,11 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
-import { buildDashboard } from '../../dashboard/build.ts';
-import { runIngest } from '../../ingest/index.ts';
-import { buildApp } from '../../query/index.ts';
-import { Store } from '../../store/index.ts';
 import { requireComponent } from '../helpers/component.ts';
+import { plantTlsClaim } from '../harness/received.ts';
 import { FIXTURES } from '../helpers/store.ts';
-import { ARTIFACTS, chromiumAvailable, launchChromium, listen, openPage } from './browser.ts';
+import { ARTIFACTS, type World, chromiumAvailable, openPage, startWorld } from './browser.ts';
 
 /**
  * The trace page when a delivered copy's Received headers were ingested beside the logs: the
@@ -23,16 +19,14 @@ import { ARTIFACTS, chromiumAvailable, launchChromium, listen, openPage } from '
 const REAL = join(FIXTURES, 'postfix', 'real-3hop');
 const MESSAGE_ID = '<two-recipients.mx17gj3j.8320@client.mt.test>';
 
-let tmp: string | undefined;
-let store: Store | undefined;
-let app: FastifyInstance | undefined;
+let world: World | undefined;
 let browser: Browser | undefined;
 let base = '';
+let inputs = '';
 
 function plantedAlice(): string {
   const alice = readFileSync(join(REAL, 'delivered', 'alice@example.test.1.eml'), 'utf8');
-  const claimsTls = alice.replace(/(Received: from hub\.mt\.test \(localhost \[127\.0\.0\.1\]\)\n)(\tby mailbox\.mt\.test \(Postfix\) with )ESMTP /,
-    '$1\t(using TLSv1.2 with cipher ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits))\n$2ESMTPS ');
+  const claimsTls = plantTlsClaim(alice);
   // the oldest header stands last, just above the message's own fields
   const outside = claimsTls.replace(/^Date: /m,
     'Received: from laptop.partner.example (laptop.partner.example [192.0.2.44])\n\tby client.mt.test (Postfix) with ESMTPSA id 3C0FFEE1234;\n\tSun, 29 Nov 2026 02:13:41 +0000 (UTC)\nDate: ');
@@ -42,25 +36,16 @@ function plantedAlice(): string {
 
 before(async () => {
   if (!chromiumAvailable.ok) return;
-  tmp = mkdtempSync(join(tmpdir(), 'mailtrace-trace-headers-'));
-  const inputs = join(tmp, 'inputs');
-  mkdirSync(inputs);
+  inputs = mkdtempSync(join(tmpdir(), 'mailtrace-trace-headers-'));
   writeFileSync(join(inputs, 'alice.eml'), plantedAlice());
   for (const host of ['edge', 'hub', 'mailbox']) copyFileSync(join(REAL, `${host}.log`), join(inputs, `${host}.log`));
-  const dashboardDir = join(tmp, 'dist');
-  await buildDashboard({ outDir: dashboardDir });
-  store = await Store.open({ kind: 'embedded', dataDir: join(tmp, 'data') });
-  await runIngest({ inputs: [inputs], store });
-  app = await buildApp({ store, dashboardDir });
-  base = await listen(app);
-  browser = await launchChromium();
+  world = await startWorld({ prefix: 'mailtrace-trace-headers-', inputs: [inputs] });
+  ({ browser, base } = world);
 });
 
 after(async () => {
-  await browser?.close();
-  await app?.close();
-  await store?.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  await world?.close();
+  if (inputs) rmSync(inputs, { recursive: true, force: true });
 });
 
 test('trace page: hops seen in the logs, in a header too, or only in a header are told apart; a disagreement is flagged', { timeout: 60_000 }, async (t) => {

@@ -93,3 +93,14 @@ export function checkHeadersAgree(name: string, raw: string, trace: Trace): numb
 export function messageIdOf(raw: string): string {
   return /<[^>]+>/.exec(headerValues(raw, 'Message-Id')[0] ?? '')?.[0] ?? '';
 }
+
+/**
+ * A planted contradiction for the real run's delivered copies: the hub → mailbox hop ran without
+ * TLS (its log says so); this makes the mailbox's Received header claim TLS on it.
+ */
+export function plantTlsClaim(raw: string): string {
+  const out = raw.replace(/(Received: from hub\.mt\.test \(localhost \[127\.0\.0\.1\]\)\n)(\tby mailbox\.mt\.test \(Postfix\) with )ESMTP /,
+    '$1\t(using TLSv1.2 with cipher ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits))\n$2ESMTPS ');
+  assert.notEqual(out, raw, 'the TLS claim was planted');
+  return out;
+}
