@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { EnvConfig, MailtraceError, ServeConfig, StoreConfig, type ExchangeRoleName } from '../schemas/index.ts';
+import { ConfigFile, EnvConfig, MailtraceError, ServeConfig, StoreConfig, type ExchangeRoleName } from '../schemas/index.ts';
 
 /**
  * The one reader of process.env, read once when a command starts: a bad value stops the command
@@ -11,6 +12,8 @@ import { EnvConfig, MailtraceError, ServeConfig, StoreConfig, type ExchangeRoleN
  *   MAILTRACE_TZ_OFFSET       minutes east of UTC for syslog stamps without a zone (default 0)
  *   MAILTRACE_LOG_LEVEL       pino level of `serve` (default warn: requests are not logged)
  *   MAILTRACE_EXCHANGE_ROLES  Exchange server roles that win over inference (EDGE1=edge,MBX1=mailbox)
+ *   MAILTRACE_CONFIG          the config file (JSON): policy, alerts, reports, tokens, SMTP relay
+ *   MAILTRACE_SMTP_PASSWORD   the SMTP relay's password
  */
 export interface Settings {
   readonly dataDir: string | undefined;
@@ -19,6 +22,8 @@ export interface Settings {
   readonly tzOffsetMin: number;
   readonly logLevel: string;
   readonly exchangeRoles: ReadonlyMap<string, ExchangeRoleName>;
+  readonly configPath: string | undefined;
+  readonly smtpPassword: string | undefined;
 }
 
 export interface CommonFlags {
@@ -43,6 +48,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     tzOffsetMin: e.MAILTRACE_TZ_OFFSET,
     logLevel: e.MAILTRACE_LOG_LEVEL,
     exchangeRoles: e.MAILTRACE_EXCHANGE_ROLES,
+    configPath: e.MAILTRACE_CONFIG,
+    smtpPassword: e.MAILTRACE_SMTP_PASSWORD,
   });
 }
 
@@ -65,4 +72,25 @@ export function serveConfig(flags: { host?: string; port?: string }, settings: S
 
 export function isLoopback(host: string): boolean {
   return host === '127.0.0.1' || host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/**
+ * The config file (`--config` wins over MAILTRACE_CONFIG), read and checked once; none given is
+ * the defaults (no policy, no reports, no tokens beyond MAILTRACE_TOKEN). A file that cannot be
+ * read, is no JSON or breaks the schema is MT_ERR_BAD_CONFIG naming the path and the key.
+ */
+export function readConfigFile(flag: string | undefined, settings: Settings): ConfigFile {
+  const path = flag ?? settings.configPath;
+  if (!path) return Object.freeze(ConfigFile.parse({}));
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new MailtraceError('MT_ERR_BAD_CONFIG', `config file ${path}: ${(err as Error).message}`);
+  }
+  const parsed = ConfigFile.safeParse(raw);
+  if (!parsed.success) {
+    throw new MailtraceError('MT_ERR_BAD_CONFIG', `config file ${path}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
+  }
+  return Object.freeze(parsed.data);
 }

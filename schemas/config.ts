@@ -58,6 +58,10 @@ export const EnvConfig = z.object({
     .int('must be whole minutes east of UTC, e.g. 60 or -300').min(-840, 'must be between -840 and 840 minutes').max(840, 'must be between -840 and 840 minutes').default(0)),
   /** pino level of `serve` */
   MAILTRACE_LOG_LEVEL: z.preprocess((v) => (typeof v === 'string' && v !== '' ? v.toLowerCase() : undefined), z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('warn')),
+  /** the config file (JSON): policy, alerts, reports, tokens, SMTP relay */
+  MAILTRACE_CONFIG: z.preprocess(unsetIfEmpty, z.string().optional()),
+  /** the SMTP relay's password (never in the config file) */
+  MAILTRACE_SMTP_PASSWORD: z.preprocess(unsetIfEmpty, z.string().optional()),
   /** Exchange roles by server: `EDGE1=edge,MBX1=mailbox` */
   MAILTRACE_EXCHANGE_ROLES: z.preprocess(unsetIfEmpty, z.string().default('').transform((raw, ctx) => {
     const out = new Map<string, ExchangeRoleName>();

@@ -9,6 +9,8 @@ export const ERROR_CODES = {
   MT_ERR_BAD_INPUT: 'an input could not be read at all',
   MT_ERR_NOT_FOUND: 'nothing matches',
   MT_ERR_UNAUTHORIZED: 'a valid token is required',
+  MT_ERR_FORBIDDEN: "the token's role does not allow this",
+  MT_ERR_NOTIFY: 'an alert or report could not be delivered (the mail relay or webhook refused or was unreachable)',
   MT_ERR_INTERNAL: 'an unexpected error in the server (details in its log, never in the answer)',
   MT_ERR_HTTP: 'the dashboard got an HTTP error without a mailtrace error body (a proxy, or the server went away)',
 } as const;

@@ -8,3 +8,8 @@ export * from './api.ts';
 export * from './config.ts';
 export * from './ddl.ts';
 export * from './errors.ts';
+export * from './policy.ts';
+export * from './reports.ts';
+export * from './access.ts';
+export * from './config-file.ts';
+export * from './views.ts';

@@ -1,0 +1,8 @@
+import { z } from 'zod';
+
+/**
+ * API tokens with roles (the `access` section of the config file).
+ * PLACEHOLDER: hashed tokens, roles and redaction are being written (issue 9).
+ */
+export const AccessConfig = z.object({}).passthrough();
+export type AccessConfig = z.infer<typeof AccessConfig>;
