@@ -6,3 +6,8 @@ import { z } from 'zod';
  */
 export const AccessConfig = z.object({}).passthrough();
 export type AccessConfig = z.infer<typeof AccessConfig>;
+
+/** The tables access control keeps (the audit log), created with the others (schemas/ddl.ts). PLACEHOLDER. */
+export function accessDdl(_db: string): string[] {
+  return [];
+}

@@ -1,4 +1,6 @@
+import { accessDdl } from './access.ts';
 import { EVENT_COLUMN_TYPES } from './event.ts';
+import { policyDdl } from './policy.ts';
 
 /**
  * ClickHouse DDL (targets ClickHouse >= 23.8; the embedded chDB engine is 26.x).
@@ -147,5 +149,8 @@ export function ddlStatements(db: string): string[] {
       updatedAt DateTime64(3, 'UTC')
     ) ENGINE = ReplacingMergeTree(updatedAt)
     ORDER BY fingerprint`,
+    // tables of the policy evaluation (incidents) and of access control (audit log)
+    ...policyDdl(db),
+    ...accessDdl(db),
   ];
 }

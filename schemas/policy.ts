@@ -9,3 +9,8 @@ export type TlsPolicy = z.infer<typeof TlsPolicy>;
 
 export const AlertSinks = z.object({}).passthrough();
 export type AlertSinks = z.infer<typeof AlertSinks>;
+
+/** The tables policy evaluation keeps (incidents), created with the others (schemas/ddl.ts). PLACEHOLDER. */
+export function policyDdl(_db: string): string[] {
+  return [];
+}

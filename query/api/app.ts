@@ -8,6 +8,7 @@ import { installErrorHandler } from './errors.ts';
 import { registerIngest, type IngestHook } from './ingest.ts';
 import { installSecurityHeaders, limitUrlLength, loggerOptions, REQUEST_LIMITS, requireToken } from './security.ts';
 import { serveDashboard } from './static.ts';
+import { registerViews } from './views.ts';
 
 export interface AppOptions {
   store: Store;
@@ -90,6 +91,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       return { rejected: await listRejected(store(), limit) };
     });
   });
+
+  // the pages' views and the hop list they drill down to
+  await app.register(async (views) => registerViews(views, store, shared));
 
   if (opts.analyzeHeaders) {
     const analyze = opts.analyzeHeaders;
