@@ -2,3 +2,5 @@ export { buildApp, type AppOptions } from './api/app.ts';
 export type { IngestHook, IngestLimits } from './api/ingest.ts';
 export { traceMessage, normalizeMessageId } from './trace/read.ts';
 export { searchMessages, summarize } from './sql/messages.ts';
+export { overviewView, topologyView, securityView, deliveryView, protectionView, ingestionView } from './sql/views.ts';
+export { listHops } from './sql/hop-list.ts';

@@ -27,8 +27,11 @@ export type ViewQuery = z.infer<typeof ViewQuery>;
  * SQL expression in query/sql/views.ts and this list say the same.
  */
 export const WEAK_TLS_VERSIONS: readonly string[] = ['SSLv2', 'SSLv3', 'TLSv1', 'TLSv1.0', 'TLSv1.1'];
-/** An encrypted hop whose peer certificate nobody checked against a trust anchor. */
-export const UNVERIFIED_TRUST: readonly TlsTrust[] = ['', 'none', 'anonymous', 'untrusted'];
+/**
+ * An encrypted hop whose peer certificate was positively not checked against a trust anchor (no
+ * certificate, or one that failed). '' is unknown — the log did not say — and is no finding.
+ */
+export const UNVERIFIED_TRUST: readonly TlsTrust[] = ['none', 'anonymous', 'untrusted'];
 
 const count = z.number().int().nonnegative();
 

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { runIngest } from '../../../ingest/index.ts';
+import { buildApp, summarize, traceMessage } from '../../../query/index.ts';
+import { DeliveryView, HopList, IngestionView, OverviewView, ProtectionView, SecurityView, TopologyView } from '../../../schemas/index.ts';
+import { FIXTURES, tempStore } from '../../helpers/store.ts';
+
+/**
+ * The views agree with each other and with what they drill down to: the bundled sample (Postfix
+ * log, Exchange organisation, delivered copies) and the real three-Postfix run, through the API.
+ * Every number of the Security page must be reachable as hop rows, and every hop row's trace must
+ * show that hop with that TLS.
+ */
+const ROOT = new URL('../../../', import.meta.url).pathname;
+let world: Awaited<ReturnType<typeof tempStore>>;
+let app: Awaited<ReturnType<typeof buildApp>>;
+const get = async <T>(url: string, schema: { parse(v: unknown): T }): Promise<T> => {
+  const r = await app.inject({ method: 'GET', url });
+  assert.equal(r.statusCode, 200, `${url}: ${r.body}`);
+  return schema.parse(r.json());
+};
+
+before(async () => {
+  world = await tempStore();
+  await runIngest({ inputs: [join(ROOT, 'bench', 'sample', 'maillog'), join(ROOT, 'bench', 'sample', 'exchange'), join(ROOT, 'bench', 'sample', 'maildir'), join(FIXTURES, 'postfix', 'real-3hop')], store: world.store });
+  app = await buildApp({ store: world.store });
+});
+after(async () => {
+  await app.close();
+  await world.cleanup();
+});
+
+test('security: every plaintext hand-off of a server pair is a hop row, and its trace shows it plaintext', { timeout: 60_000 }, async () => {
+  const sec = await get('/api/views/security', SecurityView);
+  assert.ok(sec.totals.plaintext > 0 && sec.totals.weakTls > 0, JSON.stringify(sec.totals));
+  assert.equal(sec.byPair.reduce((a, p) => a + p.plaintext, 0), sec.totals.plaintext);
+  const all = await get('/api/views/hops?filter=plaintext&limit=1', HopList);
+  assert.equal(all.total, sec.totals.plaintext, 'the hop list holds exactly the counted plaintext hand-offs');
+  for (const pair of sec.byPair.filter((p) => p.plaintext > 0).slice(0, 5)) {
+    const list = await get(`/api/views/hops?filter=plaintext&hopFrom=${encodeURIComponent(pair.from)}&hopTo=${encodeURIComponent(pair.to)}&limit=500`, HopList);
+    assert.equal(list.total, pair.plaintext, pair.key);
+    for (const row of list.rows.slice(0, 3)) {
+      const t = await traceMessage(world.store, row.traceId);
+      const hop = t.recipients.flatMap((r) => r.hops).find((h) => h.from === row.from && h.to === row.to && h.tls === 'plaintext');
+      assert.ok(hop, `${row.traceId}: the trace shows ${pair.key} plaintext`);
+    }
+  }
+  const weak = await get('/api/views/hops?filter=weak-tls&limit=500', HopList);
+  assert.equal(weak.total, sec.totals.weakTls);
+  assert.ok(weak.rows.every((r) => r.tls === 'encrypted' && /^(SSLv|TLSv1(\.0|\.1)?$)/.test(r.tlsVersion)), JSON.stringify(weak.rows.map((r) => r.tlsVersion)));
+  // narrowed to one server, every pair touches it
+  const hub = await get('/api/views/security?host=hub', SecurityView);
+  assert.ok(hub.byPair.length > 0 && hub.byPair.every((p) => p.from === 'hub' || p.to === 'hub'));
+});
+
+test('overview and topology count what the summary and the security view count', { timeout: 60_000 }, async () => {
+  const [ov, topo, sec, sum] = [await get('/api/views/overview', OverviewView), await get('/api/views/topology', TopologyView), await get('/api/views/security', SecurityView), await summarize(world.store)];
+  assert.deepEqual(ov.outcome, sum.recipientsByStatus);
+  assert.equal(ov.volume.reduce((a, b) => a + b.messages, 0), sum.messages);
+  const tls = ov.tls.reduce((a, b) => ({ all: a.all + b.encrypted + b.plaintext + b.unknown, p: a.p + b.plaintext }), { all: 0, p: 0 });
+  assert.equal(tls.p, sec.totals.plaintext);
+  assert.equal(tls.all, sec.totals.handoffs);
+  assert.equal((await get('/api/views/hops?limit=1', HopList)).total, sec.totals.handoffs, 'the hop list holds every counted hand-off');
+  // the summary counts header-only hops too (a claim); the views leave them out
+  assert.equal(sum.hopsByTls.plaintext + sum.hopsByTls.encrypted + sum.hopsByTls.unknown - sum.hopsByProvenance.header, sec.totals.handoffs);
+  const edgePlain = topo.edges.reduce((a, e) => a + e.plaintext, 0);
+  assert.ok(edgePlain <= sec.totals.plaintext && edgePlain > 0);
+  const roles = new Map(topo.nodes.map((n) => [n.id, n.role]));
+  assert.equal(roles.get('edge1'), 'edge');
+  assert.equal(roles.get('hub'), 'server', 'a Postfix host whose log we hold, role unknown');
+  assert.ok([...roles.values()].includes('external'));
+});
+
+test('delivery, protection and ingestion views', { timeout: 60_000 }, async () => {
+  const del = await get('/api/views/delivery', DeliveryView);
+  const sum = await summarize(world.store);
+  const byStatus = (s: string) => del.reasons.filter((r) => r.status === s).reduce((a, r) => a + r.recipients, 0);
+  assert.equal(byStatus('bounced'), sum.recipientsByStatus.bounced);
+  assert.equal(byStatus('deferred'), sum.recipientsByStatus.deferred);
+  assert.ok(del.reasons.every((r) => !/[0-9A-F]{10}/.test(r.reason)), 'queue ids masked so reasons group');
+  assert.ok(del.latency.length > 0 && del.latency.every((l) => l.p50 <= l.p95 && l.p95 <= l.max));
+  const trace = await traceMessage(world.store, del.reasons[0].sampleTraceId);
+  assert.ok(trace.recipients.some((r) => r.status === del.reasons[0].status));
+
+  const prot = await get('/api/views/protection', ProtectionView);
+  const total = (k: 'irm' | 'smime-signed' | 'pgp-encrypted') => prot.byRecipientDomain.reduce((a, r) => a + r.mechanisms[k], 0);
+  for (const k of ['irm', 'smime-signed', 'pgp-encrypted'] as const) assert.equal(total(k), sum.messagesByProtection[k], k);
+
+  const ing = await get('/api/views/ingestion', IngestionView);
+  assert.ok(ing.sources.some((s) => s.path.endsWith('maillog')));
+  assert.ok(ing.hosts.some((h) => h.host === 'edge1' && h.source === 'exchange'));
+  assert.ok(ing.hosts.some((h) => h.source === 'headers'), 'delivered copies are a source too');
+
+  const bad = await app.inject({ method: 'GET', url: '/api/views/security?from=yesterday' });
+  assert.equal(bad.statusCode, 400);
+  assert.equal(bad.json().error.code, 'MT_ERR_BAD_INPUT');
+});
