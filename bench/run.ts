@@ -125,6 +125,8 @@ if (traceEvents > 0) {
   const lat = await measureTrace(store, truth, traceEvents);
   console.log(`\ntrace latency at the API over ${lat.events.toLocaleString()} stored events, ${lat.messages.toLocaleString()} stitched messages (warm, ${lat.samples} lookups): median ${lat.medianMs.toFixed(1)} ms, p95 ${lat.p95Ms.toFixed(1)} ms (target ≤ 50 ms)`);
   console.log(`/api/summary over the same store: ${lat.summaryMs.toFixed(0)} ms (target < 1000 ms)`);
+  console.log(`pages' reads over the same store (/api/views/*, warm, 10 each; target < 1 s each):`);
+  for (const [v, t] of Object.entries(lat.views)) console.log(`  ${v.padEnd(11)}: p50 ${t.p50.toFixed(0)} ms, p95 ${t.p95.toFixed(0)} ms`);
 }
 await store.close();
 if (!values.keep) rmSync(dataDir, { recursive: true, force: true });
