@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigFile, EnvConfig, MailtraceError, ServeConfig, StoreConfig, type ExchangeRoleName } from '../schemas/index.ts';
+import { ConfigFile, EnvConfig, MailtraceError, ServeConfig, StoreConfig, type AccessConfig, type ExchangeRoleName } from '../schemas/index.ts';
 
 /**
  * The one reader of process.env, read once when a command starts: a bad value stops the command
@@ -60,12 +60,12 @@ export function storeConfig(flags: CommonFlags, settings: Settings): StoreConfig
   return Object.freeze(parsed.data);
 }
 
-export function serveConfig(flags: { host?: string; port?: string }, settings: Settings): ServeConfig {
+export function serveConfig(flags: { host?: string; port?: string }, settings: Settings, access: AccessConfig = {}): ServeConfig {
   const parsed = ServeConfig.safeParse({ host: flags.host, port: flags.port, token: settings.token });
   if (!parsed.success) throw new MailtraceError('MT_ERR_BAD_CONFIG', parsed.error.issues.map((i) => `${i.path[0] === 'port' ? '--port' : String(i.path[0])}: ${i.message}`).join('; '));
   const cfg = parsed.data;
-  if (!isLoopback(cfg.host) && !cfg.token) {
-    throw new MailtraceError('MT_ERR_BAD_CONFIG', `refusing to listen on ${cfg.host} without a token: set MAILTRACE_TOKEN (16+ characters) or bind to 127.0.0.1`);
+  if (!isLoopback(cfg.host) && !cfg.token && (access.tokens ?? []).length === 0) {
+    throw new MailtraceError('MT_ERR_BAD_CONFIG', `refusing to listen on ${cfg.host} without a token: set MAILTRACE_TOKEN (16+ characters), list tokens in the config file's access section, or bind to 127.0.0.1`);
   }
   return Object.freeze(cfg);
 }

@@ -10,7 +10,8 @@ import { buildApp, traceMessage, type IngestHook } from '../query/index.ts';
 import { MailtraceError, type StoreConfig, type Trace } from '../schemas/index.ts';
 import { Store } from '../store/index.ts';
 import { ensureStitched } from '../stitch/index.ts';
-import { readSettings, serveConfig, storeConfig, type Settings } from './config.ts';
+import { tokenCommand } from './token.ts';
+import { readConfigFile, readSettings, serveConfig, storeConfig, type Settings } from './config.ts';
 import { formatCount, formatIngestSummary, formatTrace } from './format.ts';
 import { findOwner, removeOwner, writeOwner } from './owner.ts';
 
@@ -31,6 +32,7 @@ commands:
   ingest <file|dir|->...   parse mail logs and delivered messages into the store
   serve                    serve the API and dashboard
   trace <id>               show one message's path (message-id or queue id)
+  token new|hash           make an API token, or the SHA-256 the config file keeps of one
   demo                     ingest the bundled sample (once) and serve the dashboard
 
 Run \`mailtrace <command> --help\` for a command's options.`,
@@ -62,11 +64,15 @@ Exit status: 0 when everything was read; 3 when the run finished but some inputs
 1 when nothing could be read; 2 on a usage or configuration error.`,
   serve: `usage: mailtrace serve [options]
 
-Serves the API (/api/messages, /api/messages/:id/trace, /api/summary, /health) and the dashboard.
+Serves the API (/api/messages, /api/messages/:id/trace, /api/summary, /api/views/*, /health;
+described at /docs) and the dashboard.
 
 options:
-  --host HOST         address to bind (default 127.0.0.1; anything else requires $MAILTRACE_TOKEN)
+  --host HOST         address to bind (default 127.0.0.1; anything else requires $MAILTRACE_TOKEN
+                      or tokens in the config file's access section)
   --port PORT         port (default 8080; 0 picks a free one)
+  --config FILE       the config file (JSON; default $MAILTRACE_CONFIG): API tokens with roles,
+                      TLS policy, alerts, report schedules, the SMTP relay
 ${STORE_HELP}
   -h, --help`,
   trace: `usage: mailtrace trace <message-id|queue-id> [options]
@@ -103,6 +109,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'serve': return await serveCommand(rest, false, settings);
       case 'demo': return await serveCommand(rest, true, settings);
       case 'trace': return await traceCommand(rest, settings);
+      case 'token': return await tokenCommand(rest);
       case undefined: case '-h': case '--help': case 'help':
         process.stdout.write(`${HELP.main}\n`);
         return command === undefined ? 2 : 0;
@@ -248,11 +255,12 @@ async function ingestWithProgress(store: Store, settings: Settings, inputs: stri
 }
 
 async function serveCommand(args: string[], demo: boolean, readEnv: () => Settings): Promise<number> {
-  const { values } = parseArgs({ args, options: { ...COMMON, host: { type: 'string' }, port: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { ...COMMON, host: { type: 'string' }, port: { type: 'string' }, config: { type: 'string' } } });
   if (values.help) return help(demo ? 'demo' : 'serve');
   const settings = readEnv();
   const cfg = storeConfig(values, settings);
-  const serve = serveConfig(values, settings);
+  const file = readConfigFile(values.config, settings);
+  const serve = serveConfig(values, settings, file.access);
   const store = await openStore(cfg);
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   let owned = false;
@@ -269,7 +277,7 @@ async function serveCommand(args: string[], demo: boolean, readEnv: () => Settin
       run: (files) => runIngest({ inputs: files, store, tzOffsetMin: settings.tzOffsetMin, exchangeRoles: settings.exchangeRoles }),
     };
     if (!existsSync(join(DASHBOARD_DIR, 'index.html'))) throw new MailtraceError('MT_ERR_BAD_CONFIG', `the dashboard is not built (${DASHBOARD_DIR}): run \`npm run build\``);
-    app = await buildApp({ store, token: serve.token, dashboardDir: DASHBOARD_DIR, ingest, analyzeHeaders, logger: { level: settings.logLevel } });
+    app = await buildApp({ store, token: serve.token, access: file.access, dashboardDir: DASHBOARD_DIR, ingest, analyzeHeaders, logger: { level: settings.logLevel } });
     let address: string;
     try {
       address = await app.listen({ host: serve.host, port: serve.port });

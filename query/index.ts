@@ -4,3 +4,4 @@ export { traceMessage, normalizeMessageId } from './trace/read.ts';
 export { searchMessages, summarize } from './sql/messages.ts';
 export { overviewView, topologyView, securityView, deliveryView, protectionView, ingestionView } from './sql/views.ts';
 export { listHops } from './sql/hop-list.ts';
+export { hashToken, generateToken } from './api/access.ts';

@@ -1,13 +1,97 @@
 import { z } from 'zod';
 
 /**
- * API tokens with roles (the `access` section of the config file).
- * PLACEHOLDER: hashed tokens, roles and redaction are being written (issue 9).
+ * API tokens with roles (the `access` section of the config file) and the audit log of trace
+ * lookups. The file holds a token's SHA-256, never the token: a leaked config file (a backup, a
+ * support bundle) then grants nothing. `mailtrace token hash` makes the hash (query/api/access.ts).
  */
-export const AccessConfig = z.object({}).passthrough();
+
+/** What a token may do: a viewer reads (every GET, header analysis); an admin also ingests and runs the admin routes. */
+export const ROLES = ['viewer', 'admin'] as const;
+export const Role = z.enum(ROLES);
+export type Role = z.infer<typeof Role>;
+
+/**
+ * Who the audit log names when no config token did: the single MAILTRACE_TOKEN, or nobody (an API
+ * left open on loopback). Reserved, so that no configured token can pass for either.
+ */
+export const TOKEN_ENV_ACTOR = 'MAILTRACE_TOKEN';
+export const OPEN_ACTOR = 'loopback-open';
+
+export const AccessToken = z.object({
+  /** who holds it, as the audit log names them */
+  name: z.string().regex(/^[A-Za-z0-9][\w.@-]{0,63}$/, 'a name is 1 to 64 letters, digits, _ . @ - (starting with a letter or digit)')
+    .refine((n) => n !== TOKEN_ENV_ACTOR && n !== OPEN_ACTOR, { message: `${TOKEN_ENV_ACTOR} and ${OPEN_ACTOR} are reserved names` }),
+  role: Role,
+  /** hex SHA-256 of the token (either case) */
+  sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'sha256 is the 64 hex digits of the token\'s SHA-256 (`mailtrace token hash`)').transform((h) => h.toLowerCase()),
+}).strict();
+export type AccessToken = z.infer<typeof AccessToken>;
+
+/**
+ * The `access` section. Both keys are optional (the file may leave the section out): no tokens,
+ * no redaction — read through `tokens ?? []` and `redactForViewers?.addresses ?? false`.
+ */
+export const AccessConfig = z.object({
+  tokens: z.array(AccessToken).max(1000).optional(),
+  /** viewers see `…@example.org` instead of an address's local part in every read answer */
+  redactForViewers: z.object({ addresses: z.boolean().default(false) }).strict().optional(),
+}).strict().superRefine((cfg, ctx) => {
+  // one name per holder and one holder per token: otherwise the audit log could not say who it was
+  const names = new Set<string>();
+  const hashes = new Set<string>();
+  for (const [i, t] of (cfg.tokens ?? []).entries()) {
+    if (names.has(t.name)) ctx.addIssue({ code: 'custom', path: ['tokens', i, 'name'], message: `the name ${t.name} is used twice` });
+    if (hashes.has(t.sha256)) ctx.addIssue({ code: 'custom', path: ['tokens', i, 'sha256'], message: 'the same token is listed twice' });
+    names.add(t.name);
+    hashes.add(t.sha256);
+  }
+});
 export type AccessConfig = z.infer<typeof AccessConfig>;
 
-/** The tables access control keeps (the audit log), created with the others (schemas/ddl.ts). PLACEHOLDER. */
-export function accessDdl(_db: string): string[] {
-  return [];
+/** The audit log: one row per trace lookup. */
+export const AUDIT_TABLE = 'audit_log';
+
+/** What is audited (a closed set: the table and the admin route say the same). */
+export const AuditAction = z.enum(['trace']);
+export type AuditAction = z.infer<typeof AuditAction>;
+
+export const AuditEntry = z.object({
+  /** ISO 8601 UTC */
+  at: z.string(),
+  /** the token's name, MAILTRACE_TOKEN, or loopback-open */
+  actor: z.string(),
+  role: Role,
+  action: AuditAction,
+  /** the id asked for, as sent */
+  target: z.string(),
+  /** the client's address as the server saw it (a proxy's, behind one) */
+  ip: z.string(),
+});
+export type AuditEntry = z.infer<typeof AuditEntry>;
+
+/** GET /api/admin/audit query string and answer (newest first). */
+export const AuditQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict();
+export type AuditQuery = z.infer<typeof AuditQuery>;
+export const AuditList = z.object({ entries: z.array(AuditEntry) });
+export type AuditList = z.infer<typeof AuditList>;
+
+/**
+ * The tables access control keeps, created with the others (schemas/ddl.ts). MergeTree, not
+ * ReplacingMergeTree: two lookups in the same millisecond are two entries, never merged away.
+ * No TTL: how long an audit trail is kept is the operator's policy (ALTER TABLE … MODIFY TTL).
+ */
+export function accessDdl(db: string): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${db}.${AUDIT_TABLE} (
+      at DateTime64(3, 'UTC'),
+      actor String,
+      role LowCardinality(String),
+      action LowCardinality(String),
+      target String,
+      ip String
+    ) ENGINE = MergeTree
+    PARTITION BY toYYYYMM(at)
+    ORDER BY at`,
+  ];
 }

@@ -1,19 +1,24 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { z } from 'zod';
-import { HeaderAnalysis, MessageSearch, type Summary } from '../../schemas/index.ts';
+import { HeaderAnalysis, MessageSearch, type AccessConfig, type Summary } from '../../schemas/index.ts';
 import type { Store } from '../../store/index.ts';
 import { listRejected, searchMessages, summarize } from '../sql/messages.ts';
 import { traceMessage } from '../trace/read.ts';
+import { grant, installAccess } from './access.ts';
+import { AuditLog, registerAudit } from './audit.ts';
+import { registerDocs } from './docs.ts';
 import { installErrorHandler } from './errors.ts';
 import { registerIngest, type IngestHook } from './ingest.ts';
-import { installSecurityHeaders, limitUrlLength, loggerOptions, REQUEST_LIMITS, requireToken } from './security.ts';
+import { HeadersBody, RejectedQuery, TraceParams } from './openapi.ts';
+import { installSecurityHeaders, limitUrlLength, loggerOptions, REQUEST_LIMITS } from './security.ts';
 import { serveDashboard } from './static.ts';
 import { registerViews } from './views.ts';
 
 export interface AppOptions {
   store: Store;
-  /** when set, every /api request must carry `Authorization: Bearer <token>` */
+  /** MAILTRACE_TOKEN: an admin token; with it (or config tokens) every /api request must carry `Authorization: Bearer <token>` */
   token?: string;
+  /** the config file's access section: hashed tokens with roles, redaction for viewers (access.ts) */
+  access?: AccessConfig;
   /** level and stream; the Authorization header is redacted whatever is asked */
   logger?: FastifyServerOptions['logger'];
   /** rows one store read may answer for a request (default 100,000); past it MT_ERR_QUERY_TOO_LARGE */
@@ -39,7 +44,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   installSecurityHeaders(app);
   installErrorHandler(app);
   limitUrlLength(app);
-  if (opts.token) requireToken(app, opts.token);
+  installAccess(app, { token: opts.token, access: opts.access });
 
   // The engine answers one statement at a time: identical requests that arrive while one is being
   // answered share its answer instead of queueing the same work again (nothing is kept afterwards)
@@ -56,6 +61,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // Made at the first request, so that building the app touches nothing of the store.
   let view: Store | undefined;
   const store = (): Store => (view ??= opts.store.withReadLimit(opts.maxRows ?? 100_000));
+  const audit = new AuditLog(() => opts.store, app.log);
+  app.addHook('onClose', async () => audit.close());
 
   await app.register(async (health) => {
     health.get('/health', async () => {
@@ -64,18 +71,22 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     });
   });
 
+  // a route says the least role it needs; the read plugins grant viewers, every other route is admin's (access.ts)
   await app.register(async (messages) => {
+    grant(messages, 'viewer');
     messages.get('/api/messages', async (req) => {
       const search = MessageSearch.parse(req.query);
       return shared(`search ${JSON.stringify(search)}`, () => searchMessages(store(), search));
     });
     messages.get('/api/messages/:id/trace', async (req) => {
-      const { id } = z.object({ id: z.string().min(1).max(998) }).parse(req.params);
+      const { id } = TraceParams.parse(req.params);
+      audit.record(req, 'trace', id);
       return shared(`trace ${id}`, () => traceMessage(store(), id));
     });
   });
 
   await app.register(async (summary) => {
+    grant(summary, 'viewer');
     // the overview every dashboard polls: one answer serves all callers for SUMMARY_TTL_MS
     let recent: { at: number; value: Promise<Summary> } | undefined;
     summary.get('/api/summary', async () => {
@@ -87,21 +98,25 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       return recent.value;
     });
     summary.get('/api/rejected', async (req) => {
-      const { limit } = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict().parse(req.query);
+      const { limit } = RejectedQuery.parse(req.query);
       return { rejected: await listRejected(store(), limit) };
     });
   });
 
   // the pages' views and the hop list they drill down to
-  await app.register(async (views) => registerViews(views, store, shared));
+  await app.register(async (views) => {
+    grant(views, 'viewer');
+    await registerViews(views, store, shared);
+  });
 
   if (opts.analyzeHeaders) {
     const analyze = opts.analyzeHeaders;
     await app.register(async (headers) => {
+      grant(headers, 'viewer');
       // pasted headers or a whole message, as text/plain or {"headers": "…"}; nothing is stored
       headers.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => done(null, body));
       headers.post('/api/headers/analyze', async (req) => {
-        const text = typeof req.body === 'string' ? req.body : z.object({ headers: z.string().min(1) }).strict().parse(req.body).headers;
+        const text = typeof req.body === 'string' ? req.body : HeadersBody.parse(req.body).headers;
         return HeaderAnalysis.parse(await analyze(text));
       });
     });
@@ -110,6 +125,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // lets `mailtrace ingest` reach the store while this process owns the embedded data directory:
   // the client sends bytes, the server opens no path a client names
   if (opts.ingest) await registerIngest(app, opts.ingest);
+  // who looked up which trace (admin only)
+  await app.register(async (admin) => registerAudit(admin, store, audit));
+  // the OpenAPI document and a page made from it (no token: they describe the product, not its data)
+  await registerDocs(app);
 
   if (opts.dashboardDir) await serveDashboard(app, opts.dashboardDir);
   return app;

@@ -1,8 +1,6 @@
-import { timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
-import { MailtraceError } from '../../schemas/index.ts';
 import { errorBody } from './errors.ts';
 
 /**
@@ -65,23 +63,6 @@ export function limitUrlLength(app: FastifyInstance): void {
   app.addHook('onRequest', async (req, reply) => {
     if (req.url.length <= MAX_URL_BYTES) return;
     return reply.code(414).send(errorBody('MT_ERR_BAD_INPUT', `the URL is longer than ${MAX_URL_BYTES} bytes`));
-  });
-}
-
-/**
- * Every /api request carries `Authorization: Bearer <token>`; nothing else counts (a token in the
- * URL would end up in logs, proxies and browser history). Checked before the body is read and
- * before any route touches the store. An API route is known by its URL and by the route it matched,
- * so that a spelling the router normalizes cannot step around the check.
- */
-export function requireToken(app: FastifyInstance, token: string): void {
-  const expected = Buffer.from(`Bearer ${token}`);
-  app.addHook('onRequest', async (req) => {
-    if (!req.url.startsWith('/api/') && !(req.routeOptions.url ?? '').startsWith('/api/')) return;
-    const got = Buffer.from(req.headers.authorization ?? '');
-    if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
-      throw new MailtraceError('MT_ERR_UNAUTHORIZED', 'missing or wrong bearer token');
-    }
   });
 }
 

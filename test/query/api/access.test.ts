@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import { generateToken, hashToken, redactAddresses } from '../../../query/api/access.ts';
+import { API_ROUTES, COMPONENTS } from '../../../query/api/openapi.ts';
+import { AccessConfig, ConfigFile, MailtraceError, MessageList, Trace } from '../../../schemas/index.ts';
+import { accessConfig, ADDRESSES, ADMIN, apiRequests, auth, ENV_TOKEN, openWorld, VIEWER, type World } from './access-world.ts';
+
+let world: World;
+let secured: { app: FastifyInstance; routes: { method: string; url: string }[] };
+let traceId: string;
+
+before(async () => {
+  world = await openWorld();
+  secured = await world.app({ token: ENV_TOKEN, access: accessConfig(true) });
+  traceId = MessageList.parse((await secured.app.inject({ url: '/api/messages', headers: auth(ADMIN) })).json()).messages[0].traceId;
+});
+after(() => world.cleanup());
+
+const docOf = (route: string) => API_ROUTES.find((r) => `${r.method} ${r.url}` === route);
+
+test('hashToken is the hex SHA-256 of the token; short tokens are refused; generated tokens are long and distinct', () => {
+  assert.equal(hashToken('0123456789abcdef'), createHash('sha256').update('0123456789abcdef').digest('hex'));
+  // FIPS 180-2's second SHA-256 test vector
+  assert.equal(hashToken('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq'), '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1');
+  assert.throws(() => hashToken('short'), (e: unknown) => e instanceof MailtraceError && e.code === 'MT_ERR_BAD_INPUT');
+  const a = generateToken();
+  assert.ok(a.length >= 43 && a !== generateToken());
+  assert.match(hashToken(a), /^[0-9a-f]{64}$/);
+});
+
+test('the access section holds hashes, never tokens, and refuses what would make the audit log ambiguous', () => {
+  const sha256 = hashToken(VIEWER);
+  assert.deepEqual(ConfigFile.parse({}).access, {}, 'no section: no tokens, no redaction');
+  assert.equal(AccessConfig.parse({ tokens: [{ name: 'a', role: 'viewer', sha256: sha256.toUpperCase() }] }).tokens?.[0].sha256, sha256, 'either case, kept lower');
+  for (const [what, cfg] of [
+    ['a token in clear', { tokens: [{ name: 'a', role: 'viewer', token: VIEWER }] }],
+    ['no hash', { tokens: [{ name: 'a', role: 'viewer' }] }],
+    ['a short hash', { tokens: [{ name: 'a', role: 'viewer', sha256: sha256.slice(1) }] }],
+    ['an unknown role', { tokens: [{ name: 'a', role: 'root', sha256 }] }],
+    ['a reserved name', { tokens: [{ name: 'MAILTRACE_TOKEN', role: 'viewer', sha256 }] }],
+    ['a reserved name', { tokens: [{ name: 'loopback-open', role: 'viewer', sha256 }] }],
+    ['a name twice', { tokens: [{ name: 'a', role: 'viewer', sha256 }, { name: 'a', role: 'admin', sha256: hashToken(ADMIN) }] }],
+    ['a token twice', { tokens: [{ name: 'a', role: 'viewer', sha256 }, { name: 'b', role: 'admin', sha256 }] }],
+    ['an unknown key', { tokens: [], redact: true }],
+  ] as const) assert.equal(ConfigFile.safeParse({ access: cfg }).success, false, what);
+});
+
+test('every route by role: no token or a wrong one 401, viewer 200 on reads and 403 on admin routes, admin 200 everywhere', async () => {
+  const { app, routes } = secured;
+  const requests = apiRequests(routes, traceId);
+  assert.ok(requests.length >= 15, requests.map((r) => r.route).join(', '));
+  const runsBefore = world.ingested.runs;
+  for (const { route, req } of requests) {
+    const doc = docOf(route);
+    assert.ok(doc, `${route} is in the route table (query/api/openapi.ts)`);
+    const as = (headers: Record<string, string>): InjectOptions => ({ ...req, headers: { ...req.headers, ...headers } });
+    if (doc.access === 'public') {
+      assert.equal((await app.inject(req)).statusCode, 200, `${route} needs no token`);
+      continue;
+    }
+    for (const [what, headers] of [
+      ['no token', {}],
+      ['a wrong token', auth('wrong-token-0123456789abcdef')],
+      ['the configured hash sent as the token', auth(hashToken(VIEWER))],
+      ['the viewer token without Bearer', { authorization: VIEWER }],
+      ['an empty bearer token', { authorization: 'Bearer ' }],
+    ] as const) {
+      const res = await app.inject(as(headers));
+      assert.equal(res.statusCode, 401, `${route}, ${what}: ${res.body}`);
+      assert.equal(res.json().error.code, 'MT_ERR_UNAUTHORIZED');
+    }
+    const viewer = await app.inject(as(auth(VIEWER)));
+    if (doc.access === 'admin') {
+      assert.equal(viewer.statusCode, 403, `${route} as viewer: ${viewer.body}`);
+      assert.deepEqual(Object.keys(viewer.json().error), ['code', 'message']);
+      assert.equal(viewer.json().error.code, 'MT_ERR_FORBIDDEN');
+    } else {
+      assert.equal(viewer.statusCode, 200, `${route} as viewer: ${viewer.body}`);
+    }
+    for (const token of [ADMIN, ENV_TOKEN]) {
+      const res = await app.inject(as(auth(token)));
+      if (req.method === 'POST' && doc.access === 'admin') {
+        // past the check, the ingest routes refuse the empty request on its merits
+        assert.equal(res.statusCode, 400, `${route} as admin: ${res.body}`);
+        continue;
+      }
+      assert.equal(res.statusCode, 200, `${route} as admin: ${res.body}`);
+      // the answer is what the document says it is
+      if (token === ADMIN) COMPONENTS[doc.answer].parse(res.json());
+    }
+  }
+  assert.equal(world.ingested.runs, runsBefore, 'no ingest ran');
+  assert.deepEqual(existsSync(world.spool) ? readdirSync(world.spool).flatMap((d) => readdirSync(`${world.spool}/${d}`)) : [], [], 'no upload reached the spool');
+});
+
+test('under /api/admin/ a viewer is refused even for a route that does not exist; elsewhere an unknown route is 404 for anyone', async () => {
+  const { app } = secured;
+  assert.equal((await app.inject({ url: '/api/admin/nothing', headers: auth(VIEWER) })).statusCode, 403);
+  assert.equal((await app.inject({ url: '/api/nothing', headers: auth(VIEWER) })).statusCode, 404);
+  assert.equal((await app.inject({ url: '/api/nothing' })).statusCode, 401);
+  assert.equal((await app.inject({ method: 'HEAD', url: '/api/summary', headers: auth(VIEWER) })).statusCode, 200);
+});
+
+test('a new route is admin-only unless it says otherwise: `config: { role }` is all a route needs', async () => {
+  const { app } = await world.app({ access: accessConfig(false) });
+  app.get('/api/reports/run', async () => ({ ran: true }));
+  app.get('/api/admin/policy/check', { config: { role: 'viewer' } }, async () => ({ ok: true }));
+  app.register(async (p) => {
+    p.get('/api/reports/list', { config: { role: 'viewer' } }, async () => ({ reports: [] }));
+  });
+  await app.ready();
+  const status = async (url: string, token: string) => (await app.inject({ url, headers: auth(token) })).statusCode;
+  assert.equal(await status('/api/reports/run', VIEWER), 403, 'no role said: admin');
+  assert.equal(await status('/api/reports/run', ADMIN), 200);
+  assert.equal(await status('/api/reports/list', VIEWER), 200, 'role viewer said');
+  assert.equal(await status('/api/admin/policy/check', VIEWER), 403, '/api/admin/ is admin\'s whatever the route says');
+});
+
+test('with no token anywhere the API stays open (loopback) and the caller is an admin', async () => {
+  const { app } = await world.app();
+  assert.equal((await app.inject('/api/summary')).statusCode, 200);
+  assert.equal((await app.inject('/api/admin/audit')).statusCode, 200);
+  const list = (await app.inject('/api/messages')).json() as MessageList;
+  assert.ok(list.messages[0].recipients.includes('alice@example.test'), 'nothing redacted for the open API');
+});
+
+/** every string of a JSON answer, keys included, with the key it stands under */
+function strings(value: unknown, key = '', out: [string, string][] = []): [string, string][] {
+  if (typeof value === 'string') out.push([key, value]);
+  else if (Array.isArray(value)) for (const v of value) strings(v, key, out);
+  else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) { out.push(['(key)', k]); strings(v, k, out); }
+  return out;
+}
+const ADDRESS_LIKE = /[^\s"<>()[\]\\,;:@]+@[\w[]/gu;
+const IDS = new Set(['messageId', 'traceId', 'sampleTraceId', 'eventIds', 'queueId', 'fromQueueId', 'toQueueId', 'parentQueueId']);
+
+test('a viewer reads no address\'s local part in any GET answer when redaction is on; domains and identifiers stay', async () => {
+  const { app, routes } = secured;
+  let seen = 0;
+  for (const { route, req } of apiRequests(routes, traceId).filter((r) => r.req.method === 'GET' && docOf(r.route)?.access !== 'admin')) {
+    const admin = strings((await app.inject({ ...req, headers: auth(ADMIN) })).json());
+    const viewer = strings((await app.inject({ ...req, headers: auth(VIEWER) })).json());
+    assert.equal(viewer.length, admin.length, `${route}: the same shape`);
+    for (const [key, text] of viewer) {
+      for (const address of ADDRESSES) assert.ok(!text.toLowerCase().includes(address), `${route}: ${key} = ${JSON.stringify(text)} names ${address}`);
+      if (IDS.has(key)) continue;
+      for (const m of text.matchAll(ADDRESS_LIKE)) assert.match(m[0], /^…@/, `${route}: ${key} = ${JSON.stringify(text)}`);
+    }
+    seen += admin.filter(([, t]) => ADDRESSES.some((a) => t.includes(a))).length;
+  }
+  assert.ok(seen >= 10, `the admin's answers did name addresses (${seen}): the walk had something to find`);
+
+  const rows = MessageList.parse((await app.inject({ url: '/api/messages', headers: auth(VIEWER) })).json()).messages;
+  assert.equal(rows[0].sender, '…@example.org');
+  assert.deepEqual([...rows[0].recipients].sort(), ['…@example.test', '…@example.test']);
+  assert.equal(rows[0].traceId, traceId, 'the row still links to its trace');
+  const url = `/api/messages/${encodeURIComponent(traceId)}/trace`;
+  const seenByViewer = Trace.parse((await app.inject({ url, headers: auth(VIEWER) })).json());
+  const seenByAdmin = Trace.parse((await app.inject({ url, headers: auth(ADMIN) })).json());
+  assert.equal(seenByViewer.messageId, seenByAdmin.messageId);
+  assert.deepEqual(seenByViewer.recipients.map((r) => r.address), seenByAdmin.recipients.map((r) => r.address.replace(/^[^@]+/, '…')));
+  assert.deepEqual(seenByViewer.recipients.map((r) => r.hops.map((h) => h.eventIds)), seenByAdmin.recipients.map((r) => r.hops.map((h) => h.eventIds)), 'hop event ids untouched');
+  assert.match(JSON.stringify(seenByViewer.recipients.map((r) => r.reply)), /<…@example\.test>/, 'an SMTP reply loses the local part too');
+});
+
+test('redaction is off unless asked for, never applies to admins, and handles quoted local parts', async () => {
+  const { app } = await world.app({ access: accessConfig(false) });
+  const rows = MessageList.parse((await app.inject({ url: '/api/messages', headers: auth(VIEWER) })).json()).messages;
+  assert.equal(rows[0].sender, 's@example.org');
+  assert.deepEqual(redactAddresses({ reply: '550 <"john doe"@example.org> and x.y+z@sub.example.org', messageId: '<a@b>', n: 1 }), { reply: '550 <…@example.org> and …@sub.example.org', messageId: '<a@b>', n: 1 });
+});
