@@ -49,6 +49,11 @@ test('security: every plaintext hand-off of a server pair is a hop row, and its 
   const weak = await get('/api/views/hops?filter=weak-tls&limit=500', HopList);
   assert.equal(weak.total, sec.totals.weakTls);
   assert.ok(weak.rows.every((r) => r.tls === 'encrypted' && /^(SSLv|TLSv1(\.0|\.1)?$)/.test(r.tlsVersion)), JSON.stringify(weak.rows.map((r) => r.tlsVersion)));
+  // a domain's numbers are its hand-offs, each once, as the hop list narrowed to it holds them
+  for (const dom of sec.byDomain.filter((x) => x.plaintext > 0).slice(0, 3)) {
+    const list = await get(`/api/views/hops?filter=plaintext&domain=${encodeURIComponent(dom.key)}&limit=500`, HopList);
+    assert.equal(list.total, dom.plaintext, dom.key);
+  }
   // narrowed to one server, every pair touches it
   const hub = await get('/api/views/security?host=hub', SecurityView);
   assert.ok(hub.byPair.length > 0 && hub.byPair.every((p) => p.from === 'hub' || p.to === 'hub'));
