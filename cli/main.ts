@@ -6,10 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { analyzeHeaders, inputFiles, runIngest, type BadInput, type DateOrder, type IngestSummary, type InputFormat } from '../ingest/index.ts';
-import { buildApp, traceMessage, type IngestHook } from '../query/index.ts';
+import { buildApp, startPolicyChecks, traceMessage, type IngestHook, type PolicyRunner } from '../query/index.ts';
 import { MailtraceError, type StoreConfig, type Trace } from '../schemas/index.ts';
 import { Store } from '../store/index.ts';
 import { ensureStitched } from '../stitch/index.ts';
+import { policyCommand } from './policy.ts';
 import { tokenCommand } from './token.ts';
 import { readConfigFile, readSettings, serveConfig, storeConfig, type Settings } from './config.ts';
 import { formatCount, formatIngestSummary, formatTrace } from './format.ts';
@@ -19,6 +20,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** the bundled sample: a three-host Postfix maillog and an Exchange organisation's log trees */
 export const SAMPLE_INPUTS = [join(ROOT, 'bench', 'sample', 'maillog'), join(ROOT, 'bench', 'sample', 'exchange'), join(ROOT, 'bench', 'sample', 'maildir')];
 const DASHBOARD_DIR = join(ROOT, 'dashboard', 'dist');
+/** how often `serve` checks the TLS policy (each check looks at the policy's window, 15 minutes by default) */
+const POLICY_CHECK_MS = 5 * 60_000;
 
 const STORE_HELP = `  --data DIR          embedded store directory (default ./data, or $MAILTRACE_DATA)
   --clickhouse URL    use a ClickHouse server instead (or $MAILTRACE_CLICKHOUSE_URL)`;
@@ -33,6 +36,7 @@ commands:
   serve                    serve the API and dashboard
   trace <id>               show one message's path (message-id or queue id)
   token new|hash           make an API token, or the SHA-256 the config file keeps of one
+  policy check             check the TLS policy of the config file now (alerts once per incident)
   demo                     ingest the bundled sample (once) and serve the dashboard
 
 Run \`mailtrace <command> --help\` for a command's options.`,
@@ -110,6 +114,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'demo': return await serveCommand(rest, true, settings);
       case 'trace': return await traceCommand(rest, settings);
       case 'token': return await tokenCommand(rest);
+      case 'policy': return await policyCommand(rest, settings(), { openStore, remote, ownerUrl: (cfg) => (cfg.kind === 'embedded' ? findOwner(cfg.dataDir)?.url : undefined) });
       case undefined: case '-h': case '--help': case 'help':
         process.stdout.write(`${HELP.main}\n`);
         return command === undefined ? 2 : 0;
@@ -263,6 +268,7 @@ async function serveCommand(args: string[], demo: boolean, readEnv: () => Settin
   const serve = serveConfig(values, settings, file.access);
   const store = await openStore(cfg);
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+  let runner: PolicyRunner | undefined;
   let owned = false;
   try {
     if (demo) {
@@ -277,7 +283,15 @@ async function serveCommand(args: string[], demo: boolean, readEnv: () => Settin
       run: (files) => runIngest({ inputs: files, store, tzOffsetMin: settings.tzOffsetMin, exchangeRoles: settings.exchangeRoles }),
     };
     if (!existsSync(join(DASHBOARD_DIR, 'index.html'))) throw new MailtraceError('MT_ERR_BAD_CONFIG', `the dashboard is not built (${DASHBOARD_DIR}): run \`npm run build\``);
-    app = await buildApp({ store, token: serve.token, access: file.access, dashboardDir: DASHBOARD_DIR, ingest, analyzeHeaders, logger: { level: settings.logLevel } });
+    // the TLS policy is checked every five minutes while serving (one check at a time)
+    runner = file.policy.rules.length > 0
+      ? startPolicyChecks({
+        store, config: { policy: file.policy, alerts: file.alerts, smtp: file.smtp }, everyMs: POLICY_CHECK_MS, smtpPassword: settings.smtpPassword,
+        onError: (err) => process.stderr.write(`mailtrace: policy check failed: ${(err as Error).message}\n`),
+        onResult: (r) => { for (const f of r.failed) process.stderr.write(`mailtrace: policy alert ${f.notice} for ${f.id} not delivered: ${f.error}\n`); },
+      })
+      : undefined;
+    app = await buildApp({ store, token: serve.token, access: file.access, policy: { policy: file.policy, runner }, dashboardDir: DASHBOARD_DIR, ingest, analyzeHeaders, logger: { level: settings.logLevel } });
     let address: string;
     try {
       address = await app.listen({ host: serve.host, port: serve.port });
@@ -298,6 +312,7 @@ async function serveCommand(args: string[], demo: boolean, readEnv: () => Settin
     });
   } finally {
     // whatever happened — a failed listen too — the owner note goes and the store is closed
+    await runner?.stop();
     await app?.close();
     if (owned && cfg.kind === 'embedded') removeOwner(cfg.dataDir);
     await store.close();

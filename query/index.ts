@@ -5,3 +5,4 @@ export { searchMessages, summarize } from './sql/messages.ts';
 export { overviewView, topologyView, securityView, deliveryView, protectionView, ingestionView } from './sql/views.ts';
 export { listHops } from './sql/hop-list.ts';
 export { hashToken, generateToken } from './api/access.ts';
+export { checkPolicy, evaluatePolicy, listIncidents, alertDelivery, startPolicyChecks, type CheckResult, type PolicyRunner } from './policy/index.ts';

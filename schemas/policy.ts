@@ -1,16 +1,237 @@
 import { z } from 'zod';
+import { TlsStatus, TlsTrust } from './tls.ts';
 
 /**
- * TLS policy and alert sinks (the `policy` and `alerts` sections of the config file).
- * PLACEHOLDER: the rule kinds and their evaluation are being written (issue 9).
+ * TLS policy and alert sinks (the `policy` and `alerts` sections of the config file), what an
+ * evaluation finds, and the incidents a check keeps. Every rule is judged on stored hops only
+ * (query/policy/): evidence or unknown — a hop whose TLS the logs did not record is reported as
+ * `unknown` for the rule, never as a violation. Certificate rules (a CA-issued certificate on the
+ * edge, expiry) are not offered: the store holds no certificate data, and a rule that can never
+ * fire would read as a passed check.
  */
-export const TlsPolicy = z.object({ rules: z.array(z.unknown()).default([]) }).strict();
+export const POLICY_RULE_KINDS = ['min-tls-version', 'verified-tls', 'no-plaintext'] as const;
+export const PolicyRuleKind = z.enum(POLICY_RULE_KINDS);
+export type PolicyRuleKind = z.infer<typeof PolicyRuleKind>;
+
+export const Severity = z.enum(['warning', 'critical']);
+export type Severity = z.infer<typeof Severity>;
+
+/**
+ * TLS versions oldest first, as stored (ingest/formats/tls-version.ts; Postfix writes 1.0 as
+ * `TLSv1`). The weak list of schemas/views.ts is exactly what ranks below TLSv1.2 here (pinned by a test).
+ */
+export const TLS_VERSION_RANK: Readonly<Record<string, number>> = Object.freeze({ SSLv2: 0, SSLv3: 1, TLSv1: 2, 'TLSv1.0': 2, 'TLSv1.1': 3, 'TLSv1.2': 4, 'TLSv1.3': 5 });
+export const MinTlsVersion = z.enum(['TLSv1.0', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3']);
+/** what verified-tls accepts: the peer's chain checked against a trust anchor (and, for verified, its name) */
+export const VERIFIED_TRUST: readonly TlsTrust[] = ['trusted', 'verified'];
+
+const RULE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/i;
+const server = z.string().min(1).max(255).regex(/^\S+$/, 'a server name has no spaces').transform((s) => s.toLowerCase());
+const servers = z.array(server).min(1, 'list at least one server').max(1000);
+
+/** Where a rule applies: every field given must hold (AND); at least one is required. */
+const scope = {
+  /** a name of 1–64 letters, digits, . _ - : part of incident keys and of mail headers */
+  name: z.string().regex(RULE_NAME, 'a rule name is 1 to 64 letters, digits, . _ - (it becomes part of incident keys and mail headers)'),
+  severity: Severity.default('warning'),
+  /** true: both ends are servers whose logs we hold; false: at least one end is not */
+  internal: z.boolean().optional(),
+  /** either end is one of these servers (names as the trace shows them, e.g. `edge`) */
+  servers: servers.optional(),
+  /** the sending end is one of these */
+  from: servers.optional(),
+  /** the receiving end is one of these */
+  to: servers.optional(),
+  /** recipients in these domains (or their subdomains) and/or hops to or from hosts under them */
+  domains: z.array(z.string().regex(DOMAIN, 'a domain such as partner.example').transform((d) => d.toLowerCase())).min(1, 'list at least one domain').max(1000).optional(),
+  /** how `domains` match: the recipient's domain, a hop end's host name suffix, or either (default) */
+  domainMatch: z.enum(['recipient', 'host', 'either']).optional(),
+};
+
+const MinTlsVersionRule = z.object({ kind: z.literal('min-tls-version'), ...scope, minVersion: MinTlsVersion }).strict();
+const VerifiedTlsRule = z.object({ kind: z.literal('verified-tls'), ...scope }).strict();
+const NoPlaintextRule = z.object({ kind: z.literal('no-plaintext'), ...scope }).strict();
+
+export const PolicyRule = z.discriminatedUnion('kind', [MinTlsVersionRule, VerifiedTlsRule, NoPlaintextRule], {
+  error: (iss) => iss.code === 'invalid_union'
+    ? `unknown rule kind ${JSON.stringify((iss.input as { kind?: unknown } | undefined)?.kind)}: one of ${POLICY_RULE_KINDS.join(', ')} (certificate rules need certificate data the store does not hold)`
+    : undefined,
+}).superRefine((r, ctx) => {
+  // a rule without a scope would judge every hop of the world, including the internet's first hops
+  if (r.internal === undefined && !r.servers && !r.from && !r.to && !r.domains) {
+    ctx.addIssue({ code: 'custom', message: `rule ${r.name} needs a scope: internal, servers, from, to or domains` });
+  }
+  if (r.domainMatch && !r.domains) ctx.addIssue({ code: 'custom', path: ['domainMatch'], message: 'domainMatch needs domains' });
+});
+export type PolicyRule = z.infer<typeof PolicyRule>;
+
+/** Minutes a check looks back, and without a violation before an incident is closed. */
+export const POLICY_DEFAULTS = Object.freeze({ windowMinutes: 15, healAfterMinutes: 60 });
+
+/**
+ * The `policy` section. The timing keys are optional in the parsed value (config-file.ts defaults
+ * the section to `{ rules: [] }`): read them through POLICY_DEFAULTS.
+ */
+export const TlsPolicy = z.object({
+  rules: z.array(PolicyRule).max(200).default([]),
+  windowMinutes: z.number().int().min(1).max(7 * 24 * 60).optional(),
+  healAfterMinutes: z.number().int().min(1).max(30 * 24 * 60).optional(),
+}).strict().superRefine((p, ctx) => {
+  const seen = new Set<string>();
+  for (const [i, r] of p.rules.entries()) {
+    if (seen.has(r.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `the rule name ${r.name} is used twice (incident keys start with it)` });
+    seen.add(r.name);
+  }
+});
 export type TlsPolicy = z.infer<typeof TlsPolicy>;
 
-export const AlertSinks = z.object({}).passthrough();
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** The `alerts` section: where an incident's alert and its resolved notice go. */
+export const AlertSinks = z.object({
+  /** POST of the notice as JSON (AlertNotice), 10 s timeout; a failure is retried at the next check */
+  webhook: z.object({
+    url: z.url({ protocol: /^https?$/, error: 'webhook.url is an http:// or https:// URL' }),
+    headers: z.record(z.string().regex(HEADER_NAME, 'a header name'), z.string().max(4096).regex(/^[^\r\n]*$/, 'a header value is one line')).optional(),
+  }).strict().optional(),
+  /** mail through the `smtp` section's relay, with X-Mailtrace-Incident: <incident id> */
+  email: z.object({ to: z.array(z.email()).min(1, 'list at least one address').max(100) }).strict().optional(),
+}).strict();
 export type AlertSinks = z.infer<typeof AlertSinks>;
+export const AlertSink = z.enum(['webhook', 'email']);
+export type AlertSink = z.infer<typeof AlertSink>;
 
-/** The tables policy evaluation keeps (incidents), created with the others (schemas/ddl.ts). PLACEHOLDER. */
-export function policyDdl(_db: string): string[] {
-  return [];
+const count = z.number().int().nonnegative();
+
+/** One hop that shows a finding, with the evidence its TLS verdict rests on. */
+export const PolicySample = z.object({
+  messageId: z.string(),
+  /** what /api/messages/:id/trace takes (the message id, or a queue id when no line names one) */
+  traceId: z.string(),
+  recipient: z.string(),
+  start: z.string(),
+  tls: TlsStatus,
+  tlsVersion: z.string(),
+  tlsTrust: TlsTrust,
+  tlsEvidence: z.string(),
+});
+export type PolicySample = z.infer<typeof PolicySample>;
+
+/**
+ * What one rule found on one server pair (and domain, for a rule with domains) in a time range:
+ * `violation` (evidence that the requirement was broken) or `unknown` (the logs do not say).
+ */
+export const PolicyFinding = z.object({
+  /** incidentKey(rule, from, to, domain) */
+  key: z.string(),
+  rule: z.string(),
+  kind: PolicyRuleKind,
+  severity: Severity,
+  verdict: z.enum(['violation', 'unknown']),
+  from: z.string(),
+  to: z.string(),
+  /** which of the rule's domains matched ('' for a rule without domains) */
+  domain: z.string(),
+  /** hand-offs, each counted once however many recipients crossed it */
+  handoffs: count,
+  firstSeen: z.string(),
+  lastSeen: z.string(),
+  /** up to 5, newest first, one per hand-off */
+  samples: z.array(PolicySample).max(5),
+});
+export type PolicyFinding = z.infer<typeof PolicyFinding>;
+
+/** GET /api/policy/violations?from&to (ISO 8601): the findings of every configured rule. */
+export const PolicyQuery = z.object({ from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }) }).strict();
+export type PolicyQuery = z.infer<typeof PolicyQuery>;
+export const PolicyReport = z.object({ from: z.string(), to: z.string(), findings: z.array(PolicyFinding) });
+export type PolicyReport = z.infer<typeof PolicyReport>;
+
+/** A notice still owed to a sink: `opened:webhook`, `resolved:email`, … */
+export const PendingNotice = z.enum(['opened:webhook', 'opened:email', 'resolved:webhook', 'resolved:email']);
+export type PendingNotice = z.infer<typeof PendingNotice>;
+
+/** One violation episode of a key: opened when the key starts violating, resolved after healAfterMinutes without one. */
+export const PolicyIncident = z.object({
+  /** `<key>@<openedAt>`: the X-Mailtrace-Incident header, the same on the alert and on its resolved notice */
+  id: z.string(),
+  key: z.string(),
+  rule: z.string(),
+  kind: PolicyRuleKind,
+  severity: Severity,
+  from: z.string(),
+  to: z.string(),
+  domain: z.string(),
+  state: z.enum(['open', 'resolved']),
+  openedAt: z.string(),
+  /** '' while open */
+  resolvedAt: z.string(),
+  /** the first and last violating hop (hop times, not check times) */
+  firstSeen: z.string(),
+  lastSeen: z.string(),
+  /** violating hand-offs from firstSeen to lastSeen */
+  handoffs: count,
+  samples: z.array(PolicySample).max(5),
+  /** notices not yet delivered (retried at every check until they are) */
+  pending: z.array(PendingNotice),
+  /** failed deliveries so far, and the last failure's words */
+  failures: count,
+  lastError: z.string(),
+});
+export type PolicyIncident = z.infer<typeof PolicyIncident>;
+
+/** What a sink receives: the webhook's JSON body; the e-mail says the same in words. */
+export const AlertNotice = z.object({
+  type: z.enum(['opened', 'resolved']),
+  incident: PolicyIncident.omit({ pending: true, failures: true, lastError: true }),
+});
+export type AlertNotice = z.infer<typeof AlertNotice>;
+
+/**
+ * The deterministic key of a violation: rule + server pair (+ matched domain). Parts are
+ * percent-encoded, so the key is one header-safe line and two different pairs never share one.
+ */
+export function incidentKey(rule: string, from: string, to: string, domain: string): string {
+  const e = encodeURIComponent;
+  return `${rule}:${e(from)}>${e(to)}${domain ? `:${e(domain)}` : ''}`;
 }
+
+export const INCIDENTS_TABLE = 'policy_incidents';
+
+/**
+ * One row per incident, replaced by a higher version at each change (ReplacingMergeTree: read
+ * with FINAL). Ordered by key then opening time: a key's history stays, one row per episode.
+ */
+export function policyDdl(db: string): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${db}.${INCIDENTS_TABLE} (
+      id String,
+      key String,
+      rule LowCardinality(String),
+      kind LowCardinality(String),
+      severity LowCardinality(String),
+      \`from\` String,
+      \`to\` String,
+      domain String,
+      state LowCardinality(String),
+      openedAt DateTime64(3, 'UTC'),
+      resolvedAt DateTime64(3, 'UTC'),
+      firstSeen DateTime64(3, 'UTC'),
+      lastSeen DateTime64(3, 'UTC'),
+      handoffs UInt64,
+      samples String,
+      pending Array(LowCardinality(String)),
+      failures UInt32,
+      lastError String,
+      version UInt64
+    ) ENGINE = ReplacingMergeTree(version)
+    ORDER BY (key, openedAt)`,
+  ];
+}
+
+/** GET /api/policy/incidents */
+export const IncidentQuery = z.object({ state: z.enum(['open', 'resolved']).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict();
+export type IncidentQuery = z.infer<typeof IncidentQuery>;
+export const IncidentList = z.object({ incidents: z.array(PolicyIncident) });
+/** POST /api/admin/policy/check: whether a check ran, and what it did (incidents opened and resolved, notices delivered or failed) */
+export const PolicyCheckAnswer = z.object({ ran: z.boolean(), reason: z.string().optional(), result: z.record(z.string(), z.unknown()).optional() });

@@ -12,6 +12,7 @@ import { HeadersBody, RejectedQuery, TraceParams } from './openapi.ts';
 import { installSecurityHeaders, limitUrlLength, loggerOptions, REQUEST_LIMITS } from './security.ts';
 import { serveDashboard } from './static.ts';
 import { registerViews } from './views.ts';
+import { registerPolicy, type PolicyHook } from './policy.ts';
 
 export interface AppOptions {
   store: Store;
@@ -29,6 +30,8 @@ export interface AppOptions {
   ingest?: IngestHook;
   /** reads a message's headers (ingest does the parsing; the API only carries it) */
   analyzeHeaders?: (text: string) => Promise<HeaderAnalysis>;
+  /** the TLS policy and the runner of its checks (serve); without it the policy has no rules */
+  policy?: PolicyHook;
   /** told of every route as it is registered (the README's route table is pinned against it) */
   onRoute?: (route: { method: string; url: string }) => void;
 }
@@ -102,6 +105,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       return { rejected: await listRejected(store(), limit) };
     });
   });
+
+  // the TLS policy's findings and incidents (no rules configured: none)
+  await app.register(async (policy) => registerPolicy(policy, store, opts.policy ?? { policy: { rules: [] } }));
 
   // the pages' views and the hop list they drill down to
   await app.register(async (views) => {

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { z } from 'zod';
 import {
   ApiError, AuditList, AuditQuery, DeliveryView, HeaderAnalysis, HopList, HopListQuery, IngestionView, MessageList, MessageSearch, OverviewView,
-  ProtectionView, Rejection, SecurityView, Summary, TopologyView, Trace, ViewQuery, type Role,
+  ProtectionView, Rejection, SecurityView, Summary, TopologyView, Trace, ViewQuery, IncidentList, IncidentQuery, PolicyCheckAnswer, PolicyQuery, PolicyReport, type Role,
 } from '../../schemas/index.ts';
 
 /**
@@ -26,7 +26,7 @@ export const IngestSummary = z.object({ files: z.number(), lines: z.number(), ev
 /** Answers by the name the document gives them (components.schemas). */
 export const COMPONENTS = {
   ApiError, Health, MessageList, Trace, Summary, RejectedList, HeaderAnalysis, UploadReceipt, IngestSummary, AuditList,
-  OverviewView, TopologyView, SecurityView, HopList, DeliveryView, ProtectionView, IngestionView,
+  OverviewView, TopologyView, SecurityView, HopList, DeliveryView, ProtectionView, IngestionView, PolicyReport, IncidentList, PolicyCheckAnswer,
 } as const;
 export type ComponentName = keyof typeof COMPONENTS;
 
@@ -73,6 +73,9 @@ export const API_ROUTES: readonly RouteDoc[] = [
     answer: 'UploadReceipt', errors: [413],
   },
   { method: 'POST', url: '/api/ingest', access: 'admin', summary: 'Ingest an upload session\'s files in one run.', body: { 'application/json': IngestRequest }, answer: 'IngestSummary', errors: [404] },
+  { method: 'GET', url: '/api/policy/violations', access: 'viewer', summary: 'The TLS policy\'s findings for a time range: violations with samples, and what the logs cannot judge (unknown).', query: PolicyQuery, answer: 'PolicyReport', errors: [422] },
+  { method: 'GET', url: '/api/policy/incidents', access: 'viewer', summary: 'Policy incidents, newest first: open and resolved, with their notices.', query: IncidentQuery, answer: 'IncidentList' },
+  { method: 'POST', url: '/api/admin/policy/check', access: 'admin', summary: 'Run a policy check now (it may open or resolve incidents and send their alerts).', answer: 'PolicyCheckAnswer' },
   { method: 'GET', url: '/api/admin/audit', access: 'admin', summary: 'The audit log of trace lookups (who, when, which id, from where), newest first.', query: AuditQuery, answer: 'AuditList', errors: [422] },
 ];
 

@@ -1,0 +1,6 @@
+/** The TLS policy: evaluation of its rules on stored hops, incidents, and the alerts they send. */
+export { evaluatePolicy, type EvaluationRange, type ResumePoint } from './evaluate.ts';
+export { checkPolicy, type CheckOptions, type CheckResult, type PolicyCheckConfig } from './check.ts';
+export { listIncidents } from './incidents.ts';
+export { alertDelivery, renderEmail, WEBHOOK_TIMEOUT_MS, type Deliver } from './alerts.ts';
+export { startPolicyChecks, type PolicyRunner } from './runner.ts';

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { AlertSinks, ConfigFile, incidentKey, TLS_VERSION_RANK, TlsPolicy, WEAK_TLS_VERSIONS } from '../../../schemas/index.ts';
+
+/** The `policy` and `alerts` sections: what parses, and what a bad rule is told (path: message, as cli/config.ts prints it). */
+function problems(value: unknown): string[] {
+  const r = ConfigFile.safeParse(value);
+  assert.equal(r.success, false, 'expected a refusal');
+  return r.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+}
+
+test('a policy with each rule kind parses, with the defaults filled in', () => {
+  const cfg = ConfigFile.parse({
+    policy: {
+      rules: [
+        { name: 'internal-tls12', kind: 'min-tls-version', internal: true, minVersion: 'TLSv1.2' },
+        { name: 'partner', kind: 'verified-tls', domains: ['Partner.Example'], from: ['EDGE'], severity: 'critical' },
+        { name: 'no-plain-hub', kind: 'no-plaintext', servers: ['hub'] },
+      ],
+      healAfterMinutes: 30,
+    },
+    alerts: { webhook: { url: 'https://hooks.example/mailtrace', headers: { Authorization: 'Bearer x' } }, email: { to: ['soc@example.org'] } },
+  });
+  assert.equal(cfg.policy.rules.length, 3);
+  assert.equal(cfg.policy.rules[0].severity, 'warning');
+  assert.deepEqual(cfg.policy.rules[1].domains, ['partner.example'], 'domains compare lower case');
+  assert.deepEqual(cfg.policy.rules[1].from, ['edge'], 'server names compare lower case');
+  assert.equal(cfg.policy.healAfterMinutes, 30);
+  assert.equal(cfg.policy.windowMinutes, undefined, 'read through POLICY_DEFAULTS');
+  assert.deepEqual(ConfigFile.parse({}).policy, { rules: [] });
+  assert.deepEqual(ConfigFile.parse({}).alerts, {});
+});
+
+test('bad rules are refused with the key and a message that says what to write', () => {
+  const rule = (r: Record<string, unknown>) => problems({ policy: { rules: [r] } });
+  assert.deepEqual(rule({ name: 'cert', kind: 'ca-issued-certificate', servers: ['edge'] }),
+    ['policy.rules.0.kind: unknown rule kind "ca-issued-certificate": one of min-tls-version, verified-tls, no-plaintext (certificate rules need certificate data the store does not hold)']);
+  assert.match(rule({ name: 'x', servers: ['edge'] })[0], /^policy\.rules\.0\.kind: unknown rule kind undefined/);
+  assert.deepEqual(rule({ name: 'all', kind: 'no-plaintext' }), ['policy.rules.0: rule all needs a scope: internal, servers, from, to or domains']);
+  assert.deepEqual(rule({ name: 'v', kind: 'min-tls-version', internal: true }), ['policy.rules.0.minVersion: Invalid option: expected one of "TLSv1.0"|"TLSv1.1"|"TLSv1.2"|"TLSv1.3"']);
+  assert.match(rule({ name: 'v', kind: 'min-tls-version', internal: true, minVersion: 'TLSv1.4' })[0], /^policy\.rules\.0\.minVersion: /);
+  assert.deepEqual(rule({ name: 'p', kind: 'no-plaintext', internal: true, minVersion: 'TLSv1.2' }), ['policy.rules.0: Unrecognized key: "minVersion"']);
+  assert.deepEqual(rule({ name: 'bad name!', kind: 'no-plaintext', internal: true }), ['policy.rules.0.name: a rule name is 1 to 64 letters, digits, . _ - (it becomes part of incident keys and mail headers)']);
+  assert.deepEqual(rule({ name: 'd', kind: 'verified-tls', domains: ['not a domain'] }), ['policy.rules.0.domains.0: a domain such as partner.example']);
+  assert.deepEqual(rule({ name: 'd', kind: 'verified-tls', domains: [] }), ['policy.rules.0.domains: list at least one domain']);
+  assert.deepEqual(rule({ name: 'm', kind: 'verified-tls', servers: ['edge'], domainMatch: 'host' }), ['policy.rules.0.domainMatch: domainMatch needs domains']);
+  assert.deepEqual(rule({ name: 's', kind: 'no-plaintext', servers: ['edge hub'] }), ['policy.rules.0.servers.0: a server name has no spaces']);
+  assert.deepEqual(rule({ name: 'sev', kind: 'no-plaintext', internal: true, severity: 'page-me' }), ['policy.rules.0.severity: Invalid option: expected one of "warning"|"critical"']);
+  assert.deepEqual(problems({ policy: { rules: [{ name: 'a', kind: 'no-plaintext', internal: true }, { name: 'a', kind: 'verified-tls', servers: ['edge'] }] } }),
+    ['policy.rules.1.name: the rule name a is used twice (incident keys start with it)']);
+  assert.deepEqual(problems({ policy: { rules: [], healAfterMinutes: 0 } }), ['policy.healAfterMinutes: Too small: expected number to be >=1']);
+  assert.deepEqual(problems({ policy: { rule: [] } }), ['policy: Unrecognized key: "rule"']);
+});
+
+test('bad alert sinks are refused with the key', () => {
+  const sinks = (a: unknown) => {
+    const r = AlertSinks.safeParse(a);
+    assert.equal(r.success, false);
+    return r.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  };
+  assert.deepEqual(sinks({ webhook: { url: 'ftp://hooks.example/x' } }), ['webhook.url: webhook.url is an http:// or https:// URL']);
+  assert.deepEqual(sinks({ webhook: { url: 'https://h.example/', headers: { 'X-Token': 'a\r\nBcc: x' } } }), ['webhook.headers.X-Token: a header value is one line']);
+  assert.deepEqual(sinks({ email: { to: [] } }), ['email.to: list at least one address']);
+  assert.match(sinks({ email: { to: ['not-an-address'] } })[0], /^email\.to\.0: /);
+  assert.deepEqual(sinks({ slack: {} }), [': Unrecognized key: "slack"']);
+  assert.ok(TlsPolicy.safeParse({ rules: [] }).success);
+});
+
+test('the weak TLS versions of the views are exactly those ranked below TLSv1.2 here (one rule)', () => {
+  const below12 = Object.keys(TLS_VERSION_RANK).filter((v) => (TLS_VERSION_RANK[v] ?? 0) < (TLS_VERSION_RANK['TLSv1.2'] ?? 0));
+  assert.deepEqual([...below12].sort(), [...WEAK_TLS_VERSIONS].sort());
+});
+
+test('incident keys are deterministic, one header-safe line, and never shared by two routes', () => {
+  assert.equal(incidentKey('internal-plaintext', 'hub', 'mailbox', ''), 'internal-plaintext:hub>mailbox');
+  assert.equal(incidentKey('partner', 'edge', 'mx.partner.example', 'partner.example'), 'partner:edge>mx.partner.example:partner.example');
+  const tricky = [['a>b', 'c', ''], ['a', 'b>c', ''], ['a', 'b', 'c'], ['a', 'b:c', ''], ['x\r\nBcc: y', '', '']] as const;
+  const keys = tricky.map(([f, t, d]) => incidentKey('r', f, t, d));
+  assert.equal(new Set(keys).size, keys.length);
+  for (const k of keys) assert.match(k, /^[\x21-\x7e]+$/, k);
+});
