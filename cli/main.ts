@@ -6,11 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { analyzeHeaders, inputFiles, runIngest, type BadInput, type DateOrder, type IngestSummary, type InputFormat } from '../ingest/index.ts';
-import { buildApp, startPolicyChecks, traceMessage, type IngestHook, type PolicyRunner } from '../query/index.ts';
-import { MailtraceError, type StoreConfig, type Trace } from '../schemas/index.ts';
+import { buildApp, startPolicyChecks, startScheduler, traceMessage, type IngestHook, type PolicyRunner, type Scheduler } from '../query/index.ts';
+import { MailtraceError, reportsSettings, type StoreConfig, type Trace } from '../schemas/index.ts';
 import { Store } from '../store/index.ts';
 import { ensureStitched } from '../stitch/index.ts';
 import { policyCommand } from './policy.ts';
+import { reportCommand } from './report.ts';
 import { tokenCommand } from './token.ts';
 import { readConfigFile, readSettings, serveConfig, storeConfig, type Settings } from './config.ts';
 import { formatCount, formatIngestSummary, formatTrace } from './format.ts';
@@ -37,6 +38,8 @@ commands:
   trace <id>               show one message's path (message-id or queue id)
   token new|hash           make an API token, or the SHA-256 the config file keeps of one
   policy check             check the TLS policy of the config file now (alerts once per incident)
+  report <kind>            write (and mail) a report over a period: tls-compliance,
+                           delivery-failures, protection-coverage, volume-summary
   demo                     ingest the bundled sample (once) and serve the dashboard
 
 Run \`mailtrace <command> --help\` for a command's options.`,
@@ -76,7 +79,8 @@ options:
                       or tokens in the config file's access section)
   --port PORT         port (default 8080; 0 picks a free one)
   --config FILE       the config file (JSON; default $MAILTRACE_CONFIG): API tokens with roles,
-                      TLS policy, alerts, report schedules, the SMTP relay
+                      TLS policy (checked every five minutes), alerts, report schedules (run at
+                      their cron times), the SMTP relay
 ${STORE_HELP}
   -h, --help`,
   trace: `usage: mailtrace trace <message-id|queue-id> [options]
@@ -114,6 +118,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'demo': return await serveCommand(rest, true, settings);
       case 'trace': return await traceCommand(rest, settings);
       case 'token': return await tokenCommand(rest);
+      case 'report': return await reportCommand(rest, settings, openStore);
       case 'policy': return await policyCommand(rest, settings(), { openStore, remote, ownerUrl: (cfg) => (cfg.kind === 'embedded' ? findOwner(cfg.dataDir)?.url : undefined) });
       case undefined: case '-h': case '--help': case 'help':
         process.stdout.write(`${HELP.main}\n`);
@@ -269,6 +274,7 @@ async function serveCommand(args: string[], demo: boolean, readEnv: () => Settin
   const store = await openStore(cfg);
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   let runner: PolicyRunner | undefined;
+  let scheduler: Scheduler | undefined;
   let owned = false;
   try {
     if (demo) {
@@ -291,7 +297,9 @@ async function serveCommand(args: string[], demo: boolean, readEnv: () => Settin
         onResult: (r) => { for (const f of r.failed) process.stderr.write(`mailtrace: policy alert ${f.notice} for ${f.id} not delivered: ${f.error}\n`); },
       })
       : undefined;
-    app = await buildApp({ store, token: serve.token, access: file.access, policy: { policy: file.policy, runner }, dashboardDir: DASHBOARD_DIR, ingest, analyzeHeaders, logger: { level: settings.logLevel } });
+    app = await buildApp({ store, token: serve.token, access: file.access, policy: { policy: file.policy, runner }, reportsDir: reportsSettings(file.reports).dir, dashboardDir: DASHBOARD_DIR, ingest, analyzeHeaders, logger: { level: settings.logLevel } });
+    // the report schedules of the config file (a bad one stops serve before it listens)
+    scheduler = startScheduler({ store, config: file.reports, smtp: file.smtp, smtpPassword: settings.smtpPassword, log: app.log });
     let address: string;
     try {
       address = await app.listen({ host: serve.host, port: serve.port });
@@ -313,6 +321,7 @@ async function serveCommand(args: string[], demo: boolean, readEnv: () => Settin
   } finally {
     // whatever happened — a failed listen too — the owner note goes and the store is closed
     await runner?.stop();
+    await scheduler?.stop();
     await app?.close();
     if (owned && cfg.kind === 'embedded') removeOwner(cfg.dataDir);
     await store.close();

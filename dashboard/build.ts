@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -14,7 +14,10 @@ export interface BuiltFile {
   gzipBytes: number;
 }
 
-/** Bundle src/main.ts into app.js and copy index.html and app.css next to it. */
+/** The stylesheets, in order, that make the served app.css (one file: index.html links only it). */
+const STYLESHEETS = ['app.css', 'views.css'];
+
+/** Bundle src/main.ts into app.js, copy index.html next to it and join the stylesheets into app.css. */
 export async function buildDashboard(opts: { outDir?: string } = {}): Promise<BuiltFile[]> {
   const outDir = opts.outDir ?? DASHBOARD_DIST;
   await mkdir(outDir, { recursive: true });
@@ -32,7 +35,8 @@ export async function buildDashboard(opts: { outDir?: string } = {}): Promise<Bu
     logLevel: 'warning',
   });
   await copyFile(join(HERE, 'index.html'), join(outDir, 'index.html'));
-  await copyFile(join(HERE, 'app.css'), join(outDir, 'app.css'));
+  const css = await Promise.all(STYLESHEETS.map((name) => readFile(join(HERE, name), 'utf8')));
+  await writeFile(join(outDir, 'app.css'), css.join('\n'));
   const files: BuiltFile[] = [];
   for (const name of ['index.html', 'app.css', 'app.js', 'app.js.map']) {
     const body = await readFile(join(outDir, name));

@@ -6,3 +6,4 @@ export { overviewView, topologyView, securityView, deliveryView, protectionView,
 export { listHops } from './sql/hop-list.ts';
 export { hashToken, generateToken } from './api/access.ts';
 export { checkPolicy, evaluatePolicy, listIncidents, alertDelivery, startPolicyChecks, type CheckResult, type PolicyRunner } from './policy/index.ts';
+export { listReports, reportFile, runReport, sendReport, startScheduler, timeReport, REPORT_CSP, type RunOutcome, type Scheduler, type WrittenReport } from './reports/index.ts';

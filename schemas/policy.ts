@@ -142,7 +142,8 @@ export const PolicyFinding = z.object({
 export type PolicyFinding = z.infer<typeof PolicyFinding>;
 
 /** GET /api/policy/violations?from&to (ISO 8601): the findings of every configured rule. */
-export const PolicyQuery = z.object({ from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }) }).strict();
+/** a time range; without one, the last 24 hours */
+export const PolicyQuery = z.object({ from: z.iso.datetime({ offset: true }).optional(), to: z.iso.datetime({ offset: true }).optional() }).strict();
 export type PolicyQuery = z.infer<typeof PolicyQuery>;
 export const PolicyReport = z.object({ from: z.string(), to: z.string(), findings: z.array(PolicyFinding) });
 export type PolicyReport = z.infer<typeof PolicyReport>;

@@ -1,4 +1,5 @@
 import type { HeaderAnalysis, MessageList, RecipientStatus, Rejection, Summary, Trace } from '../../schemas/index.ts';
+import type { DeliveryView, HopList, HopListQuery, IngestionView, OverviewView, ProtectionView, SecurityView, TopologyView, ViewQuery } from '../../schemas/views.ts';
 import { askForToken, currentToken } from './token.ts';
 
 /** An answer from the API that is not a success, with the API's own code and message. */
@@ -76,6 +77,32 @@ export function fetchRejected(limit: number, signal?: AbortSignal): Promise<Reje
 /** What pasted headers (or a whole message) claim: sent as text/plain, nothing is stored. */
 export function analyzeHeaders(text: string, signal?: AbortSignal): Promise<HeaderAnalysis> {
   return requestJson<HeaderAnalysis>('/api/headers/analyze', signal, text);
+}
+
+/** What each GET /api/views/<name> answers. */
+export interface ViewAnswers {
+  overview: OverviewView;
+  topology: TopologyView;
+  security: SecurityView;
+  delivery: DeliveryView;
+  protection: ProtectionView;
+  ingestion: IngestionView;
+}
+
+export function fetchView<K extends keyof ViewAnswers>(name: K, q: ViewQuery, signal?: AbortSignal): Promise<ViewAnswers[K]> {
+  return requestJson<ViewAnswers[K]>(`/api/views/${name}${queryOf({ ...q })}`, signal);
+}
+
+/** The hand-offs behind a number; a server pair's end is sent even when it is '' (an unnamed client). */
+export function fetchHops(q: Partial<HopListQuery>, signal?: AbortSignal): Promise<HopList> {
+  return requestJson<HopList>(`/api/views/hops${queryOf({ ...q })}`, signal);
+}
+
+function queryOf(q: Record<string, string | number | undefined>): string {
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined) qs.set(k, String(v));
+  const s = qs.toString();
+  return s ? `?${s}` : '';
 }
 
 /** One line for an error caught while loading something. */

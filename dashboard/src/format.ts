@@ -52,10 +52,14 @@ export function fmtDuration(ms: number | undefined): string {
   const neg = ms < 0 ? '−' : '';
   const abs = Math.abs(ms);
   if (abs < 1000) return `${neg}${Math.round(abs)} ms`;
-  if (abs < 60_000) return `${neg}${(abs / 1000).toFixed(abs < 10_000 ? 2 : 1)} s`;
-  if (abs < 3_600_000) return `${neg}${Math.floor(abs / 60_000)} m ${Math.round((abs % 60_000) / 1000)} s`;
-  if (abs < 86_400_000) return `${neg}${Math.floor(abs / 3_600_000)} h ${Math.round((abs % 3_600_000) / 60_000)} m`;
-  return `${neg}${Math.floor(abs / 86_400_000)} d ${Math.round((abs % 86_400_000) / 3_600_000)} h`;
+  if (abs < 59_950) return `${neg}${(abs / 1000).toFixed(abs < 9_995 ? 2 : 1)} s`;
+  // round in the smaller unit first, then choose the units: 59.6 minutes is "1 h 0 m", not "0 h 60 m"
+  const sec = Math.round(abs / 1000);
+  if (sec < 3600) return `${neg}${Math.floor(sec / 60)} m ${sec % 60} s`;
+  const min = Math.round(abs / 60_000);
+  if (min < 1440) return `${neg}${Math.floor(min / 60)} h ${min % 60} m`;
+  const hours = Math.round(abs / 3_600_000);
+  return `${neg}${Math.floor(hours / 24)} d ${hours % 24} h`;
 }
 
 export const STATUS_ORDER: readonly RecipientStatus[] = ['delivered', 'deferred', 'bounced', 'rejected', 'unknown'];
@@ -63,6 +67,10 @@ export const TLS_ORDER: readonly TlsStatus[] = ['encrypted', 'plaintext', 'unkno
 
 /** Kept in step with the --tls-* variables in app.css (the charts need them as values). */
 export const TLS_COLOR: Record<TlsStatus, string> = { encrypted: '#1a7f37', plaintext: '#cf222e', unknown: '#8c959f' };
+/** Kept in step with the .status-* rules in app.css. */
+export const STATUS_COLOR: Record<RecipientStatus, string> = { delivered: '#1a7f37', deferred: '#9a6700', bounced: '#cf222e', rejected: '#8250df', unknown: '#59636e' };
+/** Weak TLS and unverified certificates on the Security page's charts. */
+export const FINDING_COLOR = { plaintext: '#cf222e', weakTls: '#bc4c00', unverified: '#8250df', unknown: '#8c959f' } as const;
 
 export const LINK_LABEL: Record<Hop['link'], string> = {
   'first-hop': 'first hop',

@@ -1,13 +1,18 @@
 /**
- * Three pages: `/` (search; its filters live in the query string so that back/forward and shared
- * links restore them), `/message/<url-encoded id>` (one trace) and `/headers` (the header
- * analyzer: nothing goes into its URL, pasted headers may be private). The server must answer
- * every such path with index.html.
+ * The dashboard's pages: `/` (search; its filters live in the query string so that back/forward
+ * and shared links restore them), `/message/<url-encoded id>` (one trace), `/headers` (the header
+ * analyzer: nothing goes into its URL, pasted headers may be private) and the views (`/overview`,
+ * `/topology`, `/security`, `/hops`, `/delivery`, `/protection`, `/ingestion`), whose time range
+ * and filters live in the query string too. The server must answer every such path with index.html.
  */
+export const VIEW_PAGES = ['overview', 'topology', 'security', 'hops', 'delivery', 'protection', 'ingestion'] as const;
+export type ViewPage = (typeof VIEW_PAGES)[number];
+
 export type Route =
   | { page: 'search'; params: URLSearchParams }
   | { page: 'trace'; id: string }
   | { page: 'headers' }
+  | { page: ViewPage; params: URLSearchParams }
   | { page: 'unknown'; path: string };
 
 export const HEADERS_HREF = '/headers';
@@ -15,6 +20,8 @@ export const HEADERS_HREF = '/headers';
 export function parseRoute(loc: Pick<Location, 'pathname' | 'search'>): Route {
   if (loc.pathname === '/' || loc.pathname === '/index.html') return { page: 'search', params: new URLSearchParams(loc.search) };
   if (loc.pathname === HEADERS_HREF) return { page: 'headers' };
+  const view = VIEW_PAGES.find((v) => loc.pathname === `/${v}`);
+  if (view) return { page: view, params: new URLSearchParams(loc.search) };
   if (loc.pathname.startsWith('/message/')) {
     const raw = loc.pathname.slice('/message/'.length);
     try {
@@ -25,6 +32,10 @@ export function parseRoute(loc: Pick<Location, 'pathname' | 'search'>): Route {
     }
   }
   return { page: 'unknown', path: loc.pathname };
+}
+
+export function isViewPage(page: Route['page']): page is ViewPage {
+  return (VIEW_PAGES as readonly string[]).includes(page);
 }
 
 export function traceHref(id: string): string {

@@ -138,7 +138,14 @@ export function redactAddresses(value: unknown, key = ''): unknown {
 function redactForViewers(app: FastifyInstance): void {
   app.addHook('onSend', async (req, reply, payload) => {
     if (payload == null || callerOf(req)?.role !== 'viewer' || (req.method !== 'GET' && req.method !== 'HEAD')) return payload;
-    if (!/^application\/(?:[\w.+-]+\+)?json/.test(String(reply.getHeader('content-type') ?? ''))) return payload;
+    const type = String(reply.getHeader('content-type') ?? '');
+    // a report's CSV, HTML or SVG from the API is text that may name addresses too (the dashboard's own files are not data)
+    if (req.url.startsWith('/api/') && /^(text\/|image\/svg)/.test(type)) {
+      if (typeof payload === 'string' || Buffer.isBuffer(payload)) return redactText(payload.toString());
+      reply.code(500);
+      return JSON.stringify(errorBody('MT_ERR_INTERNAL', 'internal error (see the server log)'));
+    }
+    if (!/^application\/(?:[\w.+-]+\+)?json/.test(type)) return payload;
     if (typeof payload === 'string' || Buffer.isBuffer(payload)) {
       return JSON.stringify(redactAddresses(JSON.parse(payload.toString())));
     }

@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { HeaderAnalysis, MessageSearch, type AccessConfig, type Summary } from '../../schemas/index.ts';
+import { DEFAULT_REPORTS_DIR, HeaderAnalysis, MessageSearch, type AccessConfig, type Summary } from '../../schemas/index.ts';
 import type { Store } from '../../store/index.ts';
 import { listRejected, searchMessages, summarize } from '../sql/messages.ts';
 import { traceMessage } from '../trace/read.ts';
@@ -13,6 +13,7 @@ import { installSecurityHeaders, limitUrlLength, loggerOptions, REQUEST_LIMITS }
 import { serveDashboard } from './static.ts';
 import { registerViews } from './views.ts';
 import { registerPolicy, type PolicyHook } from './policy.ts';
+import { registerReports } from './reports.ts';
 
 export interface AppOptions {
   store: Store;
@@ -30,6 +31,8 @@ export interface AppOptions {
   ingest?: IngestHook;
   /** reads a message's headers (ingest does the parsing; the API only carries it) */
   analyzeHeaders?: (text: string) => Promise<HeaderAnalysis>;
+  /** where written reports are (the config file's reports.dir) */
+  reportsDir?: string;
   /** the TLS policy and the runner of its checks (serve); without it the policy has no rules */
   policy?: PolicyHook;
   /** told of every route as it is registered (the README's route table is pinned against it) */
@@ -105,6 +108,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       return { rejected: await listRejected(store(), limit) };
     });
   });
+
+  // written reports: their list and files (default folder ./reports, as the config file's)
+  await app.register(async (reports) => registerReports(reports, opts.reportsDir ?? DEFAULT_REPORTS_DIR));
 
   // the TLS policy's findings and incidents (no rules configured: none)
   await app.register(async (policy) => registerPolicy(policy, store, opts.policy ?? { policy: { rules: [] } }));

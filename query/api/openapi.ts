@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { z } from 'zod';
 import {
   ApiError, AuditList, AuditQuery, DeliveryView, HeaderAnalysis, HopList, HopListQuery, IngestionView, MessageList, MessageSearch, OverviewView,
-  ProtectionView, Rejection, SecurityView, Summary, TopologyView, Trace, ViewQuery, IncidentList, IncidentQuery, PolicyCheckAnswer, PolicyQuery, PolicyReport, type Role,
+  ProtectionView, Rejection, SecurityView, Summary, TopologyView, Trace, ViewQuery, IncidentList, IncidentQuery, PolicyCheckAnswer, PolicyQuery, PolicyReport, ReportList, type Role,
 } from '../../schemas/index.ts';
 
 /**
@@ -21,12 +21,15 @@ export const HeadersBody = z.object({ headers: z.string().min(1) }).strict();
 export const UploadReceipt = z.object({ file: z.string(), files: z.number(), bytes: z.number() });
 export const IngestRequest = z.object({ session: z.string().regex(/^[0-9a-f]{32}$/) }).strict();
 /** the ingest summary (ingest/pipeline/run.ts IngestSummary): described loosely, the API only carries it */
+/** a report's file: its bytes, typed by its name (HTML, CSV, SVG, JSON) */
+export const ReportFile = z.object({}).loose().describe('the file: report.json as shown; report.html, a CSV or an SVG as its bytes, typed by its name');
+export const ReportFileParams = z.object({ id: z.string().min(1).max(200), file: z.string().min(1).max(200) });
 export const IngestSummary = z.object({ files: z.number(), lines: z.number(), events: z.number(), rejectedTotal: z.number(), seconds: z.number() }).loose();
 
 /** Answers by the name the document gives them (components.schemas). */
 export const COMPONENTS = {
   ApiError, Health, MessageList, Trace, Summary, RejectedList, HeaderAnalysis, UploadReceipt, IngestSummary, AuditList,
-  OverviewView, TopologyView, SecurityView, HopList, DeliveryView, ProtectionView, IngestionView, PolicyReport, IncidentList, PolicyCheckAnswer,
+  OverviewView, TopologyView, SecurityView, HopList, DeliveryView, ProtectionView, IngestionView, PolicyReport, IncidentList, PolicyCheckAnswer, ReportList, ReportFile,
 } as const;
 export type ComponentName = keyof typeof COMPONENTS;
 
@@ -76,6 +79,8 @@ export const API_ROUTES: readonly RouteDoc[] = [
   { method: 'GET', url: '/api/policy/violations', access: 'viewer', summary: 'The TLS policy\'s findings for a time range: violations with samples, and what the logs cannot judge (unknown).', query: PolicyQuery, answer: 'PolicyReport', errors: [422] },
   { method: 'GET', url: '/api/policy/incidents', access: 'viewer', summary: 'Policy incidents, newest first: open and resolved, with their notices.', query: IncidentQuery, answer: 'IncidentList' },
   { method: 'POST', url: '/api/admin/policy/check', access: 'admin', summary: 'Run a policy check now (it may open or resolve incidents and send their alerts).', answer: 'PolicyCheckAnswer' },
+  { method: 'GET', url: '/api/reports', access: 'viewer', summary: 'Written reports (scheduled or by `mailtrace report`), newest first, with their files.', answer: 'ReportList' },
+  { method: 'GET', url: '/api/reports/:id/:file', access: 'viewer', summary: 'One file of a written report (report.html with its own strict CSP, CSV, SVG, JSON); only ids and names the listing holds.', params: ReportFileParams, answer: 'ReportFile', errors: [404] },
   { method: 'GET', url: '/api/admin/audit', access: 'admin', summary: 'The audit log of trace lookups (who, when, which id, from where), newest first.', query: AuditQuery, answer: 'AuditList', errors: [422] },
 ];
 

@@ -19,7 +19,9 @@ export async function registerPolicy(app: FastifyInstance, store: () => Store, h
     grant(read, 'viewer');
     read.get('/api/policy/violations', async (req) => {
       const q = PolicyQuery.parse(req.query);
-      return { from: q.from, to: q.to, findings: await evaluatePolicy(store(), hook.policy, q) };
+      const to = q.to ?? new Date().toISOString();
+      const from = q.from ?? new Date(Date.parse(to) - 86_400_000).toISOString();
+      return { from, to, findings: await evaluatePolicy(store(), hook.policy, { from, to }) };
     });
     read.get('/api/policy/incidents', async (req) => {
       const q = IncidentQuery.parse(req.query);

@@ -80,8 +80,8 @@ export async function securityView(store: Store, q: ViewQuery): Promise<Security
   const byDomain = await store.query<SecurityRaw>(
     `SELECT key, '' AS \`from\`, '' AS \`to\`, count() AS handoffs, countIf(tls = 'plaintext') AS plaintext, countIf(${WEAK}) AS weakTls,
        countIf(${UNVERIFIED}) AS unverified, countIf(tls = 'unknown') AS unknown,
-       toString(minIf(start, tls = 'plaintext')) AS firstPlaintext, toString(maxIf(start, tls = 'plaintext')) AS lastPlaintext
-     FROM (SELECT splitByChar('@', recipient)[-1] AS key, any(tls) AS tls, any(tlsVersion) AS tlsVersion, any(tlsTrust) AS tlsTrust, min(start) AS start
+       toString(minIf(hopStart, tls = 'plaintext')) AS firstPlaintext, toString(maxIf(hopStart, tls = 'plaintext')) AS lastPlaintext
+     FROM (SELECT splitByChar('@', recipient)[-1] AS key, any(tls) AS tls, any(tlsVersion) AS tlsVersion, any(tlsTrust) AS tlsTrust, min(start) AS hopStart
            FROM ${hops} FINAL WHERE ${h.where} AND recipient LIKE '%@%' GROUP BY key, messageKey, \`from\`, \`to\`, fromQueueId, toQueueId, rule)
      GROUP BY key ORDER BY plaintext DESC, weakTls DESC, handoffs DESC LIMIT 500`, params);
   const overTime = await store.query<{ t: string; plaintext: string; weakTls: string; unverified: string }>(

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { buildDashboard } from '../../dashboard/build.ts';
 import { runIngest } from '../../ingest/index.ts';
 import { buildApp, type AppOptions } from '../../query/index.ts';
@@ -19,6 +19,9 @@ import { Store } from '../../store/index.ts';
 export const CHROMIUM = '/usr/bin/chromium';
 /** Screenshots are kept here as test artifacts (the repository ignores .tmp/). */
 export const ARTIFACTS = join(fileURLToPath(new URL('../../', import.meta.url)), '.tmp');
+
+/** The bundled sample (bench/sample): a Postfix log, an Exchange organisation, delivered copies. */
+export const SAMPLE_INPUTS = ['maillog', 'exchange', 'maildir'].map((x) => fileURLToPath(new URL(`../../bench/sample/${x}`, import.meta.url)));
 
 export const chromiumAvailable = existsSync(CHROMIUM)
   ? { ok: true } as const
@@ -36,11 +39,29 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
+/** The view pages' paths (dashboard/src/router.ts VIEW_PAGES). */
+export const VIEW_PATHS = ['/overview', '/topology', '/security', '/hops', '/delivery', '/protection', '/ingestion'];
+
+/**
+ * A view page loaded by its URL (a reload, a shared link) needs the server to answer its path
+ * with index.html (query/api/static.ts). Where the server answers 404 for one, the page gets
+ * what `/` answers instead — index.html with the same headers — so that the dashboard itself is
+ * tested; once the server serves the path this passes its answer through untouched.
+ */
+async function serveViewPaths(page: Page): Promise<void> {
+  await page.route((url) => VIEW_PATHS.includes(url.pathname), async (route) => {
+    const response = await route.fetch();
+    if (response.status() !== 404 || route.request().resourceType() !== 'document') return route.fulfill({ response });
+    return route.fulfill({ response: await route.fetch({ url: new URL('/', route.request().url()).href }) });
+  });
+}
+
 /** A fresh page that records script errors and console errors (CSP violations among them). */
-export async function openPage(browser: Browser | undefined): Promise<{ page: Page; problems: string[] }> {
+export async function openPage(browser: Browser | undefined, viewport = { width: 1280, height: 900 }): Promise<{ page: Page; problems: string[] }> {
   assert.ok(browser);
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const page = await browser.newPage({ viewport });
   page.setDefaultTimeout(15_000);
+  await serveViewPaths(page);
   const problems: string[] = [];
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   page.on('console', (msg) => {
@@ -87,4 +108,22 @@ export async function signIn(page: Page, origin: string, token: string): Promise
   await page.fill('form.token-form input[name="token"]', token);
   await page.click('form.token-form button[type="submit"]');
   await page.locator('[data-stat="messages"] .stat-value').waitFor();
+}
+
+/** How many pixels of a chart's canvas are painted: a drawn chart has many. */
+export async function paintedPixels(canvas: Locator): Promise<number> {
+  await canvas.waitFor();
+  return canvas.evaluate((c: HTMLCanvasElement) => {
+    const data = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data ?? new Uint8ClampedArray();
+    let n = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) n++;
+    return n;
+  });
+}
+
+/** GET an API path of the app (no token) and parse it with its contract. */
+export async function apiGet<T>(base: string, path: string, schema: { parse(v: unknown): T }): Promise<T> {
+  const res = await fetch(`${base}${path}`);
+  assert.equal(res.status, 200, `${path}: HTTP ${res.status}`);
+  return schema.parse(await res.json());
 }

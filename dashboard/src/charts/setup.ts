@@ -1,12 +1,13 @@
-import { CustomChart, GraphChart, PieChart, type CustomSeriesOption, type GraphSeriesOption, type PieSeriesOption } from 'echarts/charts';
-import { GridComponent, TooltipComponent, type GridComponentOption, type TooltipComponentOption } from 'echarts/components';
+import { BarChart, CustomChart, GraphChart, LineChart, PieChart, type BarSeriesOption, type CustomSeriesOption, type GraphSeriesOption, type LineSeriesOption, type PieSeriesOption } from 'echarts/charts';
+import { GridComponent, LegendComponent, TooltipComponent, type GridComponentOption, type LegendComponentOption, type TooltipComponentOption } from 'echarts/components';
 import { init, use, type ComposeOption, type EChartsType } from 'echarts/core';
+import { LabelLayout } from 'echarts/features';
 import { CanvasRenderer } from 'echarts/renderers';
 
 // only what the dashboard draws: the full echarts build is several times larger
-use([GraphChart, CustomChart, PieChart, GridComponent, TooltipComponent, CanvasRenderer]);
+use([GraphChart, CustomChart, PieChart, BarChart, LineChart, GridComponent, LegendComponent, TooltipComponent, LabelLayout, CanvasRenderer]);
 
-export type ChartOption = ComposeOption<GraphSeriesOption | CustomSeriesOption | PieSeriesOption | GridComponentOption | TooltipComponentOption>;
+export type ChartOption = ComposeOption<GraphSeriesOption | CustomSeriesOption | PieSeriesOption | BarSeriesOption | LineSeriesOption | GridComponentOption | LegendComponentOption | TooltipComponentOption>;
 
 export const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
 export const MONO = 'ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace';

@@ -9,10 +9,17 @@ import { traceHref } from '../router.ts';
 import { recipientSection, startsOpen } from './hops.ts';
 import { protectionBadges } from './protection.ts';
 
+/** Where the trace was opened from: the search, or a hop list of the views. */
+export interface BackLink {
+  href: string;
+  label: string;
+}
+
 /** `/message/<id>`: one message's path per recipient. */
-export async function renderTracePage(root: HTMLElement, id: string, backHref: string, signal: AbortSignal): Promise<void> {
+export async function renderTracePage(root: HTMLElement, id: string, backTo: BackLink, signal: AbortSignal): Promise<void> {
   document.title = `${id} · mailtrace`;
-  const back = h('a', { href: backHref, class: 'back' }, '← Search');
+  const backHref = backTo.href;
+  const back = h('a', { href: backHref, class: 'back' }, `← ${backTo.label}`);
   fill(root, back, stateBox('loading', 'Loading trace…', id));
   let trace: Trace;
   try {
@@ -22,7 +29,7 @@ export async function renderTracePage(root: HTMLElement, id: string, backHref: s
     const e = describeError(err);
     const notFound = err instanceof ApiError && err.status === 404;
     fill(root, back, stateBox('error', notFound ? 'Message not found' : e.title, notFound ? (err as ApiError).message : e.detail,
-      h('a', { href: backHref, class: 'btn' }, 'Back to search')));
+      h('a', { href: backHref, class: 'btn' }, `Back to ${backTo.label.toLowerCase()}`)));
     return;
   }
   if (signal.aborted) return;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HEADERS_HREF, parseRoute, traceHref } from '../../../dashboard/src/router.ts';
+import { HEADERS_HREF, parseRoute, traceHref, VIEW_PAGES } from '../../../dashboard/src/router.ts';
 
 test('routes: search with its query, trace by url-encoded id, the header analyzer, anything else unknown', () => {
   const r = parseRoute({ pathname: '/', search: '?recipient=a%40b.example' });
@@ -17,4 +17,13 @@ test('routes: search with its query, trace by url-encoded id, the header analyze
   assert.deepEqual(parseRoute({ pathname: '/headers', search: '?x=1' }), { page: 'headers' });
   assert.deepEqual(parseRoute({ pathname: '/headers/x', search: '' }), { page: 'unknown', path: '/headers/x' });
   assert.deepEqual(parseRoute({ pathname: '/nope', search: '' }), { page: 'unknown', path: '/nope' });
+});
+
+test('routes: every view page by its path, with its query string', () => {
+  for (const v of VIEW_PAGES) {
+    const r = parseRoute({ pathname: `/${v}`, search: '?range=7d&host=hub' });
+    assert.equal(r.page, v);
+    assert.equal('params' in r && r.params.get('host'), 'hub');
+    assert.equal(parseRoute({ pathname: `/${v}/x`, search: '' }).page, 'unknown');
+  }
 });

@@ -116,7 +116,8 @@ test('with the right token every /api route gets past the check, and the reading
       const res = await a.inject(requestFor(route, { authorization: `Bearer ${TOKEN}` }));
       assert.notEqual(res.statusCode, 401, `${route.method} ${route.url}: ${res.body}`);
       // (a HEAD after its GET may be answered from the summary's two-second memory)
-      if (route.method === 'GET') assert.ok(touches.store.length > 0, `${route.method} ${route.url} read the store`);
+      // (the report routes read the reports folder, not the store; a policy without rules has nothing to ask it)
+      if (route.method === 'GET' && !route.url.startsWith('/api/reports') && route.url !== '/api/policy/violations') assert.ok(touches.store.length > 0, `${route.method} ${route.url} read the store`);
     }
   } finally {
     await a.close();

@@ -54,6 +54,12 @@ test('security: every plaintext hand-off of a server pair is a hop row, and its 
     const list = await get(`/api/views/hops?filter=plaintext&domain=${encodeURIComponent(dom.key)}&limit=500`, HopList);
     assert.equal(list.total, dom.plaintext, dom.key);
   }
+  // a time range keeps what started in it, in every table of the view
+  const half = await get('/api/views/security?from=2026-11-27T00:00:00Z&to=2026-11-27T10:00:00Z', SecurityView);
+  const halfList = await get('/api/views/hops?filter=plaintext&from=2026-11-27T00:00:00Z&to=2026-11-27T10:00:00Z&limit=1', HopList);
+  assert.ok(half.totals.plaintext > 0 && half.totals.plaintext < sec.totals.plaintext);
+  assert.equal(halfList.total, half.totals.plaintext);
+  assert.ok(half.byDomain.length > 0);
   // narrowed to one server, every pair touches it
   const hub = await get('/api/views/security?host=hub', SecurityView);
   assert.ok(hub.byPair.length > 0 && hub.byPair.every((p) => p.from === 'hub' || p.to === 'hub'));
