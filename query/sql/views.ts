@@ -75,14 +75,13 @@ export async function securityView(store: Store, q: ViewQuery): Promise<Security
     `SELECT concat(\`from\`, ' → ', \`to\`) AS key, \`from\`, \`to\`, ${measures} FROM ${hops} FINAL WHERE ${h.where} GROUP BY \`from\`, \`to\`
      ORDER BY plaintext DESC, weakTls DESC, unverified DESC, handoffs DESC LIMIT 500`, params);
   // per recipient domain: a hop that carried recipients of two domains counts under both
-  // per recipient domain: each hand-off once per domain it carried recipients of (grouped once by
-  // its identity, then counted: far cheaper than a distinct count per measure)
+  // per recipient domain: each hand-off once per domain it carried recipients of — grouped once by
+  // (domain, hash of its identity) into flags, then summed (a distinct count per measure cost 4× more)
   const byDomain = await store.query<SecurityRaw>(
-    `SELECT key, '' AS \`from\`, '' AS \`to\`, count() AS handoffs, countIf(tls = 'plaintext') AS plaintext, countIf(${WEAK}) AS weakTls,
-       countIf(${UNVERIFIED}) AS unverified, countIf(tls = 'unknown') AS unknown,
-       toString(minIf(hopStart, tls = 'plaintext')) AS firstPlaintext, toString(maxIf(hopStart, tls = 'plaintext')) AS lastPlaintext
-     FROM (SELECT splitByChar('@', recipient)[-1] AS key, any(tls) AS tls, any(tlsVersion) AS tlsVersion, any(tlsTrust) AS tlsTrust, min(start) AS hopStart
-           FROM ${hops} FINAL WHERE ${h.where} AND recipient LIKE '%@%' GROUP BY key, messageKey, \`from\`, \`to\`, fromQueueId, toQueueId, rule)
+    `SELECT key, '' AS \`from\`, '' AS \`to\`, count() AS handoffs, sum(p) AS plaintext, sum(w) AS weakTls, sum(u) AS unverified, sum(k) AS unknown,
+       toString(minIf(s, p = 1)) AS firstPlaintext, toString(maxIf(s, p = 1)) AS lastPlaintext
+     FROM (SELECT splitByChar('@', recipient)[-1] AS key, max(tls = 'plaintext') AS p, max(${WEAK}) AS w, max(${UNVERIFIED}) AS u, max(tls = 'unknown') AS k, min(start) AS s
+           FROM ${hops} FINAL WHERE ${h.where} AND recipient LIKE '%@%' GROUP BY key, cityHash64(messageKey, \`from\`, \`to\`, fromQueueId, toQueueId, rule))
      GROUP BY key ORDER BY plaintext DESC, weakTls DESC, handoffs DESC LIMIT 500`, params);
   const overTime = await store.query<{ t: string; plaintext: string; weakTls: string; unverified: string }>(
     `SELECT toString(toStartOfInterval(start, toIntervalSecond({bucket:UInt32}))) AS t, ${h.count("tls = 'plaintext'")} AS plaintext, ${h.count(WEAK)} AS weakTls, ${h.count(UNVERIFIED)} AS unverified
