@@ -1,4 +1,4 @@
-import type { HeaderAnalysis, MessageList, RecipientStatus, Rejection, Summary, Trace } from '../../schemas/index.ts';
+import type { HeaderAnalysis, MessageList, RecipientStatus, Rejection, ReportList, Summary, Trace } from '../../schemas/index.ts';
 import type { DeliveryView, HopList, HopListQuery, IngestionView, OverviewView, ProtectionView, SecurityView, TopologyView, ViewQuery } from '../../schemas/views.ts';
 import { askForToken, currentToken } from './token.ts';
 
@@ -114,4 +114,20 @@ export function describeError(err: unknown): { title: string; detail: string } {
 
 export function isAbort(err: unknown): boolean {
   return err instanceof DOMException && err.name === 'AbortError';
+}
+
+/** The written reports (GET /api/reports). */
+export function fetchReports(signal?: AbortSignal): Promise<ReportList> {
+  return requestJson<ReportList>('/api/reports', signal);
+}
+
+/**
+ * One file of a report, as bytes: fetched with the token (a plain link could not carry it), then
+ * handed to the browser as a download.
+ */
+export async function fetchReportFile(id: string, file: string): Promise<Blob> {
+  const token = currentToken();
+  const res = await fetch(`/api/reports/${encodeURIComponent(id)}/${encodeURIComponent(file)}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  if (!res.ok) throw toApiError(res.status, await res.json().catch(() => undefined));
+  return res.blob();
 }

@@ -4,6 +4,7 @@ import { renderDeliveryPage } from './pages/delivery.ts';
 import { renderHeadersPage } from './pages/headers.ts';
 import { renderHopListPage } from './pages/hop-list.ts';
 import { renderIngestionPage } from './pages/ingestion.ts';
+import { renderReportsPage } from './pages/reports.ts';
 import { renderOverviewPage } from './pages/overview.ts';
 import { renderProtectionPage } from './pages/protection-page.ts';
 import { renderSearchPage } from './pages/search.ts';
@@ -63,6 +64,9 @@ function show(route: Route): void {
       break;
     case 'ingestion':
       renderIngestionPage(app, signal);
+      break;
+    case 'reports':
+      renderReportsPage(app, signal);
       break;
     default:
       document.title = 'Not found · mailtrace';

@@ -3,7 +3,7 @@
  * and shared links restore them), `/message/<url-encoded id>` (one trace), `/headers` (the header
  * analyzer: nothing goes into its URL, pasted headers may be private) and the views (`/overview`,
  * `/topology`, `/security`, `/hops`, `/delivery`, `/protection`, `/ingestion`), whose time range
- * and filters live in the query string too. The server must answer every such path with index.html.
+ * and filters live in the query string too; `/reports` lists the written reports. The server must answer every such path with index.html.
  */
 export const VIEW_PAGES = ['overview', 'topology', 'security', 'hops', 'delivery', 'protection', 'ingestion'] as const;
 export type ViewPage = (typeof VIEW_PAGES)[number];
@@ -12,6 +12,7 @@ export type Route =
   | { page: 'search'; params: URLSearchParams }
   | { page: 'trace'; id: string }
   | { page: 'headers' }
+  | { page: 'reports' }
   | { page: ViewPage; params: URLSearchParams }
   | { page: 'unknown'; path: string };
 
@@ -20,6 +21,7 @@ export const HEADERS_HREF = '/headers';
 export function parseRoute(loc: Pick<Location, 'pathname' | 'search'>): Route {
   if (loc.pathname === '/' || loc.pathname === '/index.html') return { page: 'search', params: new URLSearchParams(loc.search) };
   if (loc.pathname === HEADERS_HREF) return { page: 'headers' };
+  if (loc.pathname === '/reports') return { page: 'reports' };
   const view = VIEW_PAGES.find((v) => loc.pathname === `/${v}`);
   if (view) return { page: view, params: new URLSearchParams(loc.search) };
   if (loc.pathname.startsWith('/message/')) {

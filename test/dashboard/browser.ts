@@ -78,14 +78,14 @@ export async function openPage(browser: Browser | undefined, viewport = { width:
  */
 export interface World { base: string; tokenBase: string; browser: Browser; store: Store; /** scratch folder, removed by close() */ dir: string; close(): Promise<void> }
 
-export async function startWorld(opts: { prefix: string; inputs?: string[]; token?: string; analyzeHeaders?: AppOptions['analyzeHeaders'] }): Promise<World> {
+export async function startWorld(opts: { prefix: string; inputs?: string[]; token?: string; analyzeHeaders?: AppOptions['analyzeHeaders']; reportsDir?: string }): Promise<World> {
   const tmp = mkdtempSync(join(tmpdir(), opts.prefix));
   const dashboardDir = join(tmp, 'dist');
   await buildDashboard({ outDir: dashboardDir });
   const store = await Store.open({ kind: 'embedded', dataDir: join(tmp, 'data') });
   if (opts.inputs) await runIngest({ inputs: opts.inputs, store });
-  const app = await buildApp({ store, dashboardDir, analyzeHeaders: opts.analyzeHeaders });
-  const tokenApp = opts.token ? await buildApp({ store, dashboardDir, analyzeHeaders: opts.analyzeHeaders, token: opts.token }) : undefined;
+  const app = await buildApp({ store, dashboardDir, analyzeHeaders: opts.analyzeHeaders, reportsDir: opts.reportsDir });
+  const tokenApp = opts.token ? await buildApp({ store, dashboardDir, analyzeHeaders: opts.analyzeHeaders, reportsDir: opts.reportsDir, token: opts.token }) : undefined;
   const base = await listen(app);
   const tokenBase = tokenApp ? await listen(tokenApp) : '';
   const browser = await launchChromium();
