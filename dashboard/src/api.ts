@@ -48,6 +48,7 @@ export interface MessageQuery {
   messageId?: string;
   queueId?: string;
   status?: RecipientStatus;
+  protection?: string;
   from?: string;
   to?: string;
   limit?: number;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { edgeMidpoint, TOPOLOGY_HEIGHT, topologyLayout } from '../../dashboard/src/charts/topology-layout.ts';
-import { DeliveryView, HopList, IngestionView, OverviewView, ProtectionView, SecurityView, TopologyView } from '../../schemas/index.ts';
+import { DeliveryView, HopList, IngestionView, MessageList, OverviewView, ProtectionView, SecurityView, TopologyView } from '../../schemas/index.ts';
 import { requireComponent } from '../helpers/component.ts';
 import { apiGet, ARTIFACTS, chromiumAvailable, openPage, paintedPixels, SAMPLE_INPUTS, startWorld, type World } from './browser.ts';
 
@@ -213,6 +213,24 @@ test('trace page: the four-recipient Exchange message forks after mbx1\'s transp
   // two leaves: the graph is two bands tall (pathGraphHeight)
   assert.equal(Math.round((await page.locator('.chart-path').boundingBox())?.height ?? 0), 2 * 72 + 40);
   await page.locator('.chart-grid').screenshot({ path: join(ARTIFACTS, 'views-trace-fork.png') });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('search page: the protection filter lists exactly the messages with that mechanism, with their badges', { timeout: 60_000 }, async (t) => {
+  if (!requireComponent(t, chromiumAvailable)) return;
+  const { page, problems } = await openPage(world?.browser);
+  const want = await apiGet(base, '/api/messages?protection=irm&limit=200', MessageList);
+  assert.ok(want.total > 0, 'the sample has IRM-protected delivered copies');
+  await page.goto(`${base}/`);
+  await page.selectOption('select[name="protection"]', 'irm');
+  await page.click('form.search-form button[type="submit"]');
+  await page.waitForURL(/protection=irm/);
+  const rows = page.locator('tr.message-row');
+  await rows.first().waitFor();
+  const ids = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-message-id')));
+  assert.deepEqual(ids.sort(), want.messages.map((m) => m.messageId).sort());
+  assert.equal(await page.locator('tr.message-row .badge-protection[data-mechanism="irm"]').count(), ids.length);
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -20,7 +20,8 @@ export function renderResults(el: HTMLElement, list: MessageList, state: SearchS
     h('div', { class: 'table-wrap' }, h('table', { class: 'table table-hover messages' },
       h('thead', null, h('tr', null,
         h('th', null, 'Message-ID'), h('th', null, 'Sender'), h('th', null, 'Recipients'), h('th', null, 'Hosts'),
-        h('th', { class: 'nowrap' }, 'First seen (UTC)'), h('th', null, 'Status'), h('th', { class: 'num', title: 'hops without TLS' }, 'Plaintext hops'))),
+        h('th', { class: 'nowrap' }, 'First seen (UTC)'), h('th', null, 'Status'), h('th', { class: 'num', title: 'hops without TLS' }, 'Plaintext hops'),
+        h('th', { title: 'end-to-end protection seen in a delivered copy' }, 'Protection'))),
       h('tbody', null, list.messages.map(row)))),
     pager(list, state));
 }
@@ -37,7 +38,11 @@ function row(m: MessageSummaryRow): HTMLTableRowElement {
     h('td', null, h('span', { class: `badge status-${m.status}` }, m.status)),
     h('td', { class: 'num' }, m.plaintextHops > 0
       ? h('span', { class: 'badge badge-plaintext', title: 'hops that carried this message without TLS' }, String(m.plaintextHops))
-      : h('span', { class: 'muted' }, '0')));
+      : h('span', { class: 'muted' }, '0')),
+    // no copy read is not "unprotected": it is unknown
+    h('td', { class: 'protection-cell' }, !m.protectionKnown ? h('span', { class: 'muted small', title: 'no delivered copy ingested' }, '—')
+      : m.protection.length === 0 ? h('span', { class: 'muted small' }, 'none seen')
+        : m.protection.map((p) => h('span', { class: 'badge badge-protection', 'data-mechanism': p }, p))));
   tr.addEventListener('click', (ev) => {
     // the link inside handles its own clicks; selecting text to copy is not a click on the row
     if ((ev.target as Element).closest('a') || getSelection()?.toString()) return;

@@ -4,7 +4,7 @@ import { fill, h, stateBox } from '../dom.ts';
 import { STATUS_ORDER } from '../format.ts';
 import { navigate } from '../router.ts';
 import { renderResults } from './results.ts';
-import { hasFilters, isIdMessageId, PAGE_SIZES, searchHref, stateFromParams, toApiQuery, type SearchState } from './search-state.ts';
+import { hasFilters, isIdMessageId, PAGE_SIZES, PROTECTION_FILTERS, searchHref, stateFromParams, toApiQuery, type SearchState } from './search-state.ts';
 import { renderSummary } from './summary.ts';
 
 /** `/`: summary cards, the search form and one page of matching messages. */
@@ -49,6 +49,11 @@ function searchForm(state: SearchState): HTMLElement {
   const status = h('select', { name: 'status' },
     h('option', { value: '' }, 'any'),
     STATUS_ORDER.map((s) => h('option', { value: s, selected: s === state.status }, s)));
+  // a delivered copy's protection: 'none' and 'unknown' differ (a copy read showed nothing; no copy was read)
+  const protection = h('select', { name: 'protection' },
+    h('option', { value: '' }, 'any'),
+    ...PROTECTION_FILTERS.map((p) =>
+      h('option', { value: p, selected: p === state.protection }, p === 'any' ? 'any mechanism' : p === 'none' ? 'none seen in a copy' : p === 'unknown' ? 'no copy read' : p)));
   const from = h('input', { name: 'from', type: 'datetime-local', value: state.from, step: '1' });
   const to = h('input', { name: 'to', type: 'datetime-local', value: state.to, step: '1' });
   const limit = h('select', { name: 'limit', title: 'rows per page' }, PAGE_SIZES.map((n) => h('option', { value: n, selected: n === state.limit }, `${n} / page`)));
@@ -59,6 +64,7 @@ function searchForm(state: SearchState): HTMLElement {
       field('Recipient', recipient),
       h('label', { class: 'field' }, h('span', { class: 'field-label' }, 'Message-ID or queue id'), id, idHint),
       field('Status', status),
+      field('Protection', protection),
       field('From (UTC)', from),
       field('To (UTC)', to),
       h('div', { class: 'form-actions' },
@@ -70,6 +76,7 @@ function searchForm(state: SearchState): HTMLElement {
     recipient: recipient.value.trim(),
     id: id.value.trim(),
     status: stateFromParams(new URLSearchParams({ status: status.value })).status,
+    protection: stateFromParams(new URLSearchParams({ protection: protection.value })).protection,
     from: from.value,
     to: to.value,
     offset: 0,

@@ -14,7 +14,7 @@ test('the id field is a Message-ID when it has @ or starts with <, else a queue 
 test('empty and invalid filters are left out; times from the form are read as UTC', () => {
   const s = stateFromParams(new URLSearchParams('sender=+&recipient=a%40b.example&status=bogus&from=2026-03-01T08:00&to=2026-03-01T09:30:15&offset=-5&limit=7'));
   assert.deepEqual(toApiQuery(s), {
-    sender: undefined, recipient: 'a@b.example', messageId: undefined, queueId: undefined, status: undefined,
+    sender: undefined, recipient: 'a@b.example', messageId: undefined, queueId: undefined, status: undefined, protection: undefined,
     from: '2026-03-01T08:00:00Z', to: '2026-03-01T09:30:15Z', limit: 50, offset: 0,
   });
   assert.equal(stateFromParams(new URLSearchParams('from=yesterday')).from, '');
@@ -27,4 +27,9 @@ test('the page URL keeps only what differs from the plain search', () => {
   const round = stateFromParams(new URL(`http://x${searchHref({ ...plain, id: '<m1@example.org>', offset: 25 })}`).searchParams);
   assert.equal(round.id, '<m1@example.org>');
   assert.equal(round.offset, 25);
+  // the protection filter: a known value round-trips, anything else is left out
+  assert.equal(searchHref({ ...plain, protection: 'smime-encrypted' }), '/?protection=smime-encrypted');
+  assert.equal(stateFromParams(new URLSearchParams('protection=none')).protection, 'none');
+  assert.equal(stateFromParams(new URLSearchParams('protection=rot13')).protection, '');
+  assert.equal(toApiQuery(stateFromParams(new URLSearchParams('protection=irm'))).protection, 'irm');
 });
