@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { VIEW_PAGES } from '../../../dashboard/src/router.ts';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -17,7 +18,9 @@ import type { Store } from '../../../store/index.ts';
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 const DASHBOARD_DIR = join(ROOT, 'dashboard', 'dist');
 /** the dashboard's files and the docs themselves are no API routes */
-const NOT_API = /^\/(?:$|index\.html$|app\.(?:js|css|js\.map)$|message\/\*$|headers$|docs(?:\/openapi\.json)?$)/;
+// the dashboard's own pages (dashboard/src/router.ts) and files are not API routes
+const PAGES = ['headers', 'reports', ...VIEW_PAGES].join('|');
+const NOT_API = new RegExp(`^/(?:$|index\\.html$|app\\.(?:js|css|js\\.map)$|message/\\*$|(?:${PAGES})$|docs(?:/openapi\\.json)?$)`);
 
 type Json = Record<string, unknown>;
 interface Doc { openapi: string; paths: Record<string, Record<string, Json>>; components: { schemas: Record<string, Json>; securitySchemes: Json }; security: Json[] }
