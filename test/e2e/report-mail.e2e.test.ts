@@ -5,6 +5,7 @@ import { simpleParser } from 'mailparser';
 import { runIngest } from '../../ingest/index.ts';
 import { buildReport, reportSubject, sendReport } from '../../query/reports/index.ts';
 import { MESSAGES_TABLE, SmtpConfig } from '../../schemas/index.ts';
+import { followToMaildir } from '../harness/follow.ts';
 import { requireComponent } from '../helpers/component.ts';
 import { FIXTURES, tempStore } from '../helpers/store.ts';
 import { DOMAIN, postfixAvailability, startPostfixTopology, type Topology } from '../harness/postfix.ts';
@@ -19,19 +20,6 @@ import { DOMAIN, postfixAvailability, startPostfixTopology, type Topology } from
 const REAL = join(FIXTURES, 'postfix', 'real-3hop');
 const ALICE = `alice@${DOMAIN}`;
 
-/** From the edge's queue id to the mailbox's delivery line, hand-off by hand-off. */
-async function followToMaildir(topo: Topology, edgeQueueId: string): Promise<string[]> {
-  const rcpt = ALICE.replace(/\./g, '\\.');
-  const lines: string[] = [];
-  let qid = edgeQueueId;
-  for (const hop of ['edge', 'hub'] as const) {
-    const [line] = await topo.waitForLog(hop, new RegExp(`: ${qid}: to=<${rcpt}>, relay=\\S+, .*status=sent \\(250 .*queued as (\\w+)\\)`), 20_000);
-    lines.push(line);
-    qid = /queued as (\w+)\)$/.exec(line)?.[1] ?? '';
-  }
-  lines.push(...await topo.waitForLog('mailbox', new RegExp(`: ${qid}: to=<${rcpt}>, relay=virtual, .*status=sent \\(delivered to maildir\\)`), 20_000));
-  return lines;
-}
 
 /** Poll alice's Maildir for the message whose header says it is this report, until a deadline. */
 async function waitForMail(topo: Topology, marker: string, timeoutMs: number): Promise<string> {
@@ -64,7 +52,7 @@ test('a report mailed through edge → hub → mailbox arrives whole in a Maildi
   assert.deepEqual(sent.accepted, [ALICE]);
   const queued = /^250 .*queued as (\w+)$/.exec(sent.response);
   assert.ok(queued, `the edge accepted the report: ${sent.response}`);
-  const path = await followToMaildir(topo, queued[1]);
+  const path = await followToMaildir(topo, queued[1], ALICE);
   assert.equal(path.length, 3);
   assert.match(path[2], /status=sent \(delivered to maildir\)/);
   // a header longer than a line is folded on the way: the parsed header is compared below

@@ -5,6 +5,7 @@ import { simpleParser } from 'mailparser';
 import { runIngest } from '../../../ingest/index.ts';
 import { checkPolicy } from '../../../query/policy/index.ts';
 import { AlertSinks, SmtpConfig, TlsPolicy } from '../../../schemas/index.ts';
+import { followToMaildir } from '../../harness/follow.ts';
 import { requireComponent } from '../../helpers/component.ts';
 import { FIXTURES, tempStore } from '../../helpers/store.ts';
 import { DOMAIN, postfixAvailability, startPostfixTopology, type Topology } from '../../harness/postfix.ts';
@@ -18,19 +19,6 @@ import { DOMAIN, postfixAvailability, startPostfixTopology, type Topology } from
 const REAL = join(FIXTURES, 'postfix', 'real-3hop');
 const ALICE = `alice@${DOMAIN}`;
 
-/** From the edge's queue id to the mailbox's delivery line, by the `queued as` of each hand-off. */
-async function followToMaildir(topo: Topology, edgeQueueId: string): Promise<string[]> {
-  const rcpt = ALICE.replace(/\./g, '\\.');
-  const lines: string[] = [];
-  let qid = edgeQueueId;
-  for (const hop of ['edge', 'hub'] as const) {
-    const [line] = await topo.waitForLog(hop, new RegExp(`: ${qid}: to=<${rcpt}>, relay=\\S+, .*status=sent \\(250 .*queued as (\\w+)\\)`), 20_000);
-    lines.push(line);
-    qid = /queued as (\w+)\)$/.exec(line)![1];
-  }
-  lines.push(...await topo.waitForLog('mailbox', new RegExp(`: ${qid}: to=<${rcpt}>, relay=virtual, .*status=sent \\(delivered to maildir\\)`), 20_000));
-  return lines;
-}
 
 test('alerts by e-mail reach a mailbox through real Postfix, with the incident in a header', { timeout: 180_000 }, async (t) => {
   if (!requireComponent(t, postfixAvailability())) return;
@@ -56,13 +44,13 @@ test('alerts by e-mail reach a mailbox through real Postfix, with the incident i
   assert.equal(opened.delivered.length, 1);
   const queued = /^250 .*queued as (\w+)$/.exec(opened.delivered[0].receipt);
   assert.ok(queued, `the edge accepted the alert: ${opened.delivered[0].receipt}`);
-  const openedPath = await followToMaildir(topo, queued[1]);
+  const openedPath = await followToMaildir(topo, queued[1], ALICE);
   assert.match(openedPath[0], /status=sent/);
 
   const resolved = await checkPolicy(s.store, config, { now: new Date('2026-11-29T03:14:42Z') });
   assert.equal(resolved.resolved.length, 1);
   assert.deepEqual(resolved.delivered.map((d) => [d.id, d.notice]), [[id, 'resolved:email']]);
-  await followToMaildir(topo, /queued as (\w+)$/.exec(resolved.delivered[0].receipt)![1]);
+  await followToMaildir(topo, /queued as (\w+)$/.exec(resolved.delivered[0].receipt)![1], ALICE);
   const quiet = await checkPolicy(s.store, config, { now: new Date('2026-11-29T03:20:00Z') });
   assert.deepEqual(quiet.delivered, [], 'nothing is sent twice');
   console.log(`policy e-mail: two notices through edge → hub → mailbox into Maildir in ${Date.now() - started} ms`);
