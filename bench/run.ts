@@ -16,6 +16,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writePostfixLog, type TruthMessage } from './generate/postfix.ts';
 import { Store } from '../store/index.ts';
+import { timeReport } from '../query/index.ts';
+import { MESSAGES_TABLE, ReportKind } from '../schemas/index.ts';
 import { checkAccuracy, measureTrace, type AccuracyTruth } from './trace.ts';
 import { writeExchangeOrg } from './generate/exchange.ts';
 import { writeMbox } from './generate/mbox.ts';
@@ -127,6 +129,12 @@ if (traceEvents > 0) {
   console.log(`/api/summary over the same store: ${lat.summaryMs.toFixed(0)} ms (target < 1000 ms)`);
   console.log(`pages' reads over the same store (/api/views/*, warm, 10 each; target < 1 s each):`);
   for (const [v, t] of Object.entries(lat.views)) console.log(`  ${v.padEnd(11)}: p50 ${t.p50.toFixed(0)} ms, p95 ${t.p95.toFixed(0)} ms`);
+  // every report kind over the week that ends with the newest stored message (target < 30 s each)
+  const [span] = await store.query<{ hi: string }>(`SELECT toString(max(lastSeen)) AS hi FROM ${store.table(MESSAGES_TABLE)}`);
+  const weekEnd = new Date(Date.parse(`${(span?.hi ?? '').replace(' ', 'T')}Z`) + 1000);
+  const weekStart = new Date(weekEnd.getTime() - 7 * 86_400_000);
+  console.log(`reports over the week ${weekStart.toISOString()} → ${weekEnd.toISOString()} of the same store (read + render, nothing written; target < 30 s each):`);
+  for (const kind of ReportKind.options) console.log(`  ${kind.padEnd(20)}: ${(await timeReport(store, kind, weekStart.toISOString(), weekEnd.toISOString())).toFixed(0)} ms`);
 }
 await store.close();
 if (!values.keep) rmSync(dataDir, { recursive: true, force: true });
