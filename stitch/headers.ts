@@ -1,4 +1,4 @@
-import { isEndToEnd, linkOfRule, type Hop, type HopStatus, type Protection, type ProtectionMechanism, type RecipientTrace, type Trace } from '../schemas/index.ts';
+import { isEndToEnd, linkOfRule, ProtectionMechanism, type Hop, type HopStatus, type Protection, type RecipientTrace, type Trace } from '../schemas/index.ts';
 import { isoOf, shortName, type StoredEvent } from './queue.ts';
 
 /**
@@ -147,8 +147,6 @@ function headerHop(h: StoredEvent, prevTime: string, time: string): Hop {
   };
 }
 
-const ORDER: readonly ProtectionMechanism[] = ['smime-signed', 'smime-encrypted', 'pgp-signed', 'pgp-encrypted', 'irm'];
-
 /** Every mechanism any copy showed, each with the copy's evidence. */
 function protectionOf(content: readonly StoredEvent[]): Protection {
   const found = new Set<ProtectionMechanism>();
@@ -157,6 +155,6 @@ function protectionOf(content: readonly StoredEvent[]): Protection {
     for (const m of c.protection ?? []) found.add(m);
     if (c.protectionEvidence) evidence.add(c.protectionEvidence);
   }
-  const mechanisms = ORDER.filter((m) => found.has(m));
+  const mechanisms = ProtectionMechanism.options.filter((m) => found.has(m));
   return { mechanisms, endToEnd: isEndToEnd(mechanisms), evidence: [...evidence].sort().join('; '), known: true };
 }

@@ -4,6 +4,7 @@ import { EVENTS_TABLE, HOPS_TABLE, MessageList, MESSAGES_TABLE, ProtectionMechan
 const MECHANISMS = new Set<string>(ProtectionMechanism.options);
 import { isoFromStore as isoOf, type QueryParams, type Store } from '../../store/index.ts';
 import { fromStore } from '../parse.ts';
+import { messageScope } from './scope.ts';
 
 /**
  * SQL for search and summary. Both read what stitching stored (the messages and hops tables):
@@ -30,15 +31,10 @@ export function buildSearch(store: Store, s: MessageSearch): { sql: string; coun
     where.push('has(queueIds, {queueId:String})');
     params.queueId = s.queueId;
   }
-  // a time range selects messages seen at any time within it
-  if (s.from) {
-    where.push('lastSeen >= parseDateTime64BestEffort({from:String}, 3)');
-    params.from = s.from;
-  }
-  if (s.to) {
-    where.push('firstSeen < parseDateTime64BestEffort({to:String}, 3)');
-    params.to = s.to;
-  }
+  // a time range selects messages seen at any time within it: the views' rule (scope.ts)
+  const range = messageScope({ from: s.from, to: s.to });
+  where.push(range.where);
+  Object.assign(params, range.params);
   if (s.status) {
     where.push('status = {status:String}');
     params.status = s.status;

@@ -1,5 +1,6 @@
 import msgreader, { type FieldsData } from '@kenjiuno/msgreader';
-import type { ProtectionMechanism } from '../../../schemas/index.ts';
+import { ProtectionMechanism } from '../../../schemas/index.ts';
+import { fieldValue, headerFields } from './fields.ts';
 import { partMechanisms } from './protection.ts';
 
 /**
@@ -201,10 +202,6 @@ export function readMsg(bytes: Buffer): ReadMsgResult {
 }
 
 /** The header block's first `name:` field, unfolded (RFC 5322 §2.2.3). */
-function headerField(headers: string, name: string): string | undefined {
-  const block = (headers.split(/\r?\n\r?\n/, 1)[0] ?? '').replace(/\r?\n[ \t]+/g, ' ');
-  return new RegExp(`^${name}:[ \\t]*(.*)$`, 'im').exec(block)?.[1]?.trim();
-}
 
 /** S/MIME and PGP as a Content-Type shows them (RFC 5751 §3.4-3.5, RFC 3156 §4-5). */
 function fromContentType(value: string, where: string, add: (m: ProtectionMechanism, why: string) => void): void {
@@ -249,12 +246,13 @@ export function protectionOfMsg(msg: MsgContent): { mechanisms: ProtectionMechan
     if (a.cms === 'enveloped-data' || a.cms === 'authenveloped-data') add('smime-encrypted', `attachment ${a.name} is CMS ${a.cms}`);
   }
   if (msg.contentType) fromContentType(msg.contentType, 'named property Content-Type:', add);
-  const transportType = headerField(msg.headers, 'content-type');
+  // the transport headers read as any header block is (fields.ts)
+  const transport = headerFields(Buffer.from(msg.headers)).fields;
+  const transportType = fieldValue(transport, 'content-type');
   if (transportType) fromContentType(transportType, 'transport headers Content-Type:', add);
-  const transportClass = headerField(msg.headers, 'content-class');
+  const transportClass = fieldValue(transport, 'content-class');
   if (transportClass?.toLowerCase().startsWith('rpmsg.message')) add('irm', `transport headers Content-Class: ${transportClass}`);
-  const order: ProtectionMechanism[] = ['smime-signed', 'smime-encrypted', 'pgp-signed', 'pgp-encrypted', 'irm'];
-  const mechanisms = order.filter((m) => found.has(m));
+  const mechanisms = ProtectionMechanism.options.filter((m) => found.has(m));
   const told = mechanisms.some((m) => m === 'smime-signed' || m === 'smime-encrypted');
   const notes = isOpaque && !told ? [`PR_MESSAGE_CLASS ${msg.messageClass} marks an opaque-signed or encrypted S/MIME message, but this .msg names neither (no smime-type, no readable CMS content type in a .p7m attachment), so no S/MIME mechanism is claimed`] : [];
   const evidence = [...mechanisms.map((m) => `${m}: ${(found.get(m) ?? []).join(', ')}`), ...notes];

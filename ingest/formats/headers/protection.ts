@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MailParser, type HeaderValue } from 'mailparser';
-import { isEndToEnd, type Protection, type ProtectionMechanism } from '../../../schemas/index.ts';
+import { isEndToEnd, ProtectionMechanism, type Protection } from '../../../schemas/index.ts';
 
 /**
  * What protects a message's content end to end, read from its MIME structure (log-formats §6):
@@ -73,8 +73,8 @@ function decide(parts: readonly Typed[], contentClass: string, text: string): Pr
   if (/^rpmsg\.message/i.test(contentClass)) add('irm', `Content-Class: ${contentClass}`);
   if (text.includes('-----BEGIN PGP MESSAGE-----')) add('pgp-encrypted', 'inline -----BEGIN PGP MESSAGE-----');
   if (text.includes('-----BEGIN PGP SIGNED MESSAGE-----')) add('pgp-signed', 'inline -----BEGIN PGP SIGNED MESSAGE-----');
-  const order: Mechanism[] = ['smime-signed', 'smime-encrypted', 'pgp-signed', 'pgp-encrypted', 'irm'];
-  const mechanisms = order.filter((m) => found.has(m));
+  // in the enum's order: the one order every reader shows mechanisms in
+  const mechanisms = ProtectionMechanism.options.filter((m) => found.has(m));
   return {
     mechanisms,
     endToEnd: isEndToEnd(mechanisms),
