@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CertSide } from './certificate.ts';
 import { ProtectionMechanism } from './protection.ts';
 import { TlsStatus, TlsTrust } from './tls.ts';
 
@@ -23,9 +24,11 @@ import { TlsStatus, TlsTrust } from './tls.ts';
  *             (host, the `by` name as written) claims, from client/clientIp, with protocol, id as
  *             queueId, TLS as the header's shape proves it; recipient is the copy's owner
  * - content:  what a delivered copy's MIME structure shows (protection, protectionEvidence); one per copy
+ * - certificate: one certificate a TLS handshake showed (cert* columns; certSide says who presented it),
+ *             with the session's peer in client/clientIp (receiving side) or relay/relayIp (sending side)
  * - other:    a tracking row kept for the record that no path needs (shadow copies, agents, …)
  */
-export const EventKind = z.enum(['receive', 'message', 'queued', 'delivery', 'dsn', 'expired', 'removed', 'reject', 'session', 'expand', 'received', 'content', 'other']);
+export const EventKind = z.enum(['receive', 'message', 'queued', 'delivery', 'dsn', 'expired', 'removed', 'reject', 'session', 'expand', 'received', 'content', 'certificate', 'other']);
 export type EventKind = z.infer<typeof EventKind>;
 
 /** Delivery outcome per recipient, as the source logs it (Postfix status=, Exchange event-id). */
@@ -110,6 +113,18 @@ export const EVENT_FIELDS = {
   /** content protection a delivered copy shows (content events) */
   protection: enumList(ProtectionMechanism),
   protectionEvidence: str(),
+  /** certificate events (schemas/certificate.ts): who presented it, and what it says */
+  certSide: oneOf(CertSide),
+  certSubject: str(),
+  certIssuer: str(),
+  certSerial: lc(),
+  /** uppercase hex without separators */
+  certFingerprint: lc(),
+  /** ISO 8601 as logged, '' when not logged */
+  certNotBefore: lc(),
+  certNotAfter: lc(),
+  /** subject alternative names, ';'-joined as Exchange logs them */
+  certNames: str(),
 };
 
 type Shape<T extends Record<string, { schema: z.ZodType }>> = { [K in keyof T]: T[K]['schema'] };

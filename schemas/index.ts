@@ -1,5 +1,6 @@
 export * from './tls.ts';
 export * from './protection.ts';
+export * from './certificate.ts';
 export * from './event.ts';
 export * from './rejection.ts';
 export * from './hop.ts';

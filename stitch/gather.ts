@@ -17,8 +17,8 @@ const COLUMNS = FIELDS.map((f) => (f === 'ts' ? 'toString(ts)' : f)).join(', ');
 /** how far before / after a send its protocol-log session may lie (the session starts before the tracking row) */
 const SESSION_BEFORE_MS = 600_000;
 const SESSION_AFTER_MS = 60_000;
-/** the lines nothing in stitching reads (Postfix `removed`, tracking rows kept for the record) */
-const SKIP = `kind NOT IN ('removed', 'other')`;
+/** the lines nothing in stitching reads (Postfix `removed`, tracking rows kept for the record, certificates) */
+const SKIP = `kind NOT IN ('removed', 'other', 'certificate')`;
 
 const KINDS = new Set<string>(EventKind.options);
 const STATUSES = new Set<string>(DeliveryStatus.options);

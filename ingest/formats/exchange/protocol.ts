@@ -1,6 +1,7 @@
 import { newEvent, Program, sessionPart, type MailEvent, type TlsTrust } from '../../../schemas/index.ts';
 import { normalizeTlsVersion } from '../tls-version.ts';
 import { MAX_U16, wholeNumber } from '../numbers.ts';
+import { blankCertificate, certificateField, certificateRow, type CertificateFacts } from './certificate.ts';
 import type { Row } from './tracking.ts';
 import { bracketId, enhancedCode, isoTime } from './tracking.ts';
 
@@ -39,6 +40,8 @@ interface Session {
   tls: { version: string; cipher: string; bits: number } | undefined;
   tlsFailed: string;
   certStatus: string;
+  /** a certificate of the per-field layout being assembled, and the row that began it */
+  cert: { facts: CertificateFacts; ts: string; seq: number } | undefined;
   /** the message id of the last `sending message with RecordId … and InternetMessageId <…>` marker (send logs) */
   marker: string;
   /** when the transaction under way began (its MAIL FROM), '' when that row is not in what we read */
@@ -99,7 +102,7 @@ export class SessionAssembler {
     if (!s) {
       s = {
         id: sid, connector: row['connector-id'] ?? '', startTs: ts, lastTs: ts, local: '', remote: '', ehlo: '',
-        starttls: false, tlsStarted: false, tlsProven: false, sawStart: row['sequence-number'] === '0' || row['event'] === '+', firstSeq: seqOf(row), lastSeq: seqOf(row), mail: false, tls: undefined, tlsFailed: '', certStatus: '', marker: '', mailTs: '', mailFrom: '', accepted: [], queued: [], rejects: [], unanswered: [], awaitingData: false, file, offset, ctx,
+        starttls: false, tlsStarted: false, tlsProven: false, sawStart: row['sequence-number'] === '0' || row['event'] === '+', firstSeq: seqOf(row), lastSeq: seqOf(row), mail: false, tls: undefined, tlsFailed: '', certStatus: '', cert: undefined, marker: '', mailTs: '', mailFrom: '', accepted: [], queued: [], rejects: [], unanswered: [], awaitingData: false, file, offset, ctx,
       };
       this.#open.set(key, s);
       if (this.#open.size > this.#max) {
@@ -164,6 +167,7 @@ export class SessionAssembler {
         if (code !== '354') s.awaitingData = false;
       }
     } else if (event === '*') {
+      if (this.#certificate(s, row, ts, data, context, emit)) return;
       const text = `${data} ${context}`;
       const ok = TLS_OK.exec(text) ?? TLS_OK_SHORT.exec(text);
       if (ok) {
@@ -184,12 +188,50 @@ export class SessionAssembler {
     }
   }
 
+  /**
+   * Certificate rows (./certificate.ts): a whole certificate becomes a `certificate` event at
+   * once; the per-field layout is assembled and emitted at its first row that is not a field.
+   * True when the row was a certificate row. Either proves a finished handshake after the 220.
+   */
+  #certificate(s: Session, row: Row, ts: string, data: string, context: string, emit: (e: MailEvent) => void): boolean {
+    if (s.cert && certificateField(s.cert.facts, data, context)) return true;
+    this.#flushCertificate(s, emit);
+    const found = certificateRow(data, context);
+    if (!found) return false;
+    if (s.tlsStarted) s.tlsProven = true;
+    if (found === 'start') s.cert = { facts: blankCertificate(/^\s*Sending/.test(context) ? 'local' : 'remote'), ts, seq: seqOf(row) };
+    else emit(this.#certificateEvent(s, found, ts, seqOf(row)));
+    return true;
+  }
+
+  #flushCertificate(s: Session, emit: (e: MailEvent) => void): void {
+    if (!s.cert) return;
+    const { facts, ts, seq } = s.cert;
+    s.cert = undefined;
+    emit(this.#certificateEvent(s, facts, ts, seq));
+  }
+
+  #certificateEvent(s: Session, c: CertificateFacts, ts: string, seq: number): MailEvent {
+    const ctx = s.ctx;
+    const [remoteIp, remotePort] = splitEndpoint(s.remote);
+    const ehlo = /^\[[^\]]*\]$/.test(s.ehlo) ? '' : s.ehlo;
+    return Object.assign(newEvent(ctx.id(`${s.id}#${seq}#${ts}#certificate`), isoTime(ts) || isoTime(s.startTs), ctx.host, 'certificate'), {
+      source: 'exchange', program: ctx.direction === 'receive' ? Program.smtpReceive : Program.smtpSend, instance: s.connector,
+      client: ctx.direction === 'receive' ? ehlo || remoteIp : '', clientIp: ctx.direction === 'receive' ? remoteIp : '',
+      relayIp: ctx.direction === 'send' ? remoteIp : '', relayPort: wholeNumber(Number(remotePort), MAX_U16),
+      sourceFile: s.file, sourceOffset: s.offset, sessionId: s.id, role: ctx.role,
+      certSide: c.side, certSubject: c.subject, certIssuer: c.issuer, certSerial: c.serial, certFingerprint: c.fingerprint,
+      certNotBefore: c.notBefore ? isoTime(c.notBefore) : '', certNotAfter: c.notAfter ? isoTime(c.notAfter) : '', certNames: c.names,
+    });
+  }
+
   /** End of a file: sessions without their disconnect row still say what they saw. */
   flush(emit: (e: MailEvent) => void): void {
     for (const s of [...this.#open.values()]) this.#close(s, emit);
   }
 
   #close(s: Session, emit: (e: MailEvent) => void): void {
+    this.#flushCertificate(s, emit);
     this.#open.delete(`${s.ctx.host}\u0000${s.id}`);
     const ctx = s.ctx;
     let tls: MailEvent['tls'] = 'unknown';

@@ -17,6 +17,20 @@ export interface TlsRecord {
   bits: number;
 }
 
+/**
+ * The peer's certificate as `smtp[d]_tls_loglevel = 2` logs it (recorded from real Postfix 3.7.11,
+ * test/fixtures/postfix/tls-loglevel2): smtp writes `issuer_CN=`, smtpd `issuer=`; the fingerprints
+ * use smtp[d]_tls_fingerprint_digest (colon-separated hex). No dates, no serial.
+ */
+export interface CertificateRecord {
+  t: 'certificate';
+  /** `name[addr]` (smtpd) or `name[addr]:port` (smtp) */
+  peer: string;
+  subjectCn: string;
+  issuerCn: string;
+  fingerprint: string;
+}
+
 export interface DeliveryRecord {
   t: 'delivery';
   qid: string;
@@ -44,6 +58,7 @@ export type PostfixRecord =
   | { t: 'disconnect'; client: string; ip: string; starttls: number; counters: boolean }
   | TlsRecord
   | { t: 'tls-failed'; peer: string; detail: string }
+  | CertificateRecord
   | { t: 'client'; qid: string; client: string; ip: string }
   | { t: 'pickup'; qid: string; sender: string }
   | { t: 'message-id'; qid: string; messageId: string }
@@ -108,6 +123,7 @@ function readFields(text: string, start: number): { fields: Map<string, string>;
 }
 
 const TLS_RE = /^(?:(Anonymous|Untrusted|Trusted|Verified) )?TLS connection (?:established|reused) (to|from) (\S+?)(?: to \S+)?: (\S+) with cipher (\S+) \((\d+)\/\d+ bits\)/;
+const PEER_CERT_RE = /^(\S+\[[^\]]*\](?::\d+)?): subject_CN=(.*?), issuer(?:_CN)?=(.*?)(?:, fingerprint=([0-9A-Fa-f:]+))?(?:, pkey_fingerprint=[0-9A-Fa-f:]+)?$/;
 const QUEUED_AS_RE = /queued as ([0-9A-Za-z]{5,20})\b/;
 /** local/virtual forwarding continues in a new queue file on the same host (§4.4 facts) */
 const FORWARDED_AS_RE = /^forwarded as ([0-9A-Za-z]{5,20})\b/;
@@ -236,6 +252,10 @@ function parseSessionText(program: string, text: string): PostfixRecord | undefi
       cipher: m[5],
       bits: wholeNumber(Number(m[6]), MAX_U16),
     };
+  }
+  if (text.includes(': subject_CN=')) {
+    const m = PEER_CERT_RE.exec(text);
+    if (m) return { t: 'certificate', peer: m[1], subjectCn: m[2], issuerCn: m[3], fingerprint: m[4] ?? '' };
   }
   if (text.startsWith('SSL_accept error from ') || text.startsWith('SSL_connect error to ')) {
     const rest = text.slice(text.indexOf(' ', 10) + 1);
