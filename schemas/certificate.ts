@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ViewQuery } from './views.ts';
 
 /**
  * Certificates as the logs show them (issue 9, Certificates page). A `certificate` event records
@@ -65,6 +66,13 @@ export const CertificateRow = z.object({
   replaced: z.string(),
 });
 export type CertificateRow = z.infer<typeof CertificateRow>;
+
+/** GET /api/views/certificates: the views' range and server (at either end), and the expiry window. */
+export const CertificatesQuery = ViewQuery.extend({
+  /** a certificate whose notAfter is fewer days ahead counts as expiring soon (default 30, the issue's example) */
+  soonDays: z.coerce.number().int().min(1).max(3650).default(30),
+}).strict();
+export type CertificatesQuery = z.infer<typeof CertificatesQuery>;
 
 /** GET /api/views/certificates */
 export const CertificatesView = z.object({

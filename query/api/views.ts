@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { HopListQuery, ViewQuery } from '../../schemas/index.ts';
+import { CertificatesQuery, HopListQuery, ViewQuery } from '../../schemas/index.ts';
 import type { Store } from '../../store/index.ts';
+import { certificatesView } from '../sql/certificates.ts';
 import { listHops } from '../sql/hop-list.ts';
 import { deliveryView, ingestionView, overviewView, protectionView, securityView, topologyView } from '../sql/views.ts';
 
 /**
  * The views' routes (GET /api/views/*): overview, topology, security, delivery, protection,
- * ingestion health, and the hop list they drill down to. Each answer is a read of the stitched
+ * certificates, ingestion health, and the hop list they drill down to. Each answer is a read of the stitched
  * tables (query/sql/views.ts); identical requests in flight share one answer.
  */
 type Shared = <T>(key: string, work: () => Promise<T>) => Promise<T>;
@@ -22,6 +23,10 @@ export async function registerViews(app: FastifyInstance, store: () => Store, sh
   route('security', securityView);
   route('delivery', deliveryView);
   route('protection', protectionView);
+  app.get('/api/views/certificates', async (req) => {
+    const q = CertificatesQuery.parse(req.query);
+    return shared(`view certificates ${JSON.stringify(q)}`, () => certificatesView(store(), q));
+  });
   app.get('/api/views/ingestion', async (req) => {
     ViewQuery.parse(req.query);
     return shared('view ingestion', () => ingestionView(store()));
