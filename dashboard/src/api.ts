@@ -1,4 +1,4 @@
-import type { HeaderAnalysis, MessageList, RecipientStatus, Rejection, ReportList, Summary, Trace } from '../../schemas/index.ts';
+import type { CertificatesQuery, CertificatesView, HeaderAnalysis, MessageList, RecipientStatus, Rejection, ReportList, Summary, Trace } from '../../schemas/index.ts';
 import type { DeliveryView, HopList, HopListQuery, IngestionView, OverviewView, ProtectionView, SecurityView, TopologyView, ViewQuery } from '../../schemas/views.ts';
 import { askForToken, currentToken } from './token.ts';
 
@@ -92,6 +92,11 @@ export interface ViewAnswers {
 
 export function fetchView<K extends keyof ViewAnswers>(name: K, q: ViewQuery, signal?: AbortSignal): Promise<ViewAnswers[K]> {
   return requestJson<ViewAnswers[K]>(`/api/views/${name}${queryOf({ ...q })}`, signal);
+}
+
+/** The certificates view with its expiry window (GET /api/views/certificates). */
+export function fetchCertificates(q: Partial<CertificatesQuery>, signal?: AbortSignal): Promise<CertificatesView> {
+  return requestJson<CertificatesView>(`/api/views/certificates${queryOf({ ...q })}`, signal);
 }
 
 /** The hand-offs behind a number; a server pair's end is sent even when it is '' (an unnamed client). */

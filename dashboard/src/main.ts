@@ -7,6 +7,7 @@ import { renderIngestionPage } from './pages/ingestion.ts';
 import { renderReportsPage } from './pages/reports.ts';
 import { renderOverviewPage } from './pages/overview.ts';
 import { renderProtectionPage } from './pages/protection-page.ts';
+import { renderCertificatesPage } from './pages/certificates.ts';
 import { renderSearchPage } from './pages/search.ts';
 import { renderSecurityPage } from './pages/security.ts';
 import { renderTopologyPage } from './pages/topology.ts';
@@ -61,6 +62,9 @@ function show(route: Route): void {
       break;
     case 'protection':
       renderProtectionPage(app, route.params, signal);
+      break;
+    case 'certificates':
+      renderCertificatesPage(app, route.params, signal);
       break;
     case 'ingestion':
       renderIngestionPage(app, signal);

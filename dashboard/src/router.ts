@@ -2,10 +2,10 @@
  * The dashboard's pages: `/` (search; its filters live in the query string so that back/forward
  * and shared links restore them), `/message/<url-encoded id>` (one trace), `/headers` (the header
  * analyzer: nothing goes into its URL, pasted headers may be private) and the views (`/overview`,
- * `/topology`, `/security`, `/hops`, `/delivery`, `/protection`, `/ingestion`), whose time range
+ * `/topology`, `/security`, `/hops`, `/delivery`, `/protection`, `/certificates`, `/ingestion`), whose time range
  * and filters live in the query string too; `/reports` lists the written reports. The server must answer every such path with index.html.
  */
-export const VIEW_PAGES = ['overview', 'topology', 'security', 'hops', 'delivery', 'protection', 'ingestion'] as const;
+export const VIEW_PAGES = ['overview', 'topology', 'security', 'hops', 'delivery', 'protection', 'certificates', 'ingestion'] as const;
 export type ViewPage = (typeof VIEW_PAGES)[number];
 
 export type Route =

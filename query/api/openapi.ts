@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { z } from 'zod';
 import {
-  ApiError, AuditList, AuditQuery, DeliveryView, HeaderAnalysis, HopList, HopListQuery, IngestionView, MessageList, MessageSearch, OverviewView,
+  ApiError, AuditList, AuditQuery, CertificatesQuery, CertificatesView, DeliveryView, HeaderAnalysis, HopList, HopListQuery, IngestionView, MessageList, MessageSearch, OverviewView,
   ProtectionView, Rejection, SecurityView, Summary, TopologyView, Trace, ViewQuery, IncidentList, IncidentQuery, PolicyCheckAnswer, PolicyQuery, PolicyReport, ReportList, type Role,
 } from '../../schemas/index.ts';
 
@@ -29,7 +29,7 @@ export const IngestSummary = z.object({ files: z.number(), lines: z.number(), ev
 /** Answers by the name the document gives them (components.schemas). */
 export const COMPONENTS = {
   ApiError, Health, MessageList, Trace, Summary, RejectedList, HeaderAnalysis, UploadReceipt, IngestSummary, AuditList,
-  OverviewView, TopologyView, SecurityView, HopList, DeliveryView, ProtectionView, IngestionView, PolicyReport, IncidentList, PolicyCheckAnswer, ReportList, ReportFile,
+  OverviewView, TopologyView, SecurityView, HopList, DeliveryView, ProtectionView, CertificatesView, IngestionView, PolicyReport, IncidentList, PolicyCheckAnswer, ReportList, ReportFile,
 } as const;
 export type ComponentName = keyof typeof COMPONENTS;
 
@@ -67,6 +67,7 @@ export const API_ROUTES: readonly RouteDoc[] = [
   { method: 'GET', url: '/api/views/hops', access: 'viewer', summary: 'The hand-offs a view counts, one row each, newest first.', query: HopListQuery, answer: 'HopList', errors: [422] },
   view('delivery', 'DeliveryView', 'Deferral and bounce reasons, hand-off latency, end-to-end time.'),
   view('protection', 'ProtectionView', 'End-to-end protection by sender and recipient domain.'),
+  { method: 'GET', url: '/api/views/certificates', access: 'viewer', summary: 'Certificates servers presented in TLS handshakes (from the logs): issuance, validity, changes.', query: CertificatesQuery, answer: 'CertificatesView', errors: [422] },
   view('ingestion', 'IngestionView', 'Ingested files, the newest event per server, rejected lines by reason.'),
   { method: 'POST', url: '/api/headers/analyze', access: 'viewer', summary: 'What a message\'s headers claim (hops, TLS, authentication results); nothing is stored.', body: { 'text/plain': 'the headers, or the whole message', 'application/json': HeadersBody }, answer: 'HeaderAnalysis' },
   {

@@ -26,7 +26,7 @@ export async function serveDashboard(app: FastifyInstance, dir: string): Promise
   }
   // the dashboard's own routes (dashboard/src/router.ts): a reload or a shared link lands on the app
   app.get('/message/*', async (_req, reply) => reply.type(index.type).header('cache-control', 'no-cache').send(index.body));
-  for (const path of ['/headers', '/overview', '/topology', '/security', '/hops', '/delivery', '/protection', '/ingestion', '/reports']) {
+  for (const path of ['/headers', '/overview', '/topology', '/security', '/hops', '/delivery', '/protection', '/certificates', '/ingestion', '/reports']) {
     app.get(path, async (_req, reply) => reply.type(index.type).header('cache-control', 'no-cache').send(index.body));
   }
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { edgeMidpoint, TOPOLOGY_HEIGHT, topologyLayout } from '../../dashboard/src/charts/topology-layout.ts';
-import { DeliveryView, HopList, IngestionView, MessageList, OverviewView, ProtectionView, SecurityView, TopologyView } from '../../schemas/index.ts';
+import { CertificatesView, DeliveryView, HopList, IngestionView, MessageList, OverviewView, ProtectionView, SecurityView, TopologyView } from '../../schemas/index.ts';
 import { requireComponent } from '../helpers/component.ts';
 import { apiGet, ARTIFACTS, chromiumAvailable, openPage, paintedPixels, SAMPLE_INPUTS, startWorld, type World } from './browser.ts';
 
@@ -111,6 +111,33 @@ test('delivery, protection, ingestion: the API\'s rows; raw log bytes stay text'
   assert.equal(await page.locator('#app script, #app img, #app b, #app i').count(), 0);
   assert.equal(await page.title(), 'Ingestion health · mailtrace');
   await shot(page, 'ingestion');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('certificates: the API\'s rows, issuance per server, the expiry window kept in the URL', { timeout: 60_000 }, async (t) => {
+  if (!requireComponent(t, chromiumAvailable)) return;
+  const { page, problems } = await openPage(world?.browser);
+  await load(page, '/certificates', 'tr.cert-row');
+  const v = await apiGet(base, '/api/views/certificates', CertificatesView);
+  assert.ok(v.rows.length > 0);
+  assert.equal(await page.locator('tr.cert-row').count(), v.rows.length);
+  assert.equal(await text(page, '[data-stat="self-signed"] .stat-value'), count(v.totals.selfSigned));
+  // the sample's edges present a CA-issued certificate, its internal servers Exchange's self-signed one
+  for (const r of v.rows.filter((r) => r.side === 'local')) {
+    const cell = page.locator(`tr.cert-row[data-server="${r.server}"][data-fingerprint="${r.fingerprint}"] td[data-col="issuance"]`).first();
+    assert.equal((await cell.textContent())?.trim(), r.issuance === 'ca-issued' ? 'CA-issued' : 'self-signed', r.server);
+  }
+  await shot(page, 'certificates');
+  // a wider window: the URL keeps it and the API is asked for it
+  const asked = page.waitForRequest((r) => r.url().includes('/api/views/certificates') && r.url().includes('soonDays=90'));
+  await page.selectOption('select[name="soon"]', '90');
+  await asked;
+  await page.waitForURL(`${base}/certificates?soon=90`);
+  const wide = await apiGet(base, '/api/views/certificates?soonDays=90', CertificatesView);
+  await page.locator('[data-stat="expiring"] .stat-label', { hasText: '90' }).waitFor();
+  assert.equal(await text(page, '[data-stat="expiring"] .stat-value'), count(wide.totals.expiringSoon));
+  assert.equal(await page.locator('nav.nav a[data-nav="certificates"]').getAttribute('aria-current'), 'page');
   assert.deepEqual(problems, []);
   await page.close();
 });
