@@ -28,14 +28,20 @@ export const AccessToken = z.object({
 }).strict();
 export type AccessToken = z.infer<typeof AccessToken>;
 
+/** How long the audit log keeps an entry when the config file does not say. */
+export const DEFAULT_AUDIT_RETENTION_DAYS = 365;
+
 /**
- * The `access` section. Both keys are optional (the file may leave the section out): no tokens,
- * no redaction — read through `tokens ?? []` and `redactForViewers?.addresses ?? false`.
+ * The `access` section. Every key is optional (the file may leave the section out): no tokens,
+ * no redaction, a year of audit log — read through `tokens ?? []`,
+ * `redactForViewers?.addresses ?? false` and `auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS`.
  */
 export const AccessConfig = z.object({
   tokens: z.array(AccessToken).max(1000).optional(),
-  /** viewers see `…@example.org` instead of an address's local part in every read answer */
+  /** viewers see `…@example.org` instead of an address's local part in every read answer, and may not search by one */
   redactForViewers: z.object({ addresses: z.boolean().default(false) }).strict().optional(),
+  /** audit entries older than this many days are deleted by the store (a TTL on the table; at most 100 years) */
+  auditRetentionDays: z.number().int().min(1).max(36_500).optional(),
 }).strict().superRefine((cfg, ctx) => {
   // one name per holder and one holder per token: otherwise the audit log could not say who it was
   const names = new Set<string>();
@@ -77,9 +83,26 @@ export const AuditList = z.object({ entries: z.array(AuditEntry) });
 export type AuditList = z.infer<typeof AuditList>;
 
 /**
+ * The audit table's TTL for a retention in days. Spliced, not a parameter: it is part of the table's
+ * definition, and written as the engine writes it back (SHOW CREATE TABLE), so that the server can
+ * tell whether the table already keeps what it is configured to (query/api/audit.ts).
+ */
+export function auditTtl(days: number): string {
+  if (!Number.isSafeInteger(days) || days < 1) throw new RangeError(`an audit retention is a whole number of days, not ${days}`);
+  return `toDateTime(at) + toIntervalDay(${days})`;
+}
+
+/** Sets the audit table's retention (the server applies its configured one at start; a table created earlier may have none). */
+export function auditRetentionDdl(db: string, days: number): string {
+  return `ALTER TABLE ${db}.${AUDIT_TABLE} MODIFY TTL ${auditTtl(days)}`;
+}
+
+/**
  * The tables access control keeps, created with the others (schemas/ddl.ts). MergeTree, not
  * ReplacingMergeTree: two lookups in the same millisecond are two entries, never merged away.
- * No TTL: how long an audit trail is kept is the operator's policy (ALTER TABLE … MODIFY TTL).
+ * Created with the default retention; only the server, which reads the config file, changes it —
+ * every process runs this DDL at start, and one that does not know the configured retention must
+ * not shorten or lengthen it (CREATE … IF NOT EXISTS leaves an existing table as it is).
  */
 export function accessDdl(db: string): string[] {
   return [
@@ -92,6 +115,7 @@ export function accessDdl(db: string): string[] {
       ip String
     ) ENGINE = MergeTree
     PARTITION BY toYYYYMM(at)
-    ORDER BY at`,
+    ORDER BY at
+    TTL ${auditTtl(DEFAULT_AUDIT_RETENTION_DAYS)}`,
   ];
 }

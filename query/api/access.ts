@@ -16,6 +16,10 @@ declare module 'fastify' {
     /** the least role that may call this route (default admin) */
     role?: Role;
   }
+  interface FastifyInstance {
+    /** the config file's access section as installAccess was given it (the audit plugin reads its retention) */
+    readonly accessConfig: AccessConfig;
+  }
 }
 
 export interface Caller {
@@ -74,6 +78,7 @@ export function installAccess(app: FastifyInstance, opts: { token?: string; acce
   const known: { hash: Buffer; caller: Caller }[] = (opts.access?.tokens ?? []).map((t) => ({ hash: Buffer.from(t.sha256, 'hex'), caller: { name: t.name, role: t.role } }));
   if (opts.token) known.push({ hash: sha256(opts.token), caller: { name: TOKEN_ENV_ACTOR, role: 'admin' } });
   const open: Caller | undefined = known.length === 0 ? { name: OPEN_ACTOR, role: 'admin' } : undefined;
+  app.decorate('accessConfig', opts.access ?? {});
 
   app.addHook('onRequest', async (req) => {
     if (!isApi(req, '/api/')) return;
@@ -85,7 +90,10 @@ export function installAccess(app: FastifyInstance, opts: { token?: string; acce
     if (needs === 'admin' && caller.role !== 'admin') throw new MailtraceError('MT_ERR_FORBIDDEN', `${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]} needs an admin token`);
   });
 
-  if (opts.access?.redactForViewers?.addresses) redactForViewers(app);
+  if (opts.access?.redactForViewers?.addresses) {
+    refuseAddressSearch(app);
+    redactForViewers(app);
+  }
 }
 
 /**
@@ -127,6 +135,27 @@ export function redactAddresses(value: unknown, key = ''): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [redactText(k), redactAddresses(v, k)]));
   }
   return value;
+}
+
+/**
+ * What an answer to a viewer would redact, a viewer's question may not name: a search by
+ * alice@example.org would tell by its hit count (or by which rows come back) that she sent or
+ * received mail, whatever the rows then show. So every query-string value of a viewer's request is
+ * checked, on every route (a filter added later is covered without being listed), except the
+ * identifiers an answer keeps too: a message or queue id still finds its trace. A domain alone
+ * (`@example.org`, `example.org`) names nobody and passes. Runs after the token check (onRequest
+ * hooks run in order), before the route touches the store.
+ */
+function refuseAddressSearch(app: FastifyInstance): void {
+  app.addHook('onRequest', async (req) => {
+    if (callerOf(req)?.role !== 'viewer') return;
+    for (const [key, value] of Object.entries(req.query as Record<string, unknown>)) {
+      if (IDENTIFIER_KEYS.has(key)) continue;
+      if ([value].flat().some((v) => typeof v === 'string' && redactText(v) !== v)) {
+        throw new MailtraceError('MT_ERR_FORBIDDEN', `${key}: addresses are redacted for viewers, so a viewer may not search by an address's local part; search by domain (@example.org) or ask an admin`);
+      }
+    }
+  });
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
-import { AUDIT_TABLE, AuditEntry, AuditQuery, type AuditAction, type AuditList } from '../../schemas/index.ts';
+import { AUDIT_TABLE, AuditEntry, AuditQuery, auditRetentionDdl, auditTtl, DEFAULT_AUDIT_RETENTION_DAYS, type AuditAction, type AuditList } from '../../schemas/index.ts';
 import { Batcher, isoFromStore, type Store } from '../../store/index.ts';
 import { callerOf } from './access.ts';
 
@@ -91,8 +91,29 @@ export class AuditLog {
   }
 }
 
+/**
+ * Keeps the audit table to the configured retention (the config file's access.auditRetentionDays):
+ * the TTL is changed only when the table's differs, since changing it rewrites the table's parts to
+ * drop what has expired. A store that cannot be changed (a ClickHouse user without ALTER) does not
+ * stop the server, as a failed audit write does not stop a lookup: the failure is logged.
+ */
+export async function applyAuditRetention(store: () => Store, days: number, log: FastifyBaseLogger): Promise<void> {
+  try {
+    const s = store();
+    const [table] = await s.query<{ engine_full: string }>(
+      'SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = {table:String}', { db: s.database, table: AUDIT_TABLE });
+    if (/ TTL (.*?)(?: SETTINGS |$)/.exec(table?.engine_full ?? '')?.[1] === auditTtl(days)) return;
+    await s.command(auditRetentionDdl(s.database, days));
+  } catch (err) {
+    log.error({ err, auditRetentionDays: days }, 'the audit log\'s retention could not be applied: its entries are kept as the table says');
+  }
+}
+
 /** GET /api/admin/audit?limit=: the newest entries first. Admin only (as everything under /api/admin/). */
 export async function registerAudit(app: FastifyInstance, store: () => Store, audit: AuditLog): Promise<void> {
+  // once the server listens (serve), not when the app is built or made ready: building an app, as
+  // every test does, touches nothing of the store. Listening does not wait for it.
+  app.addHook('onListen', async () => applyAuditRetention(store, app.accessConfig.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS, app.log));
   app.get('/api/admin/audit', { config: { role: 'admin' } }, async (req): Promise<AuditList> => {
     const { limit } = AuditQuery.parse(req.query);
     await audit.drain();

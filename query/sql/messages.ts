@@ -20,12 +20,12 @@ export function buildSearch(store: Store, s: MessageSearch): { sql: string; coun
     params.messageId = s.messageId.startsWith('<') ? s.messageId : `<${s.messageId}>`;
   }
   if (s.sender) {
-    where.push('sender = {sender:String}');
-    params.sender = s.sender;
+    where.push(addressMatch(s.sender, 'sender = {sender:String}', 'endsWith(lower(sender), {senderDomain:String})'));
+    Object.assign(params, { sender: s.sender, senderDomain: domainSuffix(s.sender) });
   }
   if (s.recipient) {
-    where.push('has(recipients, {recipient:String})');
-    params.recipient = s.recipient;
+    where.push(addressMatch(s.recipient, 'has(recipients, {recipient:String})', 'arrayExists(r -> endsWith(lower(r), {recipientDomain:String}), recipients)'));
+    Object.assign(params, { recipient: s.recipient, recipientDomain: domainSuffix(s.recipient) });
   }
   if (s.queueId) {
     where.push('has(queueIds, {queueId:String})');
@@ -53,6 +53,23 @@ export function buildSearch(store: Store, s: MessageSearch): { sql: string; coun
   const sql = `SELECT messageKey, messageId, sender, recipients, hosts, queueIds, toString(firstSeen) AS firstSeenText, toString(lastSeen) AS lastSeenText, plaintextHops, status, protection, protectionKnown
     FROM ${from} ORDER BY firstSeen DESC, messageKey LIMIT {limit:UInt32} OFFSET {offset:UInt32}`;
   return { sql, countSql: `SELECT count() AS total FROM ${from}`, params };
+}
+
+/**
+ * A sender or recipient filter: a whole address matches itself; `@example.org` matches every address
+ * at that domain (not its subdomains), and so does `example.org` — which also matches itself, as a
+ * sender logged without a domain (`MAILER-DAEMON`) still must. A domain search is how a viewer
+ * searches while local parts are redacted (query/api/access.ts). Fixed fragments; values are
+ * parameters.
+ */
+function addressMatch(value: string, exact: string, byDomain: string): string {
+  if (value.startsWith('@')) return byDomain;
+  return value.includes('@') ? exact : `(${exact} OR ${byDomain})`;
+}
+
+/** what a domain search's addresses end with: `@` and the domain, lower case */
+function domainSuffix(value: string): string {
+  return `@${value.replace(/^@/, '').toLowerCase()}`;
 }
 
 interface RawRow {

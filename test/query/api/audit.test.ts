@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import type { FastifyBaseLogger } from 'fastify';
-import { AuditLog } from '../../../query/api/audit.ts';
-import { accessDdl, AUDIT_TABLE, AuditList, type AuditEntry } from '../../../schemas/index.ts';
+import { applyAuditRetention, AuditLog } from '../../../query/api/audit.ts';
+import { accessDdl, AUDIT_TABLE, AuditList, ConfigFile, type AuditEntry } from '../../../schemas/index.ts';
 import type { QueryParams, Store } from '../../../store/index.ts';
 import { accessConfig, ADMIN, auth, ENV_TOKEN, openWorld, VIEWER, type World } from './access-world.ts';
 
@@ -110,6 +111,83 @@ test('when the audit table cannot be written the lookup still answers, and the r
     const logged = lines.map((l) => JSON.parse(l) as { msg: string; audit?: AuditEntry[] }).find((l) => /audit rows could not be written/.test(l.msg));
     assert.ok(logged, lines.join(''));
     assert.deepEqual(logged.audit?.map((e) => [e.actor, e.target]), [['helpdesk', ID]]);
+  } finally {
+    for (const sql of accessDdl(world.store.database)) await world.store.command(sql);
+  }
+});
+
+/** the audit table's definition as the engine states it */
+async function auditTable(store: Store): Promise<string> {
+  const [row] = await store.query<{ statement: string }>(`SHOW CREATE TABLE ${store.database}.${AUDIT_TABLE}`);
+  return row?.statement ?? '';
+}
+const ttlOf = (statement: string) => /\nTTL (.*)\n/.exec(statement)?.[1];
+
+/** Wait until `check` holds: a probe with a deadline (the server applies the retention after it listens, without making listen wait). */
+async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await delay(20);
+  }
+}
+
+test('the audit log keeps a year by default: a fresh store\'s table is created with that TTL', async () => {
+  assert.equal(ttlOf(await auditTable(world.store)), 'toDateTime(at) + toIntervalDay(365)');
+  assert.equal(ConfigFile.parse({ access: { auditRetentionDays: 30 } }).access.auditRetentionDays, 30);
+  for (const days of [0, -1, 1.5, '30', 36_501]) assert.equal(ConfigFile.safeParse({ access: { auditRetentionDays: days } }).success, false, String(days));
+});
+
+test('the server applies the configured retention when it starts, to a table made before retention existed too; entries past it are deleted', async () => {
+  const { store } = world;
+  const table = `${store.database}.${AUDIT_TABLE}`;
+  // the table as stores made before this release have it: no TTL
+  await store.command(`DROP TABLE ${table}`);
+  await store.command(accessDdl(store.database)[0].replace(/\n\s*TTL .*$/, ''));
+  assert.equal(ttlOf(await auditTable(store)), undefined);
+  await store.command(`INSERT INTO ${table} (at, actor, role, action, target, ip) VALUES (now64(3) - INTERVAL 40 DAY, 'ops', 'admin', 'trace', 'old', ''), (now64(3) - INTERVAL 1 DAY, 'ops', 'admin', 'trace', 'recent', '')`);
+  try {
+    const { app } = await world.app({ access: { ...accessConfig(false), auditRetentionDays: 30 } });
+    assert.equal((await app.inject({ url: '/api/admin/audit', headers: auth(ADMIN) })).statusCode, 200);
+    assert.equal(ttlOf(await auditTable(store)), undefined, 'an app that only answers inject (every test) leaves the table alone');
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    await until('the configured TTL', async () => ttlOf(await auditTable(store)) === 'toDateTime(at) + toIntervalDay(30)');
+    await store.command(`OPTIMIZE TABLE ${table} FINAL`);
+    assert.deepEqual((await store.query<{ target: string }>(`SELECT target FROM ${table} ORDER BY at`)).map((r) => r.target), ['recent']);
+    await app.close();
+    // without the key, the default
+    const { app: again } = await world.app({ access: accessConfig(false) });
+    await again.listen({ host: '127.0.0.1', port: 0 });
+    await until('the default TTL', async () => ttlOf(await auditTable(store)) === 'toDateTime(at) + toIntervalDay(365)');
+    await again.close();
+  } finally {
+    await store.command(`DROP TABLE ${table}`);
+    for (const sql of accessDdl(store.database)) await store.command(sql);
+  }
+});
+
+test('a retention the table already has is not applied again (that would rewrite the table); one that cannot be applied is logged and the server runs', async () => {
+  const commands: string[] = [];
+  const counting = { database: world.store.database, query: world.store.query.bind(world.store), command: async (sql: string) => { commands.push(sql); await world.store.command(sql); } } as unknown as Store;
+  const { log, errors } = captureLog();
+  await applyAuditRetention(() => counting, 365, log);
+  assert.equal(commands.length, 0, 'the default is what the table has');
+  await applyAuditRetention(() => counting, 90, log);
+  await applyAuditRetention(() => counting, 90, log);
+  assert.deepEqual(commands.map((c) => c.replace(/^.* MODIFY TTL /, '')), ['toDateTime(at) + toIntervalDay(90)']);
+  await applyAuditRetention(() => counting, 365, log);
+  assert.equal(ttlOf(await auditTable(world.store)), 'toDateTime(at) + toIntervalDay(365)');
+  assert.deepEqual(errors, []);
+
+  const lines: string[] = [];
+  const stream = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(chunk.toString()); done(); } });
+  await world.store.command(`DROP TABLE ${world.store.database}.${AUDIT_TABLE}`);
+  try {
+    const { app } = await world.app({ access: { ...accessConfig(false), auditRetentionDays: 30 }, logger: { level: 'error', stream } });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    await until('the failure logged', () => lines.some((l) => /retention could not be applied/.test(l)));
+    assert.equal((await app.inject({ url: '/health' })).statusCode, 200);
+    await app.close();
   } finally {
     for (const sql of accessDdl(world.store.database)) await world.store.command(sql);
   }
