@@ -8,8 +8,9 @@ const isoTime = z.iso.datetime({ offset: true });
 
 /** GET /api/messages query string */
 export const MessageSearch = z.object({
-  sender: z.string().max(320).optional(),
-  recipient: z.string().max(320).optional(),
+  /** an address, or a domain (`@example.org`: every address there) */
+  sender: z.string().max(320).optional().describe('an address, or a domain: @example.org matches every address there'),
+  recipient: z.string().max(320).optional().describe('an address, or a domain: @example.org matches every address there'),
   messageId: z.string().max(998).optional(),
   queueId: z.string().max(64).optional(),
   status: RecipientStatus.optional(),

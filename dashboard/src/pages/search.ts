@@ -39,8 +39,8 @@ function field(label: string, control: HTMLElement, hint?: string | HTMLElement)
 function searchForm(state: SearchState): HTMLElement {
   const input = (name: string, value: string, attrs: Record<string, string> = {}) =>
     h('input', { name, value, type: 'text', autocomplete: 'off', spellcheck: 'false', ...attrs });
-  const sender = input('sender', state.sender, { placeholder: 'sender@example.org', type: 'search' });
-  const recipient = input('recipient', state.recipient, { placeholder: 'rcpt@example.org', type: 'search' });
+  const sender = input('sender', state.sender, { placeholder: 'sender@example.org or @example.org', type: 'search' });
+  const recipient = input('recipient', state.recipient, { placeholder: 'rcpt@example.org or @example.org', type: 'search' });
   const id = input('id', state.id, { placeholder: '<id@host> or 4A1B2C3D4E', type: 'search' });
   const idHint = h('span', { class: 'field-hint' });
   const describeId = () => { idHint.textContent = id.value.trim() === '' ? 'Message-ID or queue id' : isIdMessageId(id.value.trim()) ? 'searching by Message-ID' : 'searching by queue id'; };
