@@ -27,6 +27,23 @@ export const VERIFIED_TRUST: readonly TlsTrust[] = ['trusted', 'verified'];
 
 const RULE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/i;
+/**
+ * What one incident covers (a rule's `groupBy`): every violating route (server pair, and matched
+ * domain) on its own — the default, as before — or all of a rule's routes that share the sending
+ * server, the receiving server or the matched domain, or all of the rule's routes at once. A broad
+ * rule (every outside client to the edge) otherwise opens one incident, and sends one alert, per
+ * client. Add a value here and in INCIDENT_SCOPE_PARTS (and the SQL of query/policy/sql.ts).
+ */
+export const INCIDENT_SCOPES = ['route', 'from', 'to', 'domain', 'rule'] as const;
+export const IncidentScope = z.enum(INCIDENT_SCOPES, {
+  error: (iss) => `groupBy ${JSON.stringify(iss.input)} is not one of ${INCIDENT_SCOPES.join(', ')} (route: one incident per server pair; from / to: per sending / receiving server; domain: per matched domain; rule: one for the whole rule)`,
+});
+export type IncidentScope = z.infer<typeof IncidentScope>;
+/** which of a route's parts an incident of each scope keeps (the others read as '') */
+export const INCIDENT_SCOPE_PARTS: Readonly<Record<IncidentScope, readonly ('from' | 'to' | 'domain')[]>> = Object.freeze({
+  route: ['from', 'to', 'domain'], from: ['from'], to: ['to'], domain: ['domain'], rule: [],
+});
+
 const server = z.string().min(1).max(255).regex(/^\S+$/, 'a server name has no spaces').transform((s) => s.toLowerCase());
 const servers = z.array(server).min(1, 'list at least one server').max(1000);
 
@@ -47,6 +64,8 @@ const scope = {
   domains: z.array(z.string().regex(DOMAIN, 'a domain such as partner.example').transform((d) => d.toLowerCase())).min(1, 'list at least one domain').max(1000).optional(),
   /** how `domains` match: the recipient's domain, a hop end's host name suffix, or either (default) */
   domainMatch: z.enum(['recipient', 'host', 'either']).optional(),
+  /** what one incident (and its one alert) covers; default route, one per server pair */
+  groupBy: IncidentScope.default('route'),
 };
 
 const MinTlsVersionRule = z.object({ kind: z.literal('min-tls-version'), ...scope, minVersion: MinTlsVersion }).strict();
@@ -63,6 +82,7 @@ export const PolicyRule = z.discriminatedUnion('kind', [MinTlsVersionRule, Verif
     ctx.addIssue({ code: 'custom', message: `rule ${r.name} needs a scope: internal, servers, from, to or domains` });
   }
   if (r.domainMatch && !r.domains) ctx.addIssue({ code: 'custom', path: ['domainMatch'], message: 'domainMatch needs domains' });
+  if (r.groupBy === 'domain' && !r.domains) ctx.addIssue({ code: 'custom', path: ['groupBy'], message: 'groupBy domain needs domains (a rule without them matches no domain)' });
 });
 export type PolicyRule = z.infer<typeof PolicyRule>;
 
@@ -87,8 +107,17 @@ export const TlsPolicy = z.object({
 export type TlsPolicy = z.infer<typeof TlsPolicy>;
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Notices sent per check at most (see AlertSinks.maxPerCheck); read through ALERT_DEFAULTS. */
+export const ALERT_DEFAULTS = Object.freeze({ maxPerCheck: 20 });
+
 /** The `alerts` section: where an incident's alert and its resolved notice go. */
 export const AlertSinks = z.object({
+  /**
+   * Notices (an alert or a resolved notice, each to every sink) one check sends at most; the rest
+   * go out as one digest that lists them (0: every notice goes into the digest). A safety net
+   * under groupBy: a storm of incidents costs a mailbox maxPerCheck + 1 mails, not thousands.
+   */
+  maxPerCheck: z.number().int('maxPerCheck is a whole number of notices').min(0, 'maxPerCheck is 0 or more (0: every notice goes into the digest)').max(1000, 'maxPerCheck is at most 1000').optional(),
   /** POST of the notice as JSON (AlertNotice), 10 s timeout; a failure is retried at the next check */
   webhook: z.object({
     url: z.url({ protocol: /^https?$/, error: 'webhook.url is an http:// or https:// URL' }),
@@ -116,6 +145,19 @@ export const PolicySample = z.object({
   tlsEvidence: z.string(),
 });
 export type PolicySample = z.infer<typeof PolicySample>;
+
+/** One route of an incident, with its violating hand-offs since the incident's first violation. */
+export const IncidentRoute = z.object({
+  from: z.string(),
+  to: z.string(),
+  domain: z.string(),
+  handoffs: count,
+  firstSeen: z.string(),
+  lastSeen: z.string(),
+});
+export type IncidentRoute = z.infer<typeof IncidentRoute>;
+/** routes an incident lists at most (most hand-offs first); routeCount says how many there are */
+export const ROUTES_LISTED = 20;
 
 /**
  * What one rule found on one server pair (and domain, for a rule with domains) in a time range:
@@ -152,7 +194,10 @@ export type PolicyReport = z.infer<typeof PolicyReport>;
 export const PendingNotice = z.enum(['opened:webhook', 'opened:email', 'resolved:webhook', 'resolved:email']);
 export type PendingNotice = z.infer<typeof PendingNotice>;
 
-/** One violation episode of a key: opened when the key starts violating, resolved after healAfterMinutes without one. */
+/**
+ * One violation episode of a key: opened when the key starts violating, resolved after
+ * healAfterMinutes without a violation on any of its routes.
+ */
 export const PolicyIncident = z.object({
   /** `<key>@<openedAt>`: the X-Mailtrace-Incident header, the same on the alert and on its resolved notice */
   id: z.string(),
@@ -160,9 +205,16 @@ export const PolicyIncident = z.object({
   rule: z.string(),
   kind: PolicyRuleKind,
   severity: Severity,
+  /** the rule's groupBy when the incident opened */
+  groupBy: IncidentScope,
+  /** the parts of a route the scope keeps; '' for the parts its routes differ in */
   from: z.string(),
   to: z.string(),
   domain: z.string(),
+  /** the violating routes, most hand-offs first, at most ROUTES_LISTED */
+  routes: z.array(IncidentRoute).max(ROUTES_LISTED),
+  /** how many routes violated in this incident (listed or not) */
+  routeCount: count,
   state: z.enum(['open', 'resolved']),
   openedAt: z.string(),
   /** '' while open */
@@ -181,12 +233,39 @@ export const PolicyIncident = z.object({
 });
 export type PolicyIncident = z.infer<typeof PolicyIncident>;
 
-/** What a sink receives: the webhook's JSON body; the e-mail says the same in words. */
+/** What a sink receives about one incident: the webhook's JSON body; the e-mail says the same in words. */
 export const AlertNotice = z.object({
   type: z.enum(['opened', 'resolved']),
   incident: PolicyIncident.omit({ pending: true, failures: true, lastError: true }),
 });
 export type AlertNotice = z.infer<typeof AlertNotice>;
+
+/** held-back notices a digest lists at most (the count says how many there were) */
+export const DIGEST_LISTED = 50;
+
+/**
+ * The one notice that stands for those a check held back (past alerts.maxPerCheck): how many,
+ * and the first DIGEST_LISTED of them. A held-back notice is owed until a digest naming it was
+ * delivered to its sink.
+ */
+export const AlertDigest = z.object({
+  type: z.literal('digest'),
+  /** `digest@<check time>`: the X-Mailtrace-Incident header of the digest */
+  id: z.string(),
+  at: z.string(),
+  maxPerCheck: count,
+  /** notices held back by this check */
+  heldBack: count,
+  notices: z.array(z.object({
+    type: z.enum(['opened', 'resolved']),
+    incident: PolicyIncident.pick({ id: true, rule: true, kind: true, severity: true, groupBy: true, from: true, to: true, domain: true, routeCount: true, handoffs: true, firstSeen: true, lastSeen: true }),
+  })).max(DIGEST_LISTED),
+});
+export type AlertDigest = z.infer<typeof AlertDigest>;
+
+/** Every body a webhook receives, told apart by `type` (the X-Mailtrace-Notice header says the same). */
+export const AlertMessage = z.discriminatedUnion('type', [AlertNotice, AlertDigest]);
+export type AlertMessage = z.infer<typeof AlertMessage>;
 
 /**
  * The deterministic key of a violation: rule + server pair (+ matched domain). Parts are
@@ -197,7 +276,36 @@ export function incidentKey(rule: string, from: string, to: string, domain: stri
   return `${rule}:${e(from)}>${e(to)}${domain ? `:${e(domain)}` : ''}`;
 }
 
+/** What an incident of `scope` keeps of one of its routes: the parts the scope names, '' for the rest. */
+export function incidentScopeOf(scope: IncidentScope, route: { from: string; to: string; domain: string }): { from: string; to: string; domain: string } {
+  const keep = INCIDENT_SCOPE_PARTS[scope];
+  return { from: keep.includes('from') ? route.from : '', to: keep.includes('to') ? route.to : '', domain: keep.includes('domain') ? route.domain : '' };
+}
+
+/**
+ * The key of the incident a route's violation belongs to under the rule's groupBy. `route` keeps
+ * incidentKey (stores made before groupBy keep their keys); the grouped keys contain a `/`, which
+ * a rule name cannot, so they never meet a route key: `rule/to:edge`, `rule/all`.
+ */
+export function groupedIncidentKey(rule: string, scope: IncidentScope, route: { from: string; to: string; domain: string }): string {
+  if (scope === 'route') return incidentKey(rule, route.from, route.to, route.domain);
+  if (scope === 'rule') return `${rule}/all`;
+  return `${rule}/${scope}:${encodeURIComponent(route[scope])}`;
+}
+
+/** What an incident covers, in words (mail subjects, the CLI): `hub -> mailbox`, `* -> edge (30 routes)`. */
+export function scopeWords(i: Pick<PolicyIncident, 'groupBy' | 'from' | 'to' | 'domain' | 'routeCount'>): string {
+  if (i.groupBy === 'route') return `${i.from || '?'} -> ${i.to || '?'}${i.domain ? ` (${i.domain})` : ''}`;
+  if (i.groupBy === 'rule') return `all routes of the rule (${i.routeCount})`;
+  const n = `${i.routeCount} route${i.routeCount === 1 ? '' : 's'}`;
+  // a grouped incident keeps one end (or the domain): the other reads as any
+  return i.groupBy === 'domain' ? `domain ${i.domain} (${n})` : `${i.from || '*'} -> ${i.to || '*'} (${n})`;
+}
+
 export const INCIDENTS_TABLE = 'policy_incidents';
+
+/** Incident columns added after the first release (groupBy): stores made before get them at start. */
+const ADDED_INCIDENT_COLUMNS: readonly (readonly [string, string])[] = [['groupBy', "LowCardinality(String) DEFAULT 'route'"], ['routes', 'String'], ['routeCount', 'UInt64 DEFAULT 1']];
 
 /**
  * One row per incident, replaced by a higher version at each change (ReplacingMergeTree: read
@@ -214,6 +322,7 @@ export function policyDdl(db: string): string[] {
       \`from\` String,
       \`to\` String,
       domain String,
+      ${ADDED_INCIDENT_COLUMNS.map(([c, t]) => `${c} ${t},`).join('\n      ')}
       state LowCardinality(String),
       openedAt DateTime64(3, 'UTC'),
       resolvedAt DateTime64(3, 'UTC'),
@@ -227,6 +336,8 @@ export function policyDdl(db: string): string[] {
       version UInt64
     ) ENGINE = ReplacingMergeTree(version)
     ORDER BY (key, openedAt)`,
+    // added with groupBy: a row written before reads as its one route (incidents.ts fills `routes` from it)
+    ...ADDED_INCIDENT_COLUMNS.map(([c, t]) => `ALTER TABLE ${db}.${INCIDENTS_TABLE} ADD COLUMN IF NOT EXISTS ${c} ${t}`),
   ];
 }
 

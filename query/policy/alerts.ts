@@ -1,13 +1,14 @@
-import { AlertNotice, MailtraceError, type AlertSink, type AlertSinks, type PolicyIncident, type SmtpConfig } from '../../schemas/index.ts';
-import { sendMail, type OutgoingMail } from '../notify/smtp.ts';
+import { AlertDigest, AlertNotice, DIGEST_LISTED, MailtraceError, type AlertMessage, type AlertSink, type AlertSinks, type PolicyIncident, type SmtpConfig } from '../../schemas/index.ts';
+import { sendMail } from '../notify/smtp.ts';
+import { renderEmail } from './email.ts';
 
 /**
  * Alert notices and their delivery: a webhook (POST of the notice as JSON) and e-mail through the
  * one mail sender. A delivery either resolves or throws MT_ERR_NOTIFY with the sink's words; the
  * check records the failure on the incident and tries again at the next check.
  */
-/** Delivers one notice; resolves to the sink's receipt (the relay's `250 … queued as ID`, the webhook's status). */
-export type Deliver = (sink: AlertSink, notice: AlertNotice) => Promise<string>;
+/** Delivers one notice or digest; resolves to the sink's receipt (the relay's `250 … queued as ID`, the webhook's status). */
+export type Deliver = (sink: AlertSink, notice: AlertMessage) => Promise<string>;
 
 /** A webhook that has not answered by then is a failure (retried at the next check). */
 export const WEBHOOK_TIMEOUT_MS = 10_000;
@@ -24,6 +25,26 @@ export function noticeOf(incident: PolicyIncident, type: AlertNotice['type']): A
   return AlertNotice.parse({ type, incident: rest });
 }
 
+/** A notice a check held back (past alerts.maxPerCheck), for its digest. */
+export interface HeldNotice {
+  type: AlertNotice['type'];
+  incident: PolicyIncident;
+}
+
+/** The digest of a check's held-back notices (all of them counted, the first DIGEST_LISTED listed). */
+export function digestOf(at: string, maxPerCheck: number, held: readonly HeldNotice[]): AlertDigest {
+  return AlertDigest.parse({
+    type: 'digest', id: `digest@${at}`, at, maxPerCheck, heldBack: held.length,
+    notices: held.slice(0, DIGEST_LISTED).map(({ type, incident: i }) => ({
+      type,
+      incident: { id: i.id, rule: i.rule, kind: i.kind, severity: i.severity, groupBy: i.groupBy, from: i.from, to: i.to, domain: i.domain, routeCount: i.routeCount, handoffs: i.handoffs, firstSeen: i.firstSeen, lastSeen: i.lastSeen },
+    })),
+  });
+}
+
+/** what the X-Mailtrace-Incident header carries: the incident's id, or the digest's */
+export const idOf = (m: AlertMessage): string => (m.type === 'digest' ? m.id : m.incident.id);
+
 /** The real sinks of a config. An e-mail sink without an `smtp` section is a config error, said before any check. */
 export function alertDelivery(config: { alerts: AlertSinks; smtp?: SmtpConfig }, smtpPassword?: string): Deliver {
   const { webhook, email } = config.alerts;
@@ -35,7 +56,7 @@ export function alertDelivery(config: { alerts: AlertSinks; smtp?: SmtpConfig },
   };
 }
 
-async function postWebhook(cfg: NonNullable<AlertSinks['webhook']>, notice: AlertNotice): Promise<string> {
+async function postWebhook(cfg: NonNullable<AlertSinks['webhook']>, notice: AlertMessage): Promise<string> {
   // the URL's query may hold a token: errors name the origin and path only
   const where = (() => {
     const u = new URL(cfg.url);
@@ -45,7 +66,7 @@ async function postWebhook(cfg: NonNullable<AlertSinks['webhook']>, notice: Aler
   try {
     res = await fetch(cfg.url, {
       method: 'POST',
-      headers: { ...cfg.headers, 'content-type': 'application/json', 'x-mailtrace-incident': notice.incident.id, 'x-mailtrace-notice': notice.type },
+      headers: { ...cfg.headers, 'content-type': 'application/json', 'x-mailtrace-incident': idOf(notice), 'x-mailtrace-notice': notice.type },
       body: JSON.stringify(notice),
       signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
       redirect: 'error',
@@ -59,33 +80,4 @@ async function postWebhook(cfg: NonNullable<AlertSinks['webhook']>, notice: Aler
   const text = await res.text().catch(() => '');
   if (!res.ok) throw new MailtraceError('MT_ERR_NOTIFY', `webhook ${where} answered ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`);
   return `HTTP ${res.status}`;
-}
-
-const KIND_WORDS: Record<PolicyIncident['kind'], string> = {
-  'min-tls-version': 'TLS below the required version (or none)',
-  'verified-tls': 'TLS without a verified certificate (or none)',
-  'no-plaintext': 'plaintext (no TLS)',
-};
-
-/** The mail of a notice: subject and header carry the incident; the body the evidence. */
-export function renderEmail(notice: AlertNotice, to: readonly string[]): OutgoingMail {
-  const i = notice.incident;
-  const pair = `${i.from || '?'} -> ${i.to || '?'}${i.domain ? ` (${i.domain})` : ''}`;
-  const subject = notice.type === 'opened'
-    ? `[mailtrace] ${i.severity.toUpperCase()}: ${i.rule} violated on ${pair}`
-    : `[mailtrace] resolved: ${i.rule} on ${pair}`;
-  const lines = [
-    notice.type === 'opened' ? `Rule ${i.rule} (${i.kind}) is violated: ${KIND_WORDS[i.kind]}.` : `Rule ${i.rule} (${i.kind}) has had no violation on this route since ${i.lastSeen}.`,
-    '',
-    `Route:        ${pair}`,
-    `Severity:     ${i.severity}`,
-    `Hand-offs:    ${i.handoffs} violating, ${i.firstSeen} to ${i.lastSeen}`,
-    `Opened:       ${i.openedAt}`,
-    ...(i.resolvedAt ? [`Resolved:     ${i.resolvedAt}`] : []),
-    `Incident:     ${i.id}`,
-    '',
-    'Samples (message, recipient, TLS as the logs recorded it):',
-    ...i.samples.map((s) => `  ${s.start}  ${s.messageId || s.traceId}  ${s.recipient}  ${s.tls}${s.tlsVersion ? ` ${s.tlsVersion}` : ''}${s.tlsTrust ? ` trust=${s.tlsTrust}` : ''}${s.tlsEvidence ? ` evidence=${s.tlsEvidence}` : ''}`),
-  ];
-  return { to, subject, text: `${lines.join('\n')}\n`, headers: { 'X-Mailtrace-Incident': i.id, 'X-Mailtrace-Notice': notice.type } };
 }

@@ -1,13 +1,18 @@
-import { POLICY_DEFAULTS, type AlertSink, type AlertSinks, type PendingNotice, type PolicyFinding, type PolicyIncident, type SmtpConfig, type TlsPolicy } from '../../schemas/index.ts';
+import { ALERT_DEFAULTS, POLICY_DEFAULTS, type AlertSinks, type PendingNotice, type PolicyFinding, type PolicyIncident, type SmtpConfig, type TlsPolicy } from '../../schemas/index.ts';
 import type { Store } from '../../store/index.ts';
-import { alertDelivery, noticeOf, sinksOf, type Deliver } from './alerts.ts';
+import { alertDelivery, sinksOf, type Deliver } from './alerts.ts';
+import { deliverAll, type DigestOutcome } from './deliver.ts';
 import { evaluatePolicy } from './evaluate.ts';
+import { groupFindings } from './group.ts';
 import { activeIncidents, advance, writeIncident, type StoredIncident } from './incidents.ts';
+import { defaultPolicyLog, type PolicyLog } from './log.ts';
 
 /**
- * One policy check: evaluate the recent window, open an incident (one alert per sink) for a key
- * that starts violating, keep quiet while it goes on, close it (one resolved notice per sink) once
- * it has had no violation for healAfterMinutes. Notices are at least once: the incident is written
+ * One policy check: evaluate the recent window, gather the violations per incident key (the
+ * rule's groupBy), open an incident (one alert per sink) for a key that starts violating, keep
+ * quiet while it goes on, close it (one resolved notice per sink) once none of its routes has had
+ * a violation for healAfterMinutes. At most alerts.maxPerCheck notices go out; the rest as one
+ * digest (deliver.ts). Notices are at least once: the incident is written
  * with its owed notices before any is sent, and a notice leaves the list only once its sink took
  * it; a failure stays owed and is tried again at the next check. Time comes from the caller.
  * Checks on one store must not overlap (the caller runs them one after another).
@@ -20,6 +25,8 @@ export interface CheckOptions {
   send?: Deliver;
   /** MAILTRACE_SMTP_PASSWORD, for a relay that wants a login */
   smtpPassword?: string;
+  /** where held-back notices are logged (default: pino on stderr) */
+  log?: PolicyLog;
 }
 
 export interface PolicyCheckConfig {
@@ -37,6 +44,10 @@ export interface CheckResult {
   /** with the sink's receipt (a relay's `250 … queued as ID` to follow in its log) */
   delivered: { id: string; notice: PendingNotice; receipt: string }[];
   failed: { id: string; notice: PendingNotice; error: string }[];
+  /** notices past alerts.maxPerCheck: not sent on their own, listed in this check's digest */
+  heldBack: { id: string; notice: PendingNotice }[];
+  /** the digest per sink (when anything was held back): its receipt, or the error (its notices stay owed) */
+  digests: DigestOutcome[];
   /** owed to a sink that is no longer configured: given up, and said so */
   dropped: { id: string; notice: PendingNotice }[];
   /** what the logs cannot judge in the window (never an incident) */
@@ -51,10 +62,10 @@ export async function checkPolicy(store: Store, config: PolicyCheckConfig, opts:
   const windowStart = new Date(opts.now.getTime() - windowMinutes * 60_000).toISOString();
 
   const stored = await activeIncidents(store);
-  const resume = stored.filter((i) => i.state === 'open').map((i) => ({ rule: i.rule, from: i.from, to: i.to, domain: i.domain, since: i.firstSeen }));
+  const resume = stored.filter((i) => i.state === 'open').map((i) => ({ rule: i.rule, groupBy: i.groupBy, from: i.from, to: i.to, domain: i.domain, since: i.firstSeen }));
   const findings = await evaluatePolicy(store, config.policy, { from: windowStart, to: now, resume });
   const adv = advance({
-    stored, violations: findings.filter((f) => f.verdict === 'violation'), now, windowStart,
+    stored, violations: groupFindings(findings.filter((f) => f.verdict === 'violation'), config.policy.rules), now, windowStart,
     healAfterMinutes: config.policy.healAfterMinutes ?? POLICY_DEFAULTS.healAfterMinutes, sinks,
   });
   // the owed notices are durable before the first is sent
@@ -62,48 +73,15 @@ export async function checkPolicy(store: Store, config: PolicyCheckConfig, opts:
 
   const latest = new Map<string, StoredIncident>(stored.map((i) => [i.id, i]));
   for (const inc of adv.changed) latest.set(inc.id, inc);
-  const result: CheckResult = {
+  const delivery = await deliverAll([...latest.values()].filter((i) => i.pending.length > 0), {
+    sinks, send, now, maxPerCheck: config.alerts.maxPerCheck ?? ALERT_DEFAULTS.maxPerCheck, log: opts.log ?? defaultPolicyLog(),
+  });
+  for (const inc of delivery.changed) await writeIncident(store, inc);
+  return {
     now, windowStart, opened: adv.opened.map(plain), resolved: adv.resolved.map(plain), ongoing: adv.ongoing.map(plain),
-    delivered: [], failed: [], dropped: [], unknown: findings.filter((f) => f.verdict === 'unknown'),
+    delivered: delivery.delivered, failed: delivery.failed, dropped: delivery.dropped, heldBack: delivery.heldBack, digests: delivery.digests,
+    unknown: findings.filter((f) => f.verdict === 'unknown'),
   };
-  for (const inc of latest.values()) {
-    if (inc.pending.length > 0) await deliverOwed(store, inc, sinks, send, result);
-  }
-  return result;
-}
-
-const PARTS: Record<PendingNotice, readonly ['opened' | 'resolved', AlertSink]> = {
-  'opened:webhook': ['opened', 'webhook'], 'opened:email': ['opened', 'email'], 'resolved:webhook': ['resolved', 'webhook'], 'resolved:email': ['resolved', 'email'],
-};
-
-/** Try every notice an incident owes, oldest first; per sink, a resolved notice waits for its alert. */
-async function deliverOwed(store: Store, inc: StoredIncident, sinks: readonly AlertSink[], send: Deliver, result: CheckResult): Promise<void> {
-  const owed: PendingNotice[] = [];
-  const blocked = new Set<string>();
-  let failures = 0;
-  let lastError = '';
-  for (const p of inc.pending) {
-    const [type, sink] = PARTS[p];
-    if (!sinks.includes(sink)) {
-      result.dropped.push({ id: inc.id, notice: p });
-      continue;
-    }
-    if (blocked.has(sink)) {
-      owed.push(p);
-      continue;
-    }
-    try {
-      const receipt = await send(sink, noticeOf(inc, type));
-      result.delivered.push({ id: inc.id, notice: p, receipt });
-    } catch (err) {
-      lastError = `${sink}: ${(err as Error).message}`;
-      failures++;
-      owed.push(p);
-      blocked.add(sink);
-      result.failed.push({ id: inc.id, notice: p, error: lastError });
-    }
-  }
-  await writeIncident(store, { ...inc, pending: owed, failures: inc.failures + failures, lastError: owed.length > 0 ? lastError || inc.lastError : '', version: inc.version + 1 });
 }
 
 function plain(i: StoredIncident): PolicyIncident {

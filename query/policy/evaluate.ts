@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { incidentKey, PolicyFinding, type PolicyRule, type TlsPolicy } from '../../schemas/index.ts';
+import { incidentKey, PolicyFinding, type IncidentScope, type PolicyRule, type TlsPolicy } from '../../schemas/index.ts';
 import { isoFromStore, type Store } from '../../store/index.ts';
 import { fromStore } from '../parse.ts';
-import { groupOf, groupsSql, samplesSql, type RuleRange } from './sql.ts';
+import { groupOf, groupsSql, resumeKeyOf, samplesSql, type RuleRange } from './sql.ts';
 
 /**
  * The findings of a policy in a time range (hops by their start, `from` inclusive, `to`
@@ -22,6 +22,9 @@ export interface EvaluationRange {
 
 export interface ResumePoint {
   rule: string;
+  /** the incident's scope: it resumes every route of the rule that falls into it */
+  groupBy: IncidentScope;
+  /** the incident's parts of a route ('' for those its scope does not keep) */
   from: string;
   to: string;
   domain: string;
@@ -45,8 +48,9 @@ export async function evaluatePolicy(store: Store, policy: TlsPolicy, range: Eva
 async function evaluateRule(store: Store, rule: PolicyRule, range: EvaluationRange): Promise<unknown[]> {
   const resume = new Map<string, string>();
   for (const p of range.resume ?? []) {
-    // a resume point can only widen the range: a later one is the range's own start
-    if (p.rule === rule.name && Date.parse(p.since) < Date.parse(range.from)) resume.set(groupOf(p.from, p.to, p.domain), p.since);
+    // a resume point can only widen the range: a later one is the range's own start. An incident
+    // opened under another groupBy gets no findings of this one any more: it heals.
+    if (p.rule === rule.name && p.groupBy === rule.groupBy && Date.parse(p.since) < Date.parse(range.from)) resume.set(resumeKeyOf(p.groupBy, p), p.since);
   }
   const r: RuleRange = { from: range.from, to: range.to, resume };
   const g = groupsSql(store, rule, r);

@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { INCIDENTS_TABLE, PolicyIncident, type AlertSink, type PendingNotice, type PolicyFinding } from '../../schemas/index.ts';
+import { INCIDENTS_TABLE, PolicyIncident, type AlertSink, type PendingNotice } from '../../schemas/index.ts';
 import { isoFromStore, type Store } from '../../store/index.ts';
 import { fromStore } from '../parse.ts';
+import type { IncidentFinding } from './group.ts';
 
 /**
- * Incidents: one per episode of a violation key (rule + server pair [+ domain]). What a check
+ * Incidents: one per episode of a violation key (rule + the routes of its groupBy). What a check
  * does with them is decided here without I/O (`advance`), from the stored incidents, the findings
  * and the injected time; reading and writing the table is the rest of this file.
  */
@@ -17,10 +18,10 @@ export interface StoredIncident extends PolicyIncident {
 export interface AdvanceInput {
   /** open incidents, and resolved ones with notices still owed */
   stored: readonly StoredIncident[];
-  /** violation findings; an open key's counted from its first violation (ResumePoint) */
-  violations: readonly PolicyFinding[];
+  /** violations gathered per incident key (groupFindings); an open key's counted from its first violation (ResumePoint) */
+  violations: readonly IncidentFinding[];
   now: string;
-  /** start of the check's window: a key violates now if its last violation is at or after it */
+  /** start of the check's window: a key violates now if its last violation (on any of its routes) is at or after it */
   windowStart: string;
   healAfterMinutes: number;
   sinks: readonly AlertSink[];
@@ -48,14 +49,14 @@ export function advance(input: AdvanceInput): Advance {
     if (recent) violatingNow.add(f.key);
     if (current) {
       // counted from the incident's first violation: the newest figures replace the stored ones
-      if (f.lastSeen === current.lastSeen && f.handoffs === current.handoffs) continue;
-      const next = { ...current, lastSeen: later(current.lastSeen, f.lastSeen), handoffs: f.handoffs, samples: f.samples, version: current.version + 1 };
+      if (f.lastSeen === current.lastSeen && f.handoffs === current.handoffs && f.routeCount === current.routeCount) continue;
+      // a route that joins an open incident is listed on it, and sends nothing: the incident is already alerted
+      const next = { ...current, lastSeen: later(current.lastSeen, f.lastSeen), handoffs: f.handoffs, samples: f.samples, routes: f.routes, routeCount: f.routeCount, version: current.version + 1 };
       open.set(f.key, next);
       out.changed.push(next);
     } else if (recent) {
       const opened: StoredIncident = {
-        id: `${f.key}@${input.now}`, key: f.key, rule: f.rule, kind: f.kind, severity: f.severity, from: f.from, to: f.to, domain: f.domain,
-        state: 'open', openedAt: input.now, resolvedAt: '', firstSeen: f.firstSeen, lastSeen: f.lastSeen, handoffs: f.handoffs, samples: f.samples,
+        ...f, id: `${f.key}@${input.now}`, state: 'open', openedAt: input.now, resolvedAt: '',
         pending: input.sinks.map((s): PendingNotice => `opened:${s}`), failures: 0, lastError: '', version: 1,
       };
       out.opened.push(opened);
@@ -89,9 +90,9 @@ export function advance(input: AdvanceInput): Advance {
 
 const later = (a: string, b: string): string => (Date.parse(a) >= Date.parse(b) ? a : b);
 
-const COLUMNS = ['id', 'key', 'rule', 'kind', 'severity', 'from', 'to', 'domain', 'state', 'openedAt', 'resolvedAt', 'firstSeen', 'lastSeen', 'handoffs', 'samples', 'pending', 'failures', 'lastError', 'version'] as const;
+const COLUMNS = ['id', 'key', 'rule', 'kind', 'severity', 'groupBy', 'from', 'to', 'domain', 'routes', 'routeCount', 'state', 'openedAt', 'resolvedAt', 'firstSeen', 'lastSeen', 'handoffs', 'samples', 'pending', 'failures', 'lastError', 'version'] as const;
 const TIMES = new Set(['openedAt', 'resolvedAt', 'firstSeen', 'lastSeen']);
-const TYPES: Record<string, string> = { handoffs: 'UInt64', failures: 'UInt32', version: 'UInt64', pending: 'Array(String)' };
+const TYPES: Record<string, string> = { handoffs: 'UInt64', routeCount: 'UInt64', failures: 'UInt32', version: 'UInt64', pending: 'Array(String)' };
 
 const tableOf = (store: Store): string => `${store.database}.${INCIDENTS_TABLE}`;
 
@@ -99,7 +100,7 @@ const tableOf = (store: Store): string => `${store.database}.${INCIDENTS_TABLE}`
 export async function writeIncident(store: Store, inc: StoredIncident): Promise<void> {
   const values = COLUMNS.map((c) => (TIMES.has(c) ? `parseDateTime64BestEffort({${c}:String}, 3)` : `{${c}:${TYPES[c] ?? 'String'}}`));
   await store.command(`INSERT INTO ${tableOf(store)} (${COLUMNS.map((c) => `\`${c}\``).join(', ')}) SELECT ${values.join(', ')}`, {
-    ...inc, resolvedAt: inc.resolvedAt || EPOCH, samples: JSON.stringify(inc.samples), pending: [...inc.pending],
+    ...inc, resolvedAt: inc.resolvedAt || EPOCH, samples: JSON.stringify(inc.samples), routes: JSON.stringify(inc.routes), pending: [...inc.pending],
   });
 }
 
@@ -121,20 +122,26 @@ export async function listIncidents(store: Store, q: { state?: 'open' | 'resolve
 
 const Stored = PolicyIncident.extend({ version: z.number().int().nonnegative() });
 
+/** a JSON cell; a damaged one fails the contract with its name */
+function json(cell: unknown): unknown {
+  try {
+    return JSON.parse(String(cell));
+  } catch {
+    return null;
+  }
+}
+
 function parseRows(rows: readonly Row[]): StoredIncident[] {
   return fromStore(z.array(Stored), rows.map((r) => {
-    let samples: unknown = [];
-    try {
-      samples = JSON.parse(String(r.samples));
-    } catch {
-      // a damaged cell fails the contract below with its name
-      samples = null;
-    }
-    return {
+    const times = {
       // the store's epoch (an open incident's resolvedAt) reads as ''
-      ...r, openedAt: isoFromStore(r.openedText), resolvedAt: isoFromStore(r.resolvedText),
-      firstSeen: isoFromStore(r.firstText), lastSeen: isoFromStore(r.lastText),
-      handoffs: Number(r.handoffs), failures: Number(r.failures), version: Number(r.version), samples,
+      openedAt: isoFromStore(r.openedText), resolvedAt: isoFromStore(r.resolvedText), firstSeen: isoFromStore(r.firstText), lastSeen: isoFromStore(r.lastText),
+    };
+    const handoffs = Number(r.handoffs);
+    // a row written before groupBy (routes '') is an incident of its one route
+    const routes = r.routes === '' ? [{ from: r.from, to: r.to, domain: r.domain, handoffs, firstSeen: times.firstSeen, lastSeen: times.lastSeen }] : json(r.routes);
+    return {
+      ...r, ...times, handoffs, routeCount: Number(r.routeCount), failures: Number(r.failures), version: Number(r.version), samples: json(r.samples), routes,
     };
   }), 'policy incidents');
 }

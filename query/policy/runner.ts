@@ -1,5 +1,6 @@
 import type { Store } from '../../store/index.ts';
 import { checkPolicy, type CheckResult, type PolicyCheckConfig } from './check.ts';
+import type { PolicyLog } from './log.ts';
 
 /**
  * Policy checks while `serve` runs: one every `everyMs`, never two at once (a check asked for
@@ -13,11 +14,11 @@ export interface PolicyRunner {
   stop(): Promise<void>;
 }
 
-export function startPolicyChecks(opts: { store: Store; config: PolicyCheckConfig; everyMs: number; smtpPassword?: string; now?: () => Date; onResult?: (r: CheckResult) => void; onError?: (err: unknown) => void }): PolicyRunner {
+export function startPolicyChecks(opts: { store: Store; config: PolicyCheckConfig; everyMs: number; smtpPassword?: string; log?: PolicyLog; now?: () => Date; onResult?: (r: CheckResult) => void; onError?: (err: unknown) => void }): PolicyRunner {
   let chain: Promise<unknown> = Promise.resolve();
   let stopped = false;
   const run = (): Promise<CheckResult> => {
-    const next = chain.then(() => checkPolicy(opts.store, opts.config, { now: (opts.now ?? (() => new Date()))(), smtpPassword: opts.smtpPassword }));
+    const next = chain.then(() => checkPolicy(opts.store, opts.config, { now: (opts.now ?? (() => new Date()))(), smtpPassword: opts.smtpPassword, log: opts.log }));
     chain = next.catch(() => undefined);
     return next;
   };

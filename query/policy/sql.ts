@@ -1,4 +1,4 @@
-import { EVENTS_TABLE, HOPS_TABLE, TLS_VERSION_RANK, UNVERIFIED_TRUST, VERIFIED_TRUST, type PolicyRule } from '../../schemas/index.ts';
+import { EVENTS_TABLE, HOPS_TABLE, TLS_VERSION_RANK, UNVERIFIED_TRUST, VERIFIED_TRUST, type IncidentScope, type PolicyRule } from '../../schemas/index.ts';
 import type { QueryParams, Store } from '../../store/index.ts';
 
 /**
@@ -11,15 +11,27 @@ import type { QueryParams, Store } from '../../store/index.ts';
 /** A hand-off's identity: right when the rows of one hand-off may fall into different groups. */
 const IDENTITY = '(messageKey, `from`, `to`, fromQueueId, toQueueId, rule)';
 
-/** The time range, and per group an earlier start (an open incident counts from its first violation). */
+/** The time range, and per incident scope an earlier start (an open incident counts from its first violation). */
 export interface RuleRange {
   from: string;
   to: string;
-  /** `from to domain` (space-joined: host and domain names hold no spaces) → ISO start */
+  /** resumeKeyOf(the rule's groupBy, the incident's scope) → ISO start */
   resume?: ReadonlyMap<string, string>;
 }
 
 export const groupOf = (from: string, to: string, domain: string): string => `${from} ${to} ${domain}`;
+
+/**
+ * What names an incident's routes, in TypeScript and as the SQL of a row (one fixed fragment per
+ * scope, the two side by side): every hop of a route that belongs to an open incident counts from
+ * the incident's first violation, a route that joins a grouped incident later too.
+ */
+export function resumeKeyOf(scope: IncidentScope, s: { from: string; to: string; domain: string }): string {
+  return scope === 'route' ? groupOf(s.from, s.to, s.domain) : scope === 'rule' ? '' : s[scope];
+}
+const RESUME_KEY_SQL: Readonly<Record<IncidentScope, string>> = {
+  route: "concat(`from`, ' ', `to`, ' ', domain)", from: '`from`', to: '`to`', domain: 'domain', rule: "''",
+};
 
 /**
  * A server whose logs we hold: a host our ingested logs name (not a Received header's `by`), or an
@@ -75,7 +87,7 @@ function ruleRows(store: Store, rule: PolicyRule, range: RuleRange): { source: s
   if (resume) {
     params.resumeKeys = [...resume.keys()];
     params.resumeAt = [...resume.values()];
-    where.push("start >= parseDateTime64BestEffort(transform(concat(`from`, ' ', `to`, ' ', domain), {resumeKeys:Array(String)}, {resumeAt:Array(String)}, {from:String}), 3)");
+    where.push(`start >= parseDateTime64BestEffort(transform(${RESUME_KEY_SQL[rule.groupBy]}, {resumeKeys:Array(String)}, {resumeAt:Array(String)}, {from:String}), 3)`);
   } else {
     where.push('start >= parseDateTime64BestEffort({from:String}, 3)');
   }

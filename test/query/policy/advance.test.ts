@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { IncidentFinding } from '../../../query/policy/group.ts';
 import { advance, type StoredIncident } from '../../../query/policy/incidents.ts';
-import type { PolicyFinding } from '../../../schemas/index.ts';
 
 /** The decisions of a check, without a store: the cases the integration test cannot stage cheaply. */
-const finding = (lastSeen: string, handoffs: number): PolicyFinding => ({
-  key: 'r:hub>mailbox', rule: 'r', kind: 'no-plaintext', severity: 'warning', verdict: 'violation', from: 'hub', to: 'mailbox', domain: '',
+const finding = (lastSeen: string, handoffs: number): IncidentFinding => ({
+  key: 'r:hub>mailbox', rule: 'r', kind: 'no-plaintext', severity: 'warning', groupBy: 'route', from: 'hub', to: 'mailbox', domain: '',
+  routes: [{ from: 'hub', to: 'mailbox', domain: '', handoffs, firstSeen: '2026-03-01T08:00:00.000Z', lastSeen }], routeCount: 1,
   handoffs, firstSeen: '2026-03-01T08:00:00.000Z', lastSeen, samples: [],
 });
 const open: StoredIncident = {

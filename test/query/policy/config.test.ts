@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AlertSinks, ConfigFile, incidentKey, TLS_VERSION_RANK, TlsPolicy, WEAK_TLS_VERSIONS } from '../../../schemas/index.ts';
+import { AlertSinks, ConfigFile, groupedIncidentKey, incidentKey, INCIDENT_SCOPES, scopeWords, TLS_VERSION_RANK, TlsPolicy, WEAK_TLS_VERSIONS } from '../../../schemas/index.ts';
 
 /** The `policy` and `alerts` sections: what parses, and what a bad rule is told (path: message, as cli/config.ts prints it). */
 function problems(value: unknown): string[] {
@@ -23,6 +23,7 @@ test('a policy with each rule kind parses, with the defaults filled in', () => {
   });
   assert.equal(cfg.policy.rules.length, 3);
   assert.equal(cfg.policy.rules[0].severity, 'warning');
+  assert.equal(cfg.policy.rules[0].groupBy, 'route', 'one incident per route unless the rule says otherwise');
   assert.deepEqual(cfg.policy.rules[1].domains, ['partner.example'], 'domains compare lower case');
   assert.deepEqual(cfg.policy.rules[1].from, ['edge'], 'server names compare lower case');
   assert.equal(cfg.policy.healAfterMinutes, 30);
@@ -48,6 +49,9 @@ test('bad rules are refused with the key and a message that says what to write',
   assert.deepEqual(rule({ name: 'sev', kind: 'no-plaintext', internal: true, severity: 'page-me' }), ['policy.rules.0.severity: Invalid option: expected one of "warning"|"critical"']);
   assert.deepEqual(problems({ policy: { rules: [{ name: 'a', kind: 'no-plaintext', internal: true }, { name: 'a', kind: 'verified-tls', servers: ['edge'] }] } }),
     ['policy.rules.1.name: the rule name a is used twice (incident keys start with it)']);
+  assert.deepEqual(rule({ name: 'g', kind: 'no-plaintext', internal: false, groupBy: 'client' }),
+    ['policy.rules.0.groupBy: groupBy "client" is not one of route, from, to, domain, rule (route: one incident per server pair; from / to: per sending / receiving server; domain: per matched domain; rule: one for the whole rule)']);
+  assert.deepEqual(rule({ name: 'g', kind: 'no-plaintext', servers: ['edge'], groupBy: 'domain' }), ['policy.rules.0.groupBy: groupBy domain needs domains (a rule without them matches no domain)']);
   assert.deepEqual(problems({ policy: { rules: [], healAfterMinutes: 0 } }), ['policy.healAfterMinutes: Too small: expected number to be >=1']);
   assert.deepEqual(problems({ policy: { rule: [] } }), ['policy: Unrecognized key: "rule"']);
 });
@@ -63,6 +67,10 @@ test('bad alert sinks are refused with the key', () => {
   assert.deepEqual(sinks({ email: { to: [] } }), ['email.to: list at least one address']);
   assert.match(sinks({ email: { to: ['not-an-address'] } })[0], /^email\.to\.0: /);
   assert.deepEqual(sinks({ slack: {} }), [': Unrecognized key: "slack"']);
+  assert.deepEqual(sinks({ maxPerCheck: -1 }), ['maxPerCheck: maxPerCheck is 0 or more (0: every notice goes into the digest)']);
+  assert.deepEqual(sinks({ maxPerCheck: 2.5 }), ['maxPerCheck: maxPerCheck is a whole number of notices']);
+  assert.deepEqual(sinks({ maxPerCheck: 5000 }), ['maxPerCheck: maxPerCheck is at most 1000']);
+  assert.equal(AlertSinks.parse({ maxPerCheck: 0 }).maxPerCheck, 0);
   assert.ok(TlsPolicy.safeParse({ rules: [] }).success);
 });
 
@@ -78,4 +86,16 @@ test('incident keys are deterministic, one header-safe line, and never shared by
   const keys = tricky.map(([f, t, d]) => incidentKey('r', f, t, d));
   assert.equal(new Set(keys).size, keys.length);
   for (const k of keys) assert.match(k, /^[\x21-\x7e]+$/, k);
+});
+
+test('grouped incident keys: one per scope value, never a route key, header-safe', () => {
+  const route = { from: 'mx1.outside.example', to: 'edge', domain: 'partner.example' };
+  const keys = INCIDENT_SCOPES.map((g) => groupedIncidentKey('inbound', g, route));
+  assert.deepEqual(keys, ['inbound:mx1.outside.example>edge:partner.example', 'inbound/from:mx1.outside.example', 'inbound/to:edge', 'inbound/domain:partner.example', 'inbound/all']);
+  assert.equal(groupedIncidentKey('r', 'route', route), incidentKey('r', route.from, route.to, route.domain), 'route keys are those of stores made before groupBy');
+  assert.equal(groupedIncidentKey('r', 'to', { from: 'a', to: 'x\r\nBcc: y', domain: '' }), 'r/to:x%0D%0ABcc%3A%20y');
+  assert.notEqual(groupedIncidentKey('r', 'to', { from: '', to: 'all', domain: '' }), groupedIncidentKey('r', 'rule', route));
+  assert.equal(scopeWords({ groupBy: 'to', from: '', to: 'edge', domain: '', routeCount: 30 }), '* -> edge (30 routes)');
+  assert.equal(scopeWords({ groupBy: 'route', from: 'hub', to: 'mailbox', domain: '', routeCount: 1 }), 'hub -> mailbox');
+  assert.equal(scopeWords({ groupBy: 'rule', from: '', to: '', domain: '', routeCount: 7 }), 'all routes of the rule (7)');
 });
