@@ -3,13 +3,15 @@ import { TlsStatus, TlsTrust } from './tls.ts';
 
 /**
  * TLS policy and alert sinks (the `policy` and `alerts` sections of the config file), what an
- * evaluation finds, and the incidents a check keeps. Every rule is judged on stored hops only
- * (query/policy/): evidence or unknown — a hop whose TLS the logs did not record is reported as
- * `unknown` for the rule, never as a violation. Certificate rules (a CA-issued certificate on the
- * edge, expiry) are not offered: the store holds no certificate data, and a rule that can never
- * fire would read as a passed check.
+ * evaluation finds, and the incidents a check keeps. Every rule is judged on stored data only
+ * (query/policy/): evidence or unknown — a hop whose TLS the logs did not record, or a certificate
+ * whose issuer or validity they did not record, is reported as `unknown` for the rule, never as a
+ * violation. TLS rules judge hops; certificate rules judge the certificates the logs show
+ * (query/sql/certificates.ts), each server and connector by the newest certificate it presented.
  */
-export const POLICY_RULE_KINDS = ['min-tls-version', 'verified-tls', 'no-plaintext'] as const;
+export const TLS_RULE_KINDS = ['min-tls-version', 'verified-tls', 'no-plaintext'] as const;
+export const CERTIFICATE_RULE_KINDS = ['ca-issued-certificate', 'certificate-expiry'] as const;
+export const POLICY_RULE_KINDS = [...TLS_RULE_KINDS, ...CERTIFICATE_RULE_KINDS] as const;
 export const PolicyRuleKind = z.enum(POLICY_RULE_KINDS);
 export type PolicyRuleKind = z.infer<typeof PolicyRuleKind>;
 
@@ -72,11 +74,39 @@ const MinTlsVersionRule = z.object({ kind: z.literal('min-tls-version'), ...scop
 const VerifiedTlsRule = z.object({ kind: z.literal('verified-tls'), ...scope }).strict();
 const NoPlaintextRule = z.object({ kind: z.literal('no-plaintext'), ...scope }).strict();
 
-export const PolicyRule = z.discriminatedUnion('kind', [MinTlsVersionRule, VerifiedTlsRule, NoPlaintextRule], {
+/**
+ * Where a certificate rule applies: certificates presented by these servers (names as the
+ * certificates page shows them) and/or by servers of these roles (known where the server's own
+ * logs say: Exchange); neither: every certificate the logs show. An incident covers one server
+ * and connector (groupBy route, the default), one server (from) or the whole rule (rule).
+ */
+const certificateScope = {
+  name: scope.name,
+  severity: scope.severity,
+  servers: servers.optional(),
+  roles: z.array(z.enum(['edge', 'hub', 'mailbox', 'frontend'])).min(1, 'list at least one role').optional(),
+  groupBy: z.enum(['route', 'from', 'rule'], { error: (iss) => `groupBy ${JSON.stringify(iss.input)} is not one of route, from, rule for a certificate rule (route: per server and connector; from: per server; rule: one incident)` }).default('route'),
+};
+/** "the edge presents a CA-issued certificate": a self-signed one (issuer = subject) violates */
+const CaIssuedCertificateRule = z.object({ kind: z.literal('ca-issued-certificate'), ...certificateScope }).strict();
+/** "no certificate expires within N days": expired or expiring within withinDays (default 30) violates */
+const CertificateExpiryRule = z.object({ kind: z.literal('certificate-expiry'), ...certificateScope, withinDays: z.number().int().min(1).max(3650).default(30) }).strict();
+
+const TlsRule = z.discriminatedUnion('kind', [MinTlsVersionRule, VerifiedTlsRule, NoPlaintextRule]);
+export type TlsRule = z.infer<typeof TlsRule>;
+export const CertificateRule = z.discriminatedUnion('kind', [CaIssuedCertificateRule, CertificateExpiryRule]);
+export type CertificateRule = z.infer<typeof CertificateRule>;
+
+export function isCertificateRule(r: PolicyRule): r is CertificateRule {
+  return (CERTIFICATE_RULE_KINDS as readonly string[]).includes(r.kind);
+}
+
+export const PolicyRule = z.discriminatedUnion('kind', [MinTlsVersionRule, VerifiedTlsRule, NoPlaintextRule, CaIssuedCertificateRule, CertificateExpiryRule], {
   error: (iss) => iss.code === 'invalid_union'
-    ? `unknown rule kind ${JSON.stringify((iss.input as { kind?: unknown } | undefined)?.kind)}: one of ${POLICY_RULE_KINDS.join(', ')} (certificate rules need certificate data the store does not hold)`
+    ? `unknown rule kind ${JSON.stringify((iss.input as { kind?: unknown } | undefined)?.kind)}: one of ${POLICY_RULE_KINDS.join(', ')}`
     : undefined,
 }).superRefine((r, ctx) => {
+  if (r.kind === 'ca-issued-certificate' || r.kind === 'certificate-expiry') return;
   // a rule without a scope would judge every hop of the world, including the internet's first hops
   if (r.internal === undefined && !r.servers && !r.from && !r.to && !r.domains) {
     ctx.addIssue({ code: 'custom', message: `rule ${r.name} needs a scope: internal, servers, from, to or domains` });
@@ -132,7 +162,25 @@ export type AlertSink = z.infer<typeof AlertSink>;
 
 const count = z.number().int().nonnegative();
 
-/** One hop that shows a finding, with the evidence its TLS verdict rests on. */
+/** The certificate a certificate rule's finding is about (query/sql/certificates.ts CertificateRow). */
+export const CertificateEvidence = z.object({
+  subject: z.string(),
+  issuer: z.string(),
+  serial: z.string(),
+  fingerprint: z.string(),
+  notAfter: z.string(),
+  daysLeft: z.number().int().nullable(),
+  issuance: z.enum(['self-signed', 'ca-issued', 'unknown']),
+  /** the server whose log recorded it */
+  loggedBy: z.string(),
+});
+export type CertificateEvidence = z.infer<typeof CertificateEvidence>;
+
+/**
+ * One hop that shows a finding, with the evidence its TLS verdict rests on — or, for a
+ * certificate rule, the certificate (messageId, recipient and TLS fields then empty/unknown,
+ * start = when the certificate was last presented).
+ */
 export const PolicySample = z.object({
   messageId: z.string(),
   /** what /api/messages/:id/trace takes (the message id, or a queue id when no line names one) */
@@ -143,6 +191,7 @@ export const PolicySample = z.object({
   tlsVersion: z.string(),
   tlsTrust: TlsTrust,
   tlsEvidence: z.string(),
+  certificate: CertificateEvidence.optional(),
 });
 export type PolicySample = z.infer<typeof PolicySample>;
 

@@ -9,6 +9,8 @@ const KIND_WORDS: Record<PolicyIncident['kind'], string> = {
   'min-tls-version': 'TLS below the required version (or none)',
   'verified-tls': 'TLS without a verified certificate (or none)',
   'no-plaintext': 'plaintext (no TLS)',
+  'ca-issued-certificate': 'a self-signed certificate where a CA-issued one is required',
+  'certificate-expiry': 'a certificate expired or expiring soon',
 };
 
 export function renderEmail(notice: AlertMessage, to: readonly string[]): OutgoingMail {
@@ -35,10 +37,15 @@ function renderNotice(notice: AlertNotice, to: readonly string[]): OutgoingMail 
     `Incident:     ${i.id}`,
     ...(grouped ? ['', `Routes (most hand-offs first${i.routeCount > i.routes.length ? `, ${i.routes.length} of ${i.routeCount}` : ''}):`, ...routeLines(i)] : []),
     '',
-    'Samples (message, recipient, TLS as the logs recorded it):',
-    ...i.samples.map((s) => `  ${s.start}  ${s.messageId || s.traceId}  ${s.recipient}  ${s.tls}${s.tlsVersion ? ` ${s.tlsVersion}` : ''}${s.tlsTrust ? ` trust=${s.tlsTrust}` : ''}${s.tlsEvidence ? ` evidence=${s.tlsEvidence}` : ''}`),
+    ...(i.samples.some((s) => s.certificate) ? ['Certificates (as the logs recorded them; for these rules the route is server -> connector):'] : ['Samples (message, recipient, TLS as the logs recorded it):']),
+    ...i.samples.map((s) => s.certificate ? certificateLine(s.start, s.certificate) : `  ${s.start}  ${s.messageId || s.traceId}  ${s.recipient}  ${s.tls}${s.tlsVersion ? ` ${s.tlsVersion}` : ''}${s.tlsTrust ? ` trust=${s.tlsTrust}` : ''}${s.tlsEvidence ? ` evidence=${s.tlsEvidence}` : ''}`),
   ];
   return { to, subject, text: `${lines.join('\n')}\n`, headers: { 'X-Mailtrace-Incident': i.id, 'X-Mailtrace-Notice': notice.type } };
+}
+
+function certificateLine(at: string, c: NonNullable<AlertNotice['incident']['samples'][number]['certificate']>): string {
+  const expiry = c.daysLeft === null ? 'validity not logged' : c.daysLeft < 0 ? `expired ${c.notAfter} (${-c.daysLeft} days ago)` : `valid until ${c.notAfter} (${c.daysLeft} days left)`;
+  return `  last presented ${at}  subject ${c.subject || '?'}  issuer ${c.issuer || '?'} (${c.issuance})  ${expiry}  fingerprint ${c.fingerprint || '?'}  logged by ${c.loggedBy}`;
 }
 
 const pair = (from: string, to: string, domain: string): string => `${from || '?'} -> ${to || '?'}${domain ? ` (${domain})` : ''}`;

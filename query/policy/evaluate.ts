@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { incidentKey, PolicyFinding, type IncidentScope, type PolicyRule, type TlsPolicy } from '../../schemas/index.ts';
+import { incidentKey, isCertificateRule, PolicyFinding, type IncidentScope, type TlsPolicy, type TlsRule } from '../../schemas/index.ts';
 import { isoFromStore, type Store } from '../../store/index.ts';
 import { fromStore } from '../parse.ts';
+import { evaluateCertificateRule } from './certificates.ts';
 import { groupOf, groupsSql, resumeKeyOf, samplesSql, type RuleRange } from './sql.ts';
 
 /**
@@ -40,12 +41,12 @@ interface SampleRow {
 
 export async function evaluatePolicy(store: Store, policy: TlsPolicy, range: EvaluationRange): Promise<PolicyFinding[]> {
   const out: unknown[] = [];
-  for (const rule of policy.rules) out.push(...await evaluateRule(store, rule, range));
+  for (const rule of policy.rules) out.push(...await (isCertificateRule(rule) ? evaluateCertificateRule(store, rule, range) : evaluateRule(store, rule, range)));
   // parsed, not cast: a stored value outside the contract (a TLS word of another version) says so
   return fromStore(z.array(PolicyFinding), out, 'policy findings');
 }
 
-async function evaluateRule(store: Store, rule: PolicyRule, range: EvaluationRange): Promise<unknown[]> {
+async function evaluateRule(store: Store, rule: TlsRule, range: EvaluationRange): Promise<unknown[]> {
   const resume = new Map<string, string>();
   for (const p of range.resume ?? []) {
     // a resume point can only widen the range: a later one is the range's own start. An incident

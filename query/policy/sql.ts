@@ -1,4 +1,4 @@
-import { EVENTS_TABLE, HOPS_TABLE, TLS_VERSION_RANK, UNVERIFIED_TRUST, VERIFIED_TRUST, type IncidentScope, type PolicyRule } from '../../schemas/index.ts';
+import { EVENTS_TABLE, HOPS_TABLE, TLS_VERSION_RANK, UNVERIFIED_TRUST, VERIFIED_TRUST, type IncidentScope, type TlsRule } from '../../schemas/index.ts';
 import type { QueryParams, Store } from '../../store/index.ts';
 
 /**
@@ -46,7 +46,7 @@ const under = (host: string) => `(${host} = d OR endsWith(${host}, concat('.', d
 const RCPT_DOMAIN = "if(position(recipient, '@') > 0, lower(splitByChar('@', recipient)[-1]), '')";
 
 /** The rule's domains that this row matches first, '' for none (a fixed fragment per domainMatch). */
-function matchedDomain(rule: PolicyRule): string {
+function matchedDomain(rule: TlsRule): string {
   const by = rule.domainMatch ?? 'either';
   const parts: string[] = [];
   if (by !== 'host') parts.push(under(RCPT_DOMAIN));
@@ -59,7 +59,7 @@ function matchedDomain(rule: PolicyRule): string {
  * trust) is broken by plaintext or by a value on the bad list; an encrypted hop whose value is on
  * neither list (not recorded, or a spelling we do not rank) is unknown, like a hop of unknown TLS.
  */
-function verdict(rule: PolicyRule, params: QueryParams): { violation: string; unknown: string } {
+function verdict(rule: TlsRule, params: QueryParams): { violation: string; unknown: string } {
   if (rule.kind === 'no-plaintext') return { violation: "tls = 'plaintext'", unknown: "tls = 'unknown'" };
   let column: string;
   if (rule.kind === 'min-tls-version') {
@@ -80,7 +80,7 @@ function verdict(rule: PolicyRule, params: QueryParams): { violation: string; un
 }
 
 /** The rows of one rule in a range, with `domain` and `verdict` columns; '' verdicts left out. */
-function ruleRows(store: Store, rule: PolicyRule, range: RuleRange): { source: string; params: QueryParams; byRecipient: boolean } {
+function ruleRows(store: Store, rule: TlsRule, range: RuleRange): { source: string; params: QueryParams; byRecipient: boolean } {
   const params: QueryParams = { from: range.from, to: range.to };
   const where = ["provenance IN ('log', 'both')", 'start < parseDateTime64BestEffort({to:String}, 3)'];
   const resume = range.resume && range.resume.size > 0 ? range.resume : undefined;
@@ -118,7 +118,7 @@ function ruleRows(store: Store, rule: PolicyRule, range: RuleRange): { source: s
 }
 
 /** Per group (server pair, domain, verdict): hand-offs and the first and last hop time. */
-export function groupsSql(store: Store, rule: PolicyRule, range: RuleRange): { sql: string; params: QueryParams } {
+export function groupsSql(store: Store, rule: TlsRule, range: RuleRange): { sql: string; params: QueryParams } {
   const r = ruleRows(store, rule, range);
   // narrowed by recipient domain, the first recipient's row of a hand-off may be another domain's
   const handoffs = r.byRecipient ? `uniqExact${IDENTITY}` : 'countIf(firstOfHop = 1)';
@@ -128,7 +128,7 @@ export function groupsSql(store: Store, rule: PolicyRule, range: RuleRange): { s
 }
 
 /** Up to 5 samples per group, newest first, one row per hand-off. */
-export function samplesSql(store: Store, rule: PolicyRule, range: RuleRange): { sql: string; params: QueryParams } {
+export function samplesSql(store: Store, rule: TlsRule, range: RuleRange): { sql: string; params: QueryParams } {
   const r = ruleRows(store, rule, range);
   const cols = '`from`, `to`, domain, verdict, messageId, recipient, tls, tlsVersion, tlsTrust, tlsEvidence, fromQueueId, toQueueId';
   const order = 'ORDER BY start DESC, messageId, recipient';

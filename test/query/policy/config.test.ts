@@ -24,8 +24,10 @@ test('a policy with each rule kind parses, with the defaults filled in', () => {
   assert.equal(cfg.policy.rules.length, 3);
   assert.equal(cfg.policy.rules[0].severity, 'warning');
   assert.equal(cfg.policy.rules[0].groupBy, 'route', 'one incident per route unless the rule says otherwise');
-  assert.deepEqual(cfg.policy.rules[1].domains, ['partner.example'], 'domains compare lower case');
-  assert.deepEqual(cfg.policy.rules[1].from, ['edge'], 'server names compare lower case');
+  const partner = cfg.policy.rules[1];
+  assert.ok(partner.kind === 'verified-tls');
+  assert.deepEqual(partner.domains, ['partner.example'], 'domains compare lower case');
+  assert.deepEqual(partner.from, ['edge'], 'server names compare lower case');
   assert.equal(cfg.policy.healAfterMinutes, 30);
   assert.equal(cfg.policy.windowMinutes, undefined, 'read through POLICY_DEFAULTS');
   assert.deepEqual(ConfigFile.parse({}).policy, { rules: [] });
@@ -34,8 +36,14 @@ test('a policy with each rule kind parses, with the defaults filled in', () => {
 
 test('bad rules are refused with the key and a message that says what to write', () => {
   const rule = (r: Record<string, unknown>) => problems({ policy: { rules: [r] } });
-  assert.deepEqual(rule({ name: 'cert', kind: 'ca-issued-certificate', servers: ['edge'] }),
-    ['policy.rules.0.kind: unknown rule kind "ca-issued-certificate": one of min-tls-version, verified-tls, no-plaintext (certificate rules need certificate data the store does not hold)']);
+  assert.deepEqual(rule({ name: 'cert', kind: 'tls-everywhere', servers: ['edge'] }),
+    ['policy.rules.0.kind: unknown rule kind "tls-everywhere": one of min-tls-version, verified-tls, no-plaintext, ca-issued-certificate, certificate-expiry']);
+  // certificate rules take servers/roles, not the hop scope; their groupBy has no `to` or `domain`
+  assert.deepEqual(rule({ name: 'c', kind: 'ca-issued-certificate', to: ['edge'] }), ['policy.rules.0: Unrecognized key: "to"']);
+  assert.match(rule({ name: 'c', kind: 'certificate-expiry', groupBy: 'domain' })[0], /^policy\.rules\.0\.groupBy: groupBy "domain" is not one of route, from, rule for a certificate rule/);
+  assert.match(rule({ name: 'c', kind: 'certificate-expiry', withinDays: 0 })[0], /^policy\.rules\.0\.withinDays: /);
+  const cert = ConfigFile.parse({ policy: { rules: [{ name: 'c', kind: 'certificate-expiry', roles: ['edge'] }] } }).policy.rules[0];
+  assert.ok(cert.kind === 'certificate-expiry' && cert.withinDays === 30 && cert.groupBy === 'route', 'a certificate rule needs no hop scope; 30 days by default');
   assert.match(rule({ name: 'x', servers: ['edge'] })[0], /^policy\.rules\.0\.kind: unknown rule kind undefined/);
   assert.deepEqual(rule({ name: 'all', kind: 'no-plaintext' }), ['policy.rules.0: rule all needs a scope: internal, servers, from, to or domains']);
   assert.deepEqual(rule({ name: 'v', kind: 'min-tls-version', internal: true }), ['policy.rules.0.minVersion: Invalid option: expected one of "TLSv1.0"|"TLSv1.1"|"TLSv1.2"|"TLSv1.3"']);

@@ -149,7 +149,9 @@ test('configured values travel as query parameters, never in the SQL text', asyn
   const hostile = "o'Brien\\');DROP/**/TABLE/**/hops;--";
   const policy = TlsPolicy.parse({ rules: [{ name: 'odd', kind: 'verified-tls', servers: [hostile], from: [hostile], to: [hostile], domains: ['partner.example'], internal: true }] });
   const range = { ...NOV29, resume: new Map([[`${hostile} x `, '2026-11-28T00:00:00Z']]) };
-  for (const q of [groupsSql(store, policy.rules[0], range), samplesSql(store, policy.rules[0], range)]) {
+  const odd = policy.rules[0];
+  assert.ok(odd.kind === 'verified-tls');
+  for (const q of [groupsSql(store, odd, range), samplesSql(store, odd, range)]) {
     assert.ok(!q.sql.includes("o'b") && !q.sql.includes('partner.example') && !q.sql.includes('2026-11'), q.sql);
     assert.deepEqual(q.params.servers, [hostile.toLowerCase()]);
   }
