@@ -2,7 +2,7 @@ import { newEvent, type MailEvent, type TlsInfo } from '../../../schemas/index.t
 import type { Envelope } from './envelope.ts';
 import { splitPeer, type DeliveryRecord, type PostfixRecord, type TlsRecord } from './records.ts';
 import { eventId } from '../../event-id.ts';
-import { normalizeFingerprint } from '../fingerprint.ts';
+import { withCertificate } from './certificate.ts';
 
 /**
  * Per-host correlation for Postfix. Lines that carry no queue id (connect, TLS summaries,
@@ -116,26 +116,10 @@ export class HostCorrelator {
           this.#outbound.set(env.pid, { tls: ownTls(rec), boundQid: '' });
         }
         break;
-      case 'certificate': {
+      case 'certificate':
         // the peer's certificate (TLS log level 2): its own event, not part of a message
-        const e = this.#event(env, 'certificate', '', file, offset);
-        const peer = splitPeer(rec.peer);
-        if (env.program === 'smtpd') {
-          e.client = peer.name;
-          e.clientIp = peer.ip;
-        } else {
-          e.relay = peer.name;
-          e.relayIp = peer.ip;
-          e.relayPort = peer.port;
-        }
-        e.certSide = 'remote';
-        // CN only: written as a one-attribute name, so the same comparison (subject = issuer) holds for every source
-        e.certSubject = `CN=${rec.subjectCn}`;
-        e.certIssuer = rec.issuerCn ? `CN=${rec.issuerCn}` : '';
-        e.certFingerprint = normalizeFingerprint(rec.fingerprint);
-        emit(e);
+        emit(withCertificate(this.#event(env, 'certificate', '', file, offset), rec, env.program));
         break;
-      }
       case 'tls-failed': {
         const s = this.#sessions.get(env.pid);
         if (s) s.tlsFailed = true;
