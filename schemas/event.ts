@@ -113,6 +113,12 @@ export const EVENT_FIELDS = {
   /** content protection a delivered copy shows (content events) */
   protection: enumList(ProtectionMechanism),
   protectionEvidence: str(),
+  /**
+   * the connector or service that handled the line: Exchange `connector-id` (tracking and
+   * protocol logs: `EDGE1\Default internal receive connector EDGE1`, `Outbound to Office 365`),
+   * Postfix the syslog tag without pid (`postfix-edge/relay-tls/smtp`, `postfix/smtpd`)
+   */
+  connector: lc(),
   /** certificate events (schemas/certificate.ts): who presented it, and what it says */
   certSide: oneOf(CertSide),
   certSubject: str(),

@@ -216,7 +216,7 @@ export class SessionAssembler {
     const [remoteIp, remotePort] = splitEndpoint(s.remote);
     const ehlo = /^\[[^\]]*\]$/.test(s.ehlo) ? '' : s.ehlo;
     return Object.assign(newEvent(ctx.id(`${s.id}#${seq}#${ts}#certificate`), isoTime(ts) || isoTime(s.startTs), ctx.host, 'certificate'), {
-      source: 'exchange', program: ctx.direction === 'receive' ? Program.smtpReceive : Program.smtpSend, instance: s.connector,
+      source: 'exchange', program: ctx.direction === 'receive' ? Program.smtpReceive : Program.smtpSend, instance: s.connector, connector: s.connector,
       client: ctx.direction === 'receive' ? ehlo || remoteIp : '', clientIp: ctx.direction === 'receive' ? remoteIp : '',
       relayIp: ctx.direction === 'send' ? remoteIp : '', relayPort: wholeNumber(Number(remotePort), MAX_U16),
       sourceFile: s.file, sourceOffset: s.offset, sessionId: s.id, role: ctx.role,
@@ -265,7 +265,7 @@ export class SessionAssembler {
     const certTrust: TlsTrust = /NoRemoteCertificate|EmptyCertificate/i.test(s.certStatus) ? 'anonymous' : /Valid|Success/i.test(s.certStatus) ? 'verified' : '';
     const trust: TlsTrust = tls === 'plaintext' ? 'none' : certTrust;
     const base: MailEvent = Object.assign(newEvent('', isoTime(s.startTs), ctx.host, 'session'), {
-      source: 'exchange', program: ctx.direction === 'receive' ? Program.smtpReceive : Program.smtpSend, instance: s.connector,
+      source: 'exchange', program: ctx.direction === 'receive' ? Program.smtpReceive : Program.smtpSend, instance: s.connector, connector: s.connector,
       client: ctx.direction === 'receive' ? ehlo || remoteIp : '', clientIp: ctx.direction === 'receive' ? remoteIp : '',
       relayIp: ctx.direction === 'send' ? remoteIp : '', relayPort: wholeNumber(Number(splitEndpoint(s.remote)[1]), MAX_U16),
       tls, tlsVersion: s.tls?.version ?? '', cipher: s.tls?.cipher ?? '', cipherBits: s.tls?.bits ?? 0,

@@ -87,6 +87,7 @@ export function rowEvents(row: Row, ctx: RowContext): MailEvent[] {
     sender: returnPath === '<>' ? '' : returnPath.replace(/^<|>$/g, '') || (row['sender-address'] ?? ''),
     size: wholeNumber(Number(row['total-bytes'])), nrcpt: wholeNumber(Number(row['recipient-count']), MAX_U32),
     sourceFile: ctx.file, sourceOffset: ctx.offset, role: ctx.role, networkMessageId: row['network-message-id'] ?? '',
+    connector: row['connector-id'] ?? '',
   });
   const out: MailEvent[] = [];
   const push = (e: Partial<MailEvent>): void => {

@@ -220,6 +220,8 @@ export class HostCorrelator {
     e.source = 'postfix';
     e.program = env.program;
     e.instance = env.instance;
+    // the service as master.cf names it: the syslog tag without pid
+    e.connector = env.instance && env.instance !== env.program ? `${env.instance}/${env.program}` : env.program;
     e.pid = env.pid;
     e.queueId = qid;
     e.messageId = q?.messageId ?? '';

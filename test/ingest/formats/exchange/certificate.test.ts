@@ -22,6 +22,7 @@ test('the real one-row certificate (log-formats.md §2.4, RECV2023011116-1.LOG):
   assert.equal(c.host, 'server-hostname');
   assert.equal(c.sessionId, '123453EC62278461');
   assert.equal(c.instance, 'SERVER-HOSTNAME\\Default Frontend SERVER-HOSTNAME');
+  assert.equal(c.connector, c.instance);
   assert.equal(c.clientIp, '95.10.20.33');
   assert.equal(c.ts, '2023-01-11T15:59:56.232Z');
   // the session it belongs to keeps its own verdict (the certificate row also proves the handshake)

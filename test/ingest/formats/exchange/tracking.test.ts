@@ -32,11 +32,13 @@ test('an SMTP RECEIVE carries its session id for the protocol log, and the clien
   assert.equal(r.clientIp, '10.11.12.14');
   assert.equal(r.host, 'exchange-mail');
   assert.equal(r.sender, 'root@host01.my.domain.com');
+  assert.equal(r.connector, 'exchange-mail\\Default exchange-mail', 'connector-id, as written');
 });
 
 test('SEND and SENDEXTERNAL: next hop, its reply, and the InternalId it queued the message under', () => {
   const send = events[4];
   assert.equal(send.host, 'exchange', 'a send row is written by its client-hostname');
+  assert.equal(send.connector, 'Intra-Organization SMTP Send Connector');
   assert.equal(send.relay, 'exchange.example.com');
   assert.equal(send.recipient, 'uwe.musterman@example.com');
   assert.equal(send.messageId, '<20240107001234.567E6224C8@monitor.example.com>', 'brackets restored on an anonymised id');

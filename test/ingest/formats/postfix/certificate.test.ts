@@ -28,6 +28,7 @@ test('smtp at level 2: the next hop\'s server certificate becomes a certificate 
   assert.equal(c.certSide, 'remote');
   assert.equal(c.program, 'smtp');
   assert.equal(c.instance, 'postfix-edge/relay-tls');
+  assert.equal(c.connector, 'postfix-edge/relay-tls/smtp', 'the service: the syslog tag without pid');
   assert.equal(c.relayIp, '127.0.0.1');
   assert.equal(c.relayPort, 33601);
   assert.equal(c.certSubject, 'CN=hub.mt.test');
@@ -44,6 +45,7 @@ test('smtpd at level 2: the client\'s certificate (spelt `issuer=`) belongs to t
   const [c, ...more] = events.filter((e) => e.kind === 'certificate');
   assert.equal(more.length, 0);
   assert.equal(c.program, 'smtpd');
+  assert.equal(c.connector, 'postfix-hub/smtpd');
   assert.equal(c.client, 'localhost');
   assert.equal(c.clientIp, '127.0.0.1');
   assert.equal(c.certSubject, 'CN=edge.mt.test');
