@@ -79,7 +79,7 @@ export const MESSAGE_COLUMNS = MESSAGE_COLUMN_TYPES.map(([n]) => n);
 
 
 /** Columns added after the first release: stores made before get them at start (idempotent). */
-const ADDED_EVENT_COLUMNS = ['sessionId', 'role', 'networkMessageId', 'protocol', 'protection', 'protectionEvidence', 'certSide', 'certSubject', 'certIssuer', 'certSerial', 'certFingerprint', 'certNotBefore', 'certNotAfter', 'certNames'];
+const ADDED_EVENT_COLUMNS = ['sessionId', 'role', 'networkMessageId', 'protocol', 'protection', 'protectionEvidence', 'certSide', 'certSubject', 'certIssuer', 'certSerial', 'certFingerprint', 'certNotBefore', 'certNotAfter', 'certNames', 'connector'];
 
 /** `name Type, …` for a table function's structure argument. */
 export const EVENT_STRUCTURE = EVENT_COLUMN_TYPES.map(([n, t]) => `${n} ${t}`).join(', ');
