@@ -236,7 +236,13 @@ export type PolicyFinding = z.infer<typeof PolicyFinding>;
 /** a time range; without one, the last 24 hours */
 export const PolicyQuery = z.object({ from: z.iso.datetime({ offset: true }).optional(), to: z.iso.datetime({ offset: true }).optional() }).strict();
 export type PolicyQuery = z.infer<typeof PolicyQuery>;
-export const PolicyReport = z.object({ from: z.string(), to: z.string(), findings: z.array(PolicyFinding) });
+export const PolicyReport = z.object({
+  from: z.string(),
+  to: z.string(),
+  /** the configured rules (a rule without findings met the policy in the range; none: no policy configured) */
+  rules: z.array(z.object({ name: z.string(), kind: PolicyRuleKind, severity: Severity })),
+  findings: z.array(PolicyFinding),
+});
 export type PolicyReport = z.infer<typeof PolicyReport>;
 
 /** A notice still owed to a sink: `opened:webhook`, `resolved:email`, … */

@@ -1,4 +1,4 @@
-import type { CertificatesQuery, CertificatesView, HeaderAnalysis, MessageList, RecipientStatus, Rejection, ReportList, Summary, Trace } from '../../schemas/index.ts';
+import type { CertificatesQuery, CertificatesView, HeaderAnalysis, MessageList, PolicyIncident, PolicyQuery, PolicyReport, RecipientStatus, Rejection, ReportList, Summary, Trace } from '../../schemas/index.ts';
 import type { DeliveryView, HopList, HopListQuery, IngestionView, OverviewView, ProtectionView, SecurityView, TopologyView, ViewQuery } from '../../schemas/views.ts';
 import { askForToken, currentToken } from './token.ts';
 
@@ -102,6 +102,16 @@ export function fetchCertificates(q: Partial<CertificatesQuery>, signal?: AbortS
 /** The hand-offs behind a number; a server pair's end is sent even when it is '' (an unnamed client). */
 export function fetchHops(q: Partial<HopListQuery>, signal?: AbortSignal): Promise<HopList> {
   return requestJson<HopList>(`/api/views/hops${queryOf({ ...q })}`, signal);
+}
+
+/** The TLS policy's findings in a time range (GET /api/policy/violations); without `from` the API judges the 24 h before `to`. */
+export function fetchPolicyFindings(q: PolicyQuery, signal?: AbortSignal): Promise<PolicyReport> {
+  return requestJson<PolicyReport>(`/api/policy/violations${queryOf({ ...q })}`, signal);
+}
+
+/** The policy's incidents, newest first (GET /api/policy/incidents). */
+export function fetchPolicyIncidents(state: PolicyIncident['state'], signal?: AbortSignal): Promise<PolicyIncident[]> {
+  return requestJson<{ incidents: PolicyIncident[] }>(`/api/policy/incidents${queryOf({ state })}`, signal).then((r) => r.incidents);
 }
 
 function queryOf(q: Record<string, string | number | undefined>): string {

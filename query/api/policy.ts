@@ -21,7 +21,8 @@ export async function registerPolicy(app: FastifyInstance, store: () => Store, h
       const q = PolicyQuery.parse(req.query);
       const to = q.to ?? new Date().toISOString();
       const from = q.from ?? new Date(Date.parse(to) - 86_400_000).toISOString();
-      return { from, to, findings: await evaluatePolicy(store(), hook.policy, { from, to }) };
+      const rules = hook.policy.rules.map((r) => ({ name: r.name, kind: r.kind, severity: r.severity }));
+      return { from, to, rules, findings: await evaluatePolicy(store(), hook.policy, { from, to }) };
     });
     read.get('/api/policy/incidents', async (req) => {
       const q = IncidentQuery.parse(req.query);

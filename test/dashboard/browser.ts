@@ -74,18 +74,20 @@ export async function openPage(browser: Browser | undefined, viewport = { width:
 /**
  * What a browser test file starts in `before` and ends in `after`: a freshly built dashboard, one
  * embedded store (one data directory per process) with `inputs` ingested, an app on a loopback
- * port — and a second one requiring `token` when one is given — and chromium.
+ * port — and a second one requiring `token` when one is given — and chromium. `policy` is what
+ * `serve` gives the app from the config file's policy section (none: no rules).
  */
 export interface World { base: string; tokenBase: string; browser: Browser; store: Store; /** scratch folder, removed by close() */ dir: string; close(): Promise<void> }
 
-export async function startWorld(opts: { prefix: string; inputs?: string[]; token?: string; analyzeHeaders?: AppOptions['analyzeHeaders']; reportsDir?: string }): Promise<World> {
+export async function startWorld(opts: { prefix: string; inputs?: string[]; token?: string; analyzeHeaders?: AppOptions['analyzeHeaders']; reportsDir?: string; policy?: AppOptions['policy'] }): Promise<World> {
   const tmp = mkdtempSync(join(tmpdir(), opts.prefix));
   const dashboardDir = join(tmp, 'dist');
   await buildDashboard({ outDir: dashboardDir });
   const store = await Store.open({ kind: 'embedded', dataDir: join(tmp, 'data') });
   if (opts.inputs) await runIngest({ inputs: opts.inputs, store });
-  const app = await buildApp({ store, dashboardDir, analyzeHeaders: opts.analyzeHeaders, reportsDir: opts.reportsDir });
-  const tokenApp = opts.token ? await buildApp({ store, dashboardDir, analyzeHeaders: opts.analyzeHeaders, reportsDir: opts.reportsDir, token: opts.token }) : undefined;
+  const shared = { store, dashboardDir, analyzeHeaders: opts.analyzeHeaders, reportsDir: opts.reportsDir, policy: opts.policy };
+  const app = await buildApp(shared);
+  const tokenApp = opts.token ? await buildApp({ ...shared, token: opts.token }) : undefined;
   const base = await listen(app);
   const tokenBase = tokenApp ? await listen(tokenApp) : '';
   const browser = await launchChromium();

@@ -3,25 +3,50 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { HopList, SecurityView, Trace } from '../../schemas/index.ts';
+import { HopList, IncidentList, PolicyReport, SecurityView, TlsPolicy, Trace } from '../../schemas/index.ts';
+import { buildApp, checkPolicy } from '../../query/index.ts';
 import { requireComponent } from '../helpers/component.ts';
-import { apiGet, ARTIFACTS, chromiumAvailable, openPage, SAMPLE_INPUTS, startWorld, type World } from './browser.ts';
+import { apiGet, ARTIFACTS, chromiumAvailable, listen, openPage, SAMPLE_INPUTS, startWorld, type World } from './browser.ts';
 
 /**
  * The Security page's promise on the bundled sample: every plaintext hop is three clicks away.
  * For every server pair with a plaintext hand-off: click its plaintext count (1), the hop list
  * holds exactly that many rows (paged through), click a row (2), and its trace shows that hop
  * PLAINTEXT (3). Every listed row's trace is checked through the API as well, so no plaintext
- * hop is out of reach; and the "all plaintext hops" link lists them all.
+ * hop is out of reach; and the "all plaintext hops" link lists them all. The Policy card shows
+ * what three rules find on the sample — plaintext between our own servers (violations), plaintext
+ * from the edges to the internet (which the logs cannot tell: unknown), the hub role's
+ * self-signed certificates — and the incidents a check opened.
  */
 let world: World | undefined;
 let base = '';
 
+const POLICY = TlsPolicy.parse({ rules: [
+  { name: 'internal-no-plaintext', kind: 'no-plaintext', internal: true, severity: 'critical', groupBy: 'rule' },
+  { name: 'outbound-no-plaintext', kind: 'no-plaintext', internal: false, from: ['edge', 'edge2'] },
+  { name: 'hub-ca-certificate', kind: 'ca-issued-certificate', roles: ['hub'] },
+] });
+/** the range the policy is judged on: the sample's own day (its certificates are judged as of its end) */
+let range = { from: '', to: '' };
+
 before(async () => {
   if (!chromiumAvailable.ok) return;
-  world = await startWorld({ prefix: 'mailtrace-security-', inputs: SAMPLE_INPUTS });
+  world = await startWorld({ prefix: 'mailtrace-security-', inputs: SAMPLE_INPUTS, policy: { policy: POLICY } });
   ({ base } = world);
+  const newest = (await apiGet(base, '/api/views/hops?limit=1', HopList)).rows[0]?.start;
+  assert.ok(newest);
+  const to = Date.parse(newest) + 3_600_000;
+  range = { from: iso(to - 2 * 86_400_000), to: iso(to) };
+  // a check at the range's end opens the incidents; its webhook is down, so their alerts stay owed
+  await checkPolicy(world.store, { policy: POLICY, alerts: { webhook: { url: 'http://127.0.0.1:9/hook' } } }, {
+    now: new Date(range.to), windowMinutes: 2 * 24 * 60, log: { warn() {} },
+    send: async () => { throw new Error('the test\'s webhook is down'); },
+  });
 });
+
+function iso(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+}
 
 after(async () => {
   await world?.close();
@@ -134,4 +159,101 @@ test('security: the totals are the API\'s, and "all plaintext hops" lists every 
   await page.screenshot({ path: join(ARTIFACTS, 'views-hops.png'), fullPage: true });
   assert.deepEqual(problems, []);
   await page.close();
+});
+
+test('security: the Policy card lists the API\'s findings per rule, with their evidence, and the open incidents', { timeout: 120_000 }, async (t) => {
+  if (!requireComponent(t, chromiumAvailable)) return;
+  const q = `from=${range.from}&to=${range.to}`;
+  const report = await apiGet(base, `/api/policy/violations?${q}`, PolicyReport);
+  const open = await apiGet(base, '/api/policy/incidents?state=open', IncidentList);
+  const count = (rule: string, verdict: string) => report.findings.filter((f) => f.rule === rule && f.verdict === verdict).length;
+  assert.ok(count('internal-no-plaintext', 'violation') > 0, 'the sample has plaintext between its own servers');
+  assert.ok(count('outbound-no-plaintext', 'unknown') > 0 && count('outbound-no-plaintext', 'violation') === 0, 'the logs cannot tell the outbound TLS');
+  assert.ok(count('hub-ca-certificate', 'violation') >= 2, 'mbx1 and mbx2 present self-signed certificates');
+  assert.ok(open.incidents.length >= 3);
+
+  const { page, problems } = await openPage(world?.browser);
+  await page.goto(`${base}/security?${q}`);
+  const card = page.locator('.policy-body');
+  await card.locator('.policy-range').waitFor();
+  assert.equal(await card.locator('.policy-range').getAttribute('data-from'), report.from);
+  // every finding is a row, per rule and verdict, in the rule's own section
+  assert.equal(await card.locator('tr.policy-finding').count(), report.findings.length);
+  for (const rule of POLICY.rules) {
+    for (const verdict of ['violation', 'unknown']) {
+      assert.equal(await card.locator(`section.policy-rule[data-rule="${rule.name}"] tr.policy-finding[data-verdict="${verdict}"]`).count(), count(rule.name, verdict), `${rule.name} ${verdict}`);
+    }
+  }
+  // unknown stands apart: its own table under its own note, never marked a violation
+  const outbound = card.locator('section.policy-rule[data-rule="outbound-no-plaintext"]');
+  assert.equal(await outbound.locator('table.policy-violations').count(), 0);
+  assert.equal(await outbound.locator('table.policy-unknown tr.policy-finding .policy-verdict.badge-unknown').count(), count('outbound-no-plaintext', 'unknown'));
+  assert.equal(await outbound.locator('.badge-violation').count(), 0);
+  assert.match((await outbound.locator('.policy-unknown-note').textContent()) ?? '', /cannot tell/);
+  assert.equal(await card.locator('table.policy-unknown tr.policy-finding[data-verdict="violation"]').count(), 0);
+  assert.equal(await card.locator('table.policy-violations tr.policy-finding[data-verdict="unknown"]').count(), 0);
+
+  // the certificate finding shows its certificate and opens the Certificates page of its server
+  const certFinding = report.findings.find((f) => f.rule === 'hub-ca-certificate' && f.from === 'mbx2');
+  const cert = certFinding?.samples[0]?.certificate;
+  assert.ok(certFinding && cert);
+  const certRow = card.locator(`tr.policy-finding[data-rule="hub-ca-certificate"][data-from="mbx2"]`);
+  assert.equal(await certRow.locator('.policy-certificate').getAttribute('data-fingerprint'), cert.fingerprint);
+  assert.equal((await certRow.locator('.policy-fingerprint').textContent())?.trim(), cert.fingerprint);
+  assert.equal(await certRow.locator('a.policy-cert-link').getAttribute('href'), '/certificates?host=mbx2');
+
+  // the open incidents, each with its owed alert
+  const ids = await card.locator('tr.policy-incident').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')));
+  assert.deepEqual(ids, open.incidents.map((i) => i.id));
+  assert.equal(await card.locator('tr.policy-incident .policy-pending').count(), open.incidents.reduce((a, i) => a + i.pending.length, 0));
+  assert.ok(open.incidents.every((i) => i.pending.includes('opened:webhook')));
+  const grouped = open.incidents.find((i) => i.rule === 'internal-no-plaintext');
+  assert.ok(grouped && grouped.groupBy === 'rule' && grouped.routeCount === count('internal-no-plaintext', 'violation'));
+  assert.match((await card.locator(`tr.policy-incident[data-id=${sel(grouped.id)}] .policy-routes summary`).textContent()) ?? '', new RegExp(`${grouped.routeCount} routes`));
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, 'views-security-policy.png'), fullPage: true });
+
+  // a hop sample opens its trace, which shows that hop in plaintext
+  const finding = report.findings.find((f) => f.rule === 'internal-no-plaintext' && f.verdict === 'violation');
+  const sample = finding?.samples[0];
+  assert.ok(finding && sample);
+  const link = card.locator(`tr.policy-finding[data-rule="internal-no-plaintext"][data-from=${sel(finding.from)}][data-to=${sel(finding.to)}] a.policy-sample`).first();
+  assert.equal(await link.getAttribute('href'), `/message/${encodeURIComponent(sample.traceId)}`);
+  await link.click();
+  await page.waitForURL(/\/message\//);
+  await page.locator(`tr.hop-row[data-from=${sel(finding.from)}][data-to=${sel(finding.to)}][data-tls="plaintext"]`).first().waitFor();
+
+  // and the certificate link opens the Certificates page with that certificate
+  await page.goBack();
+  await certRow.locator('a.policy-cert-link').click();
+  await page.waitForURL(/\/certificates\?host=mbx2$/);
+  await page.locator(`tr.cert-row[data-fingerprint=${sel(cert.fingerprint)}]`).first().waitFor();
+
+  // the server filter keeps the routes it is an end of
+  await page.goto(`${base}/security?${q}&host=mbx2`);
+  await card.locator('.policy-range').waitFor();
+  assert.equal(await card.locator('tr.policy-finding').count(), report.findings.filter((f) => f.from === 'mbx2' || f.to === 'mbx2').length);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('security: without policy rules the card says how to add them, and "all" judges every stored hop', { timeout: 60_000 }, async (t) => {
+  if (!requireComponent(t, chromiumAvailable)) return;
+  assert.ok(world);
+  const app = await buildApp({ store: world.store, dashboardDir: join(world.dir, 'dist') });
+  try {
+    const bare = await listen(app);
+    const { page, problems } = await openPage(world.browser);
+    await page.goto(`${bare}/security`);
+    const none = page.locator('.policy-body .policy-none');
+    await none.waitFor();
+    assert.match((await none.textContent()) ?? '', /No policy rules are configured.*policy\.rules/s);
+    assert.equal(await page.locator('.policy-body [role="alert"]').count(), 0, 'not an error');
+    assert.equal(await page.locator('.policy-body .policy-range').getAttribute('data-from'), '1970-01-01T00:00:00Z');
+    assert.match((await page.locator('.policy-body .policy-range').textContent()) ?? '', /all stored hand-offs/);
+    assert.deepEqual(problems, []);
+    await page.close();
+  } finally {
+    await app.close();
+  }
 });
