@@ -299,7 +299,7 @@ async function serveCommand(args: string[], demo: boolean, readEnv: () => Settin
       : undefined;
     app = await buildApp({ store, token: serve.token, access: file.access, policy: { policy: file.policy, runner }, reportsDir: reportsSettings(file.reports).dir, dashboardDir: DASHBOARD_DIR, ingest, analyzeHeaders, logger: { level: settings.logLevel } });
     // the report schedules of the config file (a bad one stops serve before it listens)
-    scheduler = startScheduler({ store, config: file.reports, smtp: file.smtp, smtpPassword: settings.smtpPassword, log: app.log });
+    scheduler = startScheduler({ store, config: file.reports, policy: file.policy, smtp: file.smtp, smtpPassword: settings.smtpPassword, log: app.log });
     let address: string;
     try {
       address = await app.listen({ host: serve.host, port: serve.port });

@@ -20,7 +20,9 @@ DIR/<name>-<kind>-<from>_<to>/. A report for the same name, kind and period is r
 
 kinds:
   tls-compliance       per route (server pair) and recipient domain: hand-offs, plaintext,
-                       weak TLS (below 1.2), unverified certificates; the plaintext routes
+                       weak TLS (below 1.2), unverified certificates; the plaintext routes;
+                       the config file's TLS policy: each rule's violations, and what the
+                       logs cannot judge
   delivery-failures    deferrals, bounces and refusals grouped by reason; latency per route
   protection-coverage  S/MIME, PGP and IRM by sender and recipient domain
   volume-summary       messages, outcome and TLS share over time
@@ -96,7 +98,7 @@ export async function reportCommand(args: string[], readEnv: () => Settings, ope
   const store = await openStore(cfg);
   let written;
   try {
-    written = await runReport(store, { kind: kind.data, from: from.data, to: to.data, dir, name: values.name });
+    written = await runReport(store, { kind: kind.data, from: from.data, to: to.data, dir, name: values.name, policy: config.policy });
   } finally {
     await store.close();
   }

@@ -3,7 +3,7 @@ import { lstat, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { MailtraceError, REPORT_FILE, REPORT_ID, ReportEntry, ReportKind, ReportName, type ReportKind as Kind } from '../../schemas/index.ts';
 import type { Store } from '../../store/index.ts';
-import type { Period, RenderedReport } from './model.ts';
+import type { Period, RenderedReport, ReportOptions } from './model.ts';
 import { buildReport } from './render.ts';
 
 /**
@@ -12,7 +12,7 @@ import { buildReport } from './render.ts';
  * not at all (written into a hidden temp directory beside it, then renamed), so the listing
  * never shows half a report.
  */
-export interface RunReportOptions {
+export interface RunReportOptions extends ReportOptions {
   kind: Kind;
   from: string;
   to: string;
@@ -63,7 +63,7 @@ export async function runReport(store: Store, o: RunReportOptions): Promise<Writ
   const name = o.name ?? 'report';
   if (!ReportName.safeParse(name).success) throw new MailtraceError('MT_ERR_BAD_INPUT', `report name ${JSON.stringify(name)}: letters, digits, _ and - only`);
   const period = normalizePeriod(o.from, o.to);
-  const report = await buildReport(store, kind, period, name, o.generated);
+  const report = await buildReport(store, kind, period, name, o.generated, { policy: o.policy });
   const id = reportId(name, kind, period);
   const root = resolve(o.dir);
   const final = join(root, id);

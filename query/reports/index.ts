@@ -10,4 +10,4 @@ export { periodBefore, planRun, type PlannedRun } from './period.ts';
 export { startScheduler, type RunOutcome, type Scheduler, type SchedulerLog, type SchedulerOptions } from './scheduler.ts';
 export { csvCell, toCsv } from './csv.ts';
 export { escapeHtml, periodText } from './html.ts';
-export type { Cell, ChartSpec, Period, RenderedReport, ReportContent, ReportTable } from './model.ts';
+export type { Cell, ChartSpec, Period, RenderedReport, ReportContent, ReportOptions, ReportSection, ReportTable } from './model.ts';

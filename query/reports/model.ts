@@ -1,4 +1,4 @@
-import type { ReportKind, ViewQuery } from '../../schemas/index.ts';
+import type { ReportKind, TlsPolicy, ViewQuery } from '../../schemas/index.ts';
 import type { Store } from '../../store/index.ts';
 
 /**
@@ -36,11 +36,21 @@ export type ChartSpec =
   /** horizontal bars per label (top routes, reasons, domains) */
   | { type: 'bars'; file: string; title: string; labels: string[]; series: Series[]; layout: 'stacked' | 'side-by-side'; unit?: string };
 
+/** A part of a report under its own heading: a few sentences and/or tables (the TLS policy's findings). */
+export interface ReportSection {
+  title: string;
+  /** paragraphs said under the heading, before its tables */
+  text?: string[];
+  tables: ReportTable[];
+}
+
 export interface ReportContent {
   title: string;
   /** the headline numbers, in order */
   totals: [label: string, value: Cell][];
   charts: ChartSpec[];
+  /** shown after the charts and before `tables`; their tables are CSVs too */
+  sections?: ReportSection[];
   tables: ReportTable[];
   /** the view data the report was made from (report.json) */
   data: unknown;
@@ -52,10 +62,19 @@ export interface Period {
   to: string;
 }
 
+/**
+ * What a report is given besides its period: parts of the config file, parsed once by the
+ * command that makes the report (cli/config.ts). A report reads no environment and no file.
+ */
+export interface ReportOptions {
+  /** the config file's `policy` section: the TLS compliance report lists its rules' findings */
+  policy?: TlsPolicy;
+}
+
 /** One kind of report: which views it reads, and what it makes of them. */
 export interface KindDefinition<D> {
   title: string;
-  gather(store: Store, q: ViewQuery): Promise<D>;
+  gather(store: Store, q: ViewQuery, context: ReportOptions & { period: Period }): Promise<D>;
   content(data: D, period: Period): ReportContent;
 }
 

@@ -7,7 +7,7 @@ import { deliveryFailures } from './kinds/delivery-failures.ts';
 import { protectionCoverage } from './kinds/protection-coverage.ts';
 import { tlsCompliance } from './kinds/tls-compliance.ts';
 import { volumeSummary } from './kinds/volume-summary.ts';
-import type { KindDefinition, Period, RenderedReport, ReportContent } from './model.ts';
+import type { KindDefinition, Period, RenderedReport, ReportContent, ReportOptions } from './model.ts';
 
 /**
  * Every kind of report, by name: the views it reads and the content it makes of them, joined
@@ -15,16 +15,16 @@ import type { KindDefinition, Period, RenderedReport, ReportContent } from './mo
  */
 interface Kind {
   title: string;
-  content(store: Store, period: Period): Promise<ReportContent>;
+  content(store: Store, period: Period, options: ReportOptions): Promise<ReportContent>;
 }
 
 function kind<D>(def: KindDefinition<D>): Kind {
   return {
     title: def.title,
-    content: async (store, period) => {
+    content: async (store, period, options) => {
       // the views take the same query the dashboard sends: checked here as at the API
       const q = ViewQuery.parse({ from: period.from, to: period.to });
-      return def.content(await def.gather(store, q), period);
+      return def.content(await def.gather(store, q, { ...options, period }), period);
     },
   };
 }
@@ -49,15 +49,19 @@ export async function renderContent(kind: ReportKind, name: string, content: Rep
     generated,
     totals: content.totals,
     html: renderHtml(content, period, generated, svgs),
-    csv: content.tables.map(tableCsv),
+    csv: [...(content.sections ?? []).flatMap((s) => s.tables), ...content.tables].map(tableCsv),
     charts: content.charts.map((spec, i) => ({ name: `${spec.file}.svg`, svg: svgs[i] })),
     json: { kind, name, title: content.title, period, generated, data: content.data },
   };
 }
 
-/** Read the views for the period and render the report in memory (nothing is written). */
-export async function buildReport(store: Store, kind: ReportKind, period: Period, name = 'report', generated?: string): Promise<RenderedReport> {
-  const content = await REPORT_KINDS[kind].content(store, period);
+/**
+ * Read the views for the period and render the report in memory (nothing is written). `options`
+ * carries what the config file says that a kind needs (the TLS policy): given by the caller, never
+ * read here.
+ */
+export async function buildReport(store: Store, kind: ReportKind, period: Period, name = 'report', generated?: string, options: ReportOptions = {}): Promise<RenderedReport> {
+  const content = await REPORT_KINDS[kind].content(store, period, options);
   return renderContent(kind, name, content, period, generated);
 }
 

@@ -1,5 +1,5 @@
 import { Cron } from 'croner';
-import { MailtraceError, reportsSettings, type ReportsConfig, type SmtpConfig } from '../../schemas/index.ts';
+import { MailtraceError, reportsSettings, type ReportsConfig, type SmtpConfig, type TlsPolicy } from '../../schemas/index.ts';
 import type { Store } from '../../store/index.ts';
 import type { SentMail } from '../notify/smtp.ts';
 import { runReport } from './files.ts';
@@ -30,6 +30,8 @@ export interface SchedulerOptions {
   store: Store;
   /** the config file's `reports` section */
   config: ReportsConfig;
+  /** the config file's `policy` section: TLS compliance reports list its rules' findings */
+  policy?: TlsPolicy;
   /** required when any schedule has recipients */
   smtp?: SmtpConfig;
   smtpPassword?: string;
@@ -83,7 +85,7 @@ export function startScheduler(o: SchedulerOptions): Scheduler {
     const started = performance.now();
     try {
       run = planRun(schedule, now(), dir);
-      const written = await runReport(o.store, { kind: run.kind, name: run.name, from: run.from, to: run.to, dir: run.dir });
+      const written = await runReport(o.store, { kind: run.kind, name: run.name, from: run.from, to: run.to, dir: run.dir, policy: o.policy });
       id = written.id;
       // checked at start: a schedule with recipients has a relay here
       const mailed = run.recipients.length > 0 && o.smtp ? await sendReport(o.smtp, written.report, run.recipients, o.smtpPassword) : undefined;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -84,4 +84,24 @@ test('the config file gives the directory when --out does not', async () => {
   const r = await report(['delivery-failures', '--from', '2026-03-01', '--to', '2026-03-02', '--config', config, '--data', data]);
   assert.equal(r.code, 0, r.err);
   assert.ok(existsSync(join(dir, 'report-delivery-failures-20260301T000000Z_20260302T000000Z', 'report.html')));
+});
+
+test('the config file\'s TLS policy reaches the TLS compliance report; without one the report says none is configured', async () => {
+  const config = join(work, 'policy.json');
+  writeFileSync(config, JSON.stringify({ policy: { rules: [{ name: 'internal-plaintext', kind: 'no-plaintext', internal: true, severity: 'critical' }] } }));
+  const out = join(work, 'policy-out');
+  const id = 'report-tls-compliance-20260301T000000Z_20260302T000000Z';
+  const withPolicy = await report(['tls-compliance', '--from', '2026-03-01', '--to', '2026-03-02', '--config', config, '--out', out, '--data', data]);
+  assert.equal(withPolicy.code, 0, withPolicy.err);
+  for (const f of ['policy-rules.csv', 'policy-violations.csv', 'policy-unknown.csv']) assert.ok(withPolicy.out.includes(join(out, id, f)), f);
+  const violations = readFileSync(join(out, id, 'policy-violations.csv'), 'utf8').split('\r\n');
+  assert.match(violations[1], /^internal-plaintext,no-plaintext,critical,hub,mailbox,,1,/, 'the fixture\'s one plaintext hand-off between our servers');
+  const json = JSON.parse(readFileSync(join(out, id, 'report.json'), 'utf8')) as { data: { policy: { rules: { name: string }[]; findings: { rule: string }[] } } };
+  assert.deepEqual(json.data.policy.rules.map((r) => r.name), ['internal-plaintext']);
+
+  const without = await report(['tls-compliance', '--from', '2026-03-01', '--to', '2026-03-02', '--out', out, '--data', data]);
+  assert.equal(without.code, 0, without.err);
+  assert.doesNotMatch(without.out, /\/policy-[a-z]+\.csv/);
+  assert.ok(!existsSync(join(out, id, 'policy-violations.csv')), 'the report made with the policy was replaced whole');
+  assert.match(readFileSync(join(out, id, 'report.html'), 'utf8'), /<h2>TLS policy<\/h2>\n<p>No TLS policy is configured/);
 });

@@ -2,17 +2,21 @@ import type { HopList, OverviewView, SecurityRow, SecurityView } from '../../../
 import { listHops } from '../../sql/hop-list.ts';
 import { overviewView, securityView } from '../../sql/views.ts';
 import { bucketLabel, COLORS, share, type Cell, type KindDefinition } from '../model.ts';
+import { gatherPolicy, policySection, policyTotals, type PolicyPartData } from './tls-policy.ts';
 
 /**
  * TLS compliance: per route (server pair) and per recipient domain, how many hand-offs went in
  * plaintext, with weak TLS (below 1.2) or to an unverified certificate — the Security page's
- * numbers — and every plaintext route, with the hand-offs behind them to follow up.
+ * numbers — and every plaintext route, with the hand-offs behind them to follow up; and, when the
+ * config file has a TLS policy, each rule's violations and what the logs cannot judge (tls-policy.ts).
  */
 export interface TlsComplianceData {
   security: SecurityView;
   overview: OverviewView;
   /** the newest plaintext hand-offs (up to PLAINTEXT_HOPS), each with its trace id */
   plaintextHops: HopList;
+  /** the TLS policy's rules and their findings in the period (no rules: none configured) */
+  policy: PolicyPartData;
 }
 
 export const PLAINTEXT_HOPS = 500;
@@ -23,14 +27,15 @@ const findings = (r: SecurityRow): Cell[] => [r.handoffs, r.plaintext, r.weakTls
 
 export const tlsCompliance: KindDefinition<TlsComplianceData> = {
   title: 'TLS compliance',
-  async gather(store, q) {
+  async gather(store, q, { policy, period }) {
     return {
       security: await securityView(store, q),
       overview: await overviewView(store, q),
       plaintextHops: await listHops(store, { ...q, filter: 'plaintext', limit: PLAINTEXT_HOPS, offset: 0 }),
+      policy: await gatherPolicy(store, policy, period),
     };
   },
-  content({ security, overview, plaintextHops }) {
+  content({ security, overview, plaintextHops, policy }) {
     const t = security.totals;
     const tlsTotal = overview.tls.reduce((a, b) => ({ encrypted: a.encrypted + b.encrypted, all: a.all + b.encrypted + b.plaintext + b.unknown }), { encrypted: 0, all: 0 });
     const plaintextRoutes = security.byPair.filter((r) => r.plaintext > 0);
@@ -43,6 +48,7 @@ export const tlsCompliance: KindDefinition<TlsComplianceData> = {
       totals: [
         ['hand-offs', t.handoffs], ['plaintext', t.plaintext], ['weak TLS', t.weakTls], ['unverified certificate', t.unverified],
         ['TLS unknown', t.unknown], ['encrypted share', share(tlsTotal.encrypted, tlsTotal.all)], ['plaintext routes', plaintextRoutes.length],
+        ...policyTotals(policy),
       ],
       charts: [
         {
@@ -71,6 +77,7 @@ export const tlsCompliance: KindDefinition<TlsComplianceData> = {
           ],
         },
       ],
+      sections: [policySection(policy)],
       tables: [
         { file: 'plaintext-routes', title: 'Plaintext routes', columns: ['from', 'to', 'plaintext', 'handoffs', 'first plaintext', 'last plaintext'], rows: plaintextRoutes.map((r) => [r.from, r.to, r.plaintext, r.handoffs, r.firstPlaintext, r.lastPlaintext]) },
         { file: 'routes', title: 'Per route (server pair)', columns: ['from', 'to', ...FINDINGS], rows: security.byPair.map((r) => [r.from, r.to, ...findings(r)]) },
@@ -83,7 +90,7 @@ export const tlsCompliance: KindDefinition<TlsComplianceData> = {
           rows: plaintextHops.rows.map((h) => [h.start, h.from, h.to, h.recipient, h.messageId, h.traceId]),
         },
       ],
-      data: { security, overview, plaintextHops },
+      data: { security, overview, plaintextHops, policy },
     };
   },
 };

@@ -4,7 +4,7 @@ import { csvCell, escapeHtml, periodText, renderContent, toCsv } from '../../../
 import { tlsCompliance } from '../../../query/reports/kinds/tls-compliance.ts';
 import { deliveryFailures } from '../../../query/reports/kinds/delivery-failures.ts';
 import { HTML_ROWS } from '../../../query/reports/html.ts';
-import { DeliveryView, HopList, OverviewView, SecurityView, type SecurityRow } from '../../../schemas/index.ts';
+import { DeliveryView, HopList, OverviewView, PolicyFinding, SecurityView, type SecurityRow } from '../../../schemas/index.ts';
 
 /**
  * Rendering without a store: view data made by hand (checked against the views' contracts), with
@@ -36,6 +36,7 @@ const security = SecurityView.parse({
   bucketSeconds: 86_400,
 });
 const plaintextHops = HopList.parse({ total: 2, rows: [] });
+const NO_POLICY = { rules: [], findings: [] };
 
 test('CSV: RFC 4180 quoting (comma, quote, CR, LF), CRLF records, numbers as numbers', () => {
   assert.equal(csvCell('plain'), 'plain');
@@ -64,7 +65,7 @@ test('HTML escaping covers the five characters that matter', () => {
 });
 
 test('TLS compliance: a self-contained page with server-drawn SVG charts, escaped data, CSVs guarded', async () => {
-  const r = await renderContent('tls-compliance', 'weekly', tlsCompliance.content({ security, overview, plaintextHops }, period), period, '2026-11-30T07:00:00.000Z');
+  const r = await renderContent('tls-compliance', 'weekly', tlsCompliance.content({ security, overview, plaintextHops, policy: NO_POLICY }, period), period, '2026-11-30T07:00:00.000Z');
   assert.equal(r.charts.length, 3);
   for (const c of r.charts) {
     assert.match(c.svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
@@ -87,7 +88,7 @@ test('TLS compliance: a self-contained page with server-drawn SVG charts, escape
   assert.equal(lines[2], `"'=HYPERLINK(""http://evil.example"",""x"")",hub,8,0,1,3,1,,`);
   assert.equal(r.csv.find((c) => c.name === 'plaintext-routes.csv')?.text.split('\r\n').length, 3, 'header, the one plaintext route, and the final CRLF');
   assert.equal(r.csv.find((c) => c.name === 'domains.csv')?.text.split('\r\n')[1].slice(0, 15), "'@evil.example,", 'a domain key starting with @ is guarded too');
-  assert.deepEqual(r.json.data, { security, overview, plaintextHops });
+  assert.deepEqual(r.json.data, { security, overview, plaintextHops, policy: NO_POLICY });
 });
 
 test('delivery failures: outcome pie, reasons with SMTP text escaped, long tables cut in the page but not in the CSV', async () => {
@@ -106,9 +107,30 @@ test('delivery failures: outcome pie, reasons with SMTP text escaped, long table
 test('an empty period still renders: charts say there is no data, tables say none', async () => {
   const empty = OverviewView.parse({ bucketSeconds: 3600, volume: [], outcome: { delivered: 0, deferred: 0, bounced: 0, rejected: 0, unknown: 0 }, tls: [] });
   const sec = SecurityView.parse({ totals: { handoffs: 0, plaintext: 0, weakTls: 0, unverified: 0, unknown: 0 }, byPair: [], byDomain: [], overTime: [], newPlaintextPeers: [], bucketSeconds: 3600 });
-  const r = await renderContent('tls-compliance', 'report', tlsCompliance.content({ security: sec, overview: empty, plaintextHops }, period), period);
+  const r = await renderContent('tls-compliance', 'report', tlsCompliance.content({ security: sec, overview: empty, plaintextHops, policy: NO_POLICY }, period), period);
   assert.equal(r.charts.length, 3);
   for (const c of r.charts) assert.match(c.svg, /no data in this period/);
   assert.match(r.html, /none in this period/);
   assert.deepEqual(r.totals.find(([l]) => l === 'encrypted share'), ['encrypted share', '–']);
+});
+
+test('TLS policy part: names, recipients and certificates a peer chooses are escaped in the page and guarded in the CSV', async () => {
+  const sample = { messageId: '<m1@evil.example>', traceId: '<m1@evil.example>', recipient: '"<b>x</b>"@evil.example', start: '2026-11-23T08:00:00.000Z', tls: 'plaintext', tlsVersion: '', tlsTrust: 'none', tlsEvidence: 'smtpd-counters' };
+  const findings = [
+    PolicyFinding.parse({ key: 'k1', rule: 'inbound', kind: 'no-plaintext', severity: 'critical', verdict: 'violation', from: FORMULA_HOST, to: 'edge', domain: '', handoffs: 2, firstSeen: '2026-11-23T08:00:00.000Z', lastSeen: '2026-11-23T09:00:00.000Z', samples: [sample] }),
+    PolicyFinding.parse({
+      key: 'k2', rule: 'ca', kind: 'ca-issued-certificate', severity: 'warning', verdict: 'violation', from: EVIL_HOST, to: 'Default EVIL', domain: '', handoffs: 1, firstSeen: '2026-11-23T08:00:00.000Z', lastSeen: '2026-11-30T00:00:00.000Z',
+      samples: [{ ...sample, messageId: '', traceId: '', recipient: '', tls: 'unknown', tlsTrust: '', tlsEvidence: 'certificate', certificate: { subject: '=CN=<i>evil</i>', issuer: '=CN=<i>evil</i>', serial: '01', fingerprint: 'AB', notAfter: '2026-12-01T00:00:00.000Z', daysLeft: 1, issuance: 'self-signed', loggedBy: 'EVIL' } }],
+    }),
+  ];
+  const policy = { rules: [{ name: 'inbound', kind: 'no-plaintext' as const, severity: 'critical' as const }, { name: 'ca', kind: 'ca-issued-certificate' as const, severity: 'warning' as const }], findings };
+  const r = await renderContent('tls-compliance', 'report', tlsCompliance.content({ security, overview, plaintextHops, policy }, period), period);
+  assert.doesNotMatch(r.html, /<b>x<\/b>|<i>evil/);
+  assert.ok(r.html.includes('to &quot;&lt;b&gt;x&lt;/b&gt;&quot;@evil.example: plaintext, trust none, evidence smtpd-counters'));
+  assert.ok(r.html.includes('certificate =CN=&lt;i&gt;evil&lt;/i&gt;, issuer =CN=&lt;i&gt;evil&lt;/i&gt;, self-signed, fingerprint AB, not after 2026-12-01T00:00:00.000Z (1 days left), logged by EVIL'));
+  const rows = r.csv.find((c) => c.name === 'policy-violations.csv')?.text.split('\r\n') ?? [];
+  assert.ok(rows[1].startsWith(`inbound,no-plaintext,critical,"'=HYPERLINK(""http://evil.example"",""x"")",edge,,2,`), rows[1]);
+  assert.ok(rows[2].startsWith('ca,ca-issued-certificate,warning,"<script>alert(""x"")</script>.evil.example",Default EVIL,,1,'), rows[2]);
+  assert.deepEqual(r.csv.map((c) => c.name).slice(0, 3), ['policy-rules.csv', 'policy-violations.csv', 'policy-unknown.csv']);
+  assert.deepEqual(r.totals.at(-1), ['policy rules violated', '2 of 2']);
 });

@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runIngest } from '../../../ingest/index.ts';
+import { evaluatePolicy } from '../../../query/policy/index.ts';
 import { startScheduler, type RunOutcome, type SchedulerLog } from '../../../query/reports/index.ts';
-import { MESSAGES_TABLE, ReportsConfig, SmtpConfig } from '../../../schemas/index.ts';
+import { MESSAGES_TABLE, ReportsConfig, SmtpConfig, TlsPolicy } from '../../../schemas/index.ts';
 import type { Store } from '../../../store/index.ts';
 import { FIXTURES, tempStore } from '../../helpers/store.ts';
 
@@ -67,6 +68,25 @@ test('a firing runs the schedule for the period before it and writes the report;
     const json = JSON.parse(readFileSync(join(o.path, 'report.json'), 'utf8')) as { data: { volume: { messages: number }[] } };
     assert.equal(json.data.volume.reduce((a, b) => a + b.messages, 0), 1, 'the fixture has one message');
     assert.match(lines.join('\n'), /info report daily-volume-summary-.* written to/);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('the policy serve passes in reaches a TLS compliance report: its rules and their findings for the run\'s period', async () => {
+  const policy = TlsPolicy.parse({ rules: [{ name: 'internal-plaintext', kind: 'no-plaintext', internal: true }] });
+  const outcomes: RunOutcome[] = [];
+  const s = startScheduler({ store, config: config(join(work, 'policy'), { kind: 'tls-compliance' }), policy, now: () => fireTime, onRun: (o) => outcomes.push(o), log: recorder().log });
+  try {
+    await s.jobs.get('daily')?.trigger();
+    const o = outcomes[0];
+    assert.ok(o?.status === 'done', JSON.stringify(o));
+    const json = JSON.parse(readFileSync(join(o.path, 'report.json'), 'utf8')) as { data: { policy: { rules: { name: string }[]; findings: unknown[] } } };
+    const findings = await evaluatePolicy(store, policy, { from: o.run.from, to: o.run.to });
+    assert.ok(findings.some((f) => f.verdict === 'violation' && f.from === 'hub' && f.to === 'mailbox'), 'the fixture\'s hub → mailbox hand-off is plaintext');
+    assert.deepEqual(json.data.policy.rules.map((r) => r.name), ['internal-plaintext']);
+    assert.deepEqual(json.data.policy.findings, findings);
+    assert.ok(existsSync(join(o.path, 'policy-violations.csv')));
   } finally {
     await s.stop();
   }
