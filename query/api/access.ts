@@ -110,21 +110,190 @@ function identify(known: readonly { hash: Buffer; caller: Caller }[], authorizat
 }
 
 /**
- * An address's local part, plain or quoted, followed by `@` and the start of a domain. Replaced by
- * `…` wherever it stands in a string (a field, a log excerpt, an SMTP reply), so a new field cannot
- * leak one by being forgotten.
+ * An address's local part, plain or quoted, followed by `@` and the start of a domain, is replaced
+ * by `…` wherever it stands in a string (a field, a log excerpt, an SMTP reply), so a new field
+ * cannot leak one by being forgotten. Found by one forward scan (localParts) with sticky patterns,
+ * not by one global pattern: a global `[^…]+@` tries again from every character of a long run
+ * without `@`, which is quadratic (64 KB of letters took ten seconds).
  */
-const LOCAL_PART = /("(?:[^"\\\r\n]|\\.)*"|[^\s"<>()[\]\\,;:@]+)@(?=[\p{L}\p{N}[])/gu;
+const PLAIN_RUN = /[^\s"<>()[\]\\,;:@]+/uy;
+/** a quoted local part up to its closing quote (or to where it cannot go on: a line end, the end) */
+const QUOTED_RUN = /"(?:[^"\\\r\n]|\\.)*/uy;
+const DOMAIN_START = /[\p{L}\p{N}[]/uy;
+
+function atDomain(text: string, at: number): boolean {
+  if (text.charCodeAt(at) !== 0x40) return false;
+  DOMAIN_START.lastIndex = at + 1;
+  return DOMAIN_START.test(text);
+}
+
+/**
+ * The local parts in `text` as [start, end) ranges (end is the `@`), leftmost first, the same as
+ * the pattern `("(?:[^"\\\r\n]|\\.)*"|[^\s"<>()[\]\\,;:@]+)@(?=[\p{L}\p{N}[])` would find them, in
+ * linear time: a plain run is read once, whether or not an `@` ends it; a quoted string that does
+ * not end in `"@` is not tried again from a quote inside it (an escaped one: read from there, it
+ * ends where the first try ended, and fails the same way).
+ */
+function localParts(text: string): [start: number, end: number][] {
+  const found: [number, number][] = [];
+  let retryQuotesFrom = 0;
+  for (let i = 0; i < text.length;) {
+    if (text.charCodeAt(i) === 0x22) {
+      if (i >= retryQuotesFrom) {
+        QUOTED_RUN.lastIndex = i;
+        QUOTED_RUN.test(text);
+        const close = QUOTED_RUN.lastIndex;
+        if (text.charCodeAt(close) === 0x22 && atDomain(text, close + 1)) {
+          found.push([i, close + 1]);
+          i = close + 1;
+          continue;
+        }
+        retryQuotesFrom = close;
+      }
+      i++;
+      continue;
+    }
+    PLAIN_RUN.lastIndex = i;
+    if (!PLAIN_RUN.test(text)) {
+      i++;
+      continue;
+    }
+    const end = PLAIN_RUN.lastIndex;
+    if (atDomain(text, end)) found.push([i, end]);
+    i = end;
+  }
+  return found;
+}
+
+/** `text` with the ranges [start, end) of `at`-mapped local parts replaced by `…`; nothing else changes */
+function replaceLocalParts(text: string, parts: readonly [number, number][], at: (i: number) => number = (i) => i): string {
+  let out = '';
+  let last = 0;
+  for (const [start, end] of parts) {
+    out += `${text.slice(last, at(start))}…`;
+    last = at(end);
+  }
+  return out + text.slice(last);
+}
+
+export function redactText(text: string): string {
+  return text.includes('@') ? replaceLocalParts(text, localParts(text)) : text;
+}
+
+/**
+ * A served file as its reader sees it: `text` holds the characters after the writer's escaping is
+ * undone, and `origin[i]` is where the i-th one starts in the file (origin[text.length] is the
+ * file's length). Local parts are found in `text` and replaced in the file through `origin`, so
+ * an escaped local part goes whole (`&quot;john doe&quot;`, `o&#39;brien`, `""john doe""`) and
+ * no byte outside one changes: the file is never decoded and written again.
+ */
+interface ReadView {
+  text: string;
+  origin: Uint32Array;
+}
+
+/** the character references the report writers use (escapeHtml, echarts' SVG) and a few more; numeric ones in full */
+const CHAR_REF = /&(?:#(\d+)|#[xX]([\da-fA-F]+)|(amp|AMP|lt|LT|gt|GT|quot|QUOT|apos|nbsp));/y;
+const NAMED: Readonly<Record<string, string>> = { amp: '&', AMP: '&', lt: '<', LT: '<', gt: '>', GT: '>', quot: '"', QUOT: '"', apos: "'", nbsp: '\u00a0' };
+
+function charRef(m: RegExpExecArray): string {
+  if (m[3]) return NAMED[m[3]];
+  const code = m[1] ? Number.parseInt(m[1], 10) : Number.parseInt(m[2], 16);
+  // as a browser reads it: nothing, a surrogate or past Unicode is U+FFFD (which a local part may hold)
+  return code > 0 && code <= 0x10ffff && (code < 0xd800 || code > 0xdfff) ? String.fromCodePoint(code) : '\ufffd';
+}
+
+/** HTML or SVG (report.html, the charts): character references read as the characters they stand for */
+function htmlView(file: string): ReadView {
+  const origin = new Uint32Array(file.length + 1);
+  const parts: string[] = [];
+  let length = 0;
+  for (let i = 0; i < file.length;) {
+    const amp = file.indexOf('&', i);
+    const stop = amp < 0 ? file.length : amp;
+    parts.push(file.slice(i, stop));
+    for (; i < stop; i++) origin[length++] = i;
+    if (amp < 0) break;
+    CHAR_REF.lastIndex = amp;
+    const m = CHAR_REF.exec(file);
+    const read = m ? charRef(m) : '&';
+    parts.push(read);
+    for (let k = 0; k < read.length; k++) origin[length++] = amp;
+    i = m ? CHAR_REF.lastIndex : amp + 1;
+  }
+  origin[length] = file.length;
+  return { text: parts.join(''), origin };
+}
+
+/**
+ * CSV (RFC 4180, as csv.ts writes it): a quoted field's doubled quote reads as one; the quotes
+ * around a field and the separators read as line ends, which no local part holds, so a match never
+ * takes in a field's own quotes (the file stays valid CSV) or runs into the next field.
+ */
+function csvView(file: string): ReadView {
+  const origin = new Uint32Array(file.length + 1);
+  const parts: string[] = [];
+  let length = 0;
+  const copy = (from: number, to: number) => {
+    parts.push(file.slice(from, to));
+    for (let k = from; k < to; k++) origin[length++] = k;
+  };
+  const read = (text: string, at: number) => {
+    parts.push(text);
+    origin[length++] = at;
+  };
+  const separator = /[,\r\n]/g;
+  let fieldStart = true;
+  let quoted = false;
+  for (let i = 0; i < file.length;) {
+    if (quoted) {
+      const quote = file.indexOf('"', i);
+      const stop = quote < 0 ? file.length : quote;
+      copy(i, stop);
+      if (quote < 0) break;
+      if (file[quote + 1] === '"') read('"', quote);
+      else {
+        read('\n', quote);
+        quoted = false;
+      }
+      i = quote + (quoted ? 2 : 1);
+    } else if (fieldStart && file[i] === '"') {
+      read('\n', i++);
+      quoted = true;
+      fieldStart = false;
+    } else {
+      // an unquoted field, or what follows a quoted one (read as it is), up to the next separator
+      separator.lastIndex = i;
+      const stop = separator.exec(file)?.index ?? file.length;
+      copy(i, stop);
+      if (stop === file.length) break;
+      read('\n', stop);
+      fieldStart = true;
+      i = stop + 1;
+    }
+  }
+  origin[length] = file.length;
+  return { text: parts.join(''), origin };
+}
+
+/**
+ * A report file's text (HTML, SVG, CSV) for a viewer: every local part, however its writer escaped
+ * it, replaced by `…`. The text of other types is read as it is. As in redactText, a Message-ID in
+ * the text (`&lt;id@host&gt;`) loses its left part too: unlike a JSON field, it stands under no
+ * name that says it is an identifier.
+ */
+export function redactFileText(file: string, contentType: string): string {
+  const view = /^(?:text\/html|image\/svg\+xml)\b/.test(contentType) ? htmlView(file) : /^text\/csv\b/.test(contentType) ? csvView(file) : undefined;
+  if (!view) return redactText(file);
+  if (!view.text.includes('@')) return file;
+  return replaceLocalParts(file, localParts(view.text), (i) => view.origin[i]);
+}
 
 /**
  * Fields that are identifiers, not addresses: kept as they are, so that a viewer can still open the
  * trace a row links to. A Message-ID looks like an address but names a message, not a person.
  */
 const IDENTIFIER_KEYS: ReadonlySet<string> = new Set(['messageId', 'traceId', 'sampleTraceId', 'eventIds', 'queueId', 'fromQueueId', 'toQueueId', 'parentQueueId']);
-
-export function redactText(text: string): string {
-  return text.includes('@') ? text.replace(LOCAL_PART, '…@') : text;
-}
 
 /** A copy of a JSON value with every address's local part replaced (answers may be shared between requests: never changed in place). */
 export function redactAddresses(value: unknown, key = ''): unknown {
@@ -170,7 +339,7 @@ function redactForViewers(app: FastifyInstance): void {
     const type = String(reply.getHeader('content-type') ?? '');
     // a report's CSV, HTML or SVG from the API is text that may name addresses too (the dashboard's own files are not data)
     if (req.url.startsWith('/api/') && /^(text\/|image\/svg)/.test(type)) {
-      if (typeof payload === 'string' || Buffer.isBuffer(payload)) return redactText(payload.toString());
+      if (typeof payload === 'string' || Buffer.isBuffer(payload)) return redactFileText(payload.toString(), type);
       reply.code(500);
       return JSON.stringify(errorBody('MT_ERR_INTERNAL', 'internal error (see the server log)'));
     }

@@ -1,10 +1,16 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance, InjectOptions } from 'fastify';
-import { generateToken, hashToken, redactAddresses } from '../../../query/api/access.ts';
+import { generateToken, hashToken, redactAddresses, redactFileText, redactText } from '../../../query/api/access.ts';
 import { API_ROUTES, COMPONENTS } from '../../../query/api/openapi.ts';
+import { renderChart } from '../../../query/reports/charts.ts';
+import { tableCsv } from '../../../query/reports/csv.ts';
+import { escapeHtml, renderHtml } from '../../../query/reports/html.ts';
+import type { ChartSpec, ReportTable } from '../../../query/reports/model.ts';
 import { AccessConfig, ConfigFile, MailtraceError, MessageList, Trace } from '../../../schemas/index.ts';
 import { accessConfig, ADDRESSES, ADMIN, apiRequests, auth, ENV_TOKEN, openWorld, VIEWER, type World } from './access-world.ts';
 
@@ -171,6 +177,82 @@ test('redaction is off unless asked for, never applies to admins, and handles qu
   const rows = MessageList.parse((await app.inject({ url: '/api/messages', headers: auth(VIEWER) })).json()).messages;
   assert.equal(rows[0].sender, 's@example.org');
   assert.deepEqual(redactAddresses({ reply: '550 <"john doe"@example.org> and x.y+z@sub.example.org', messageId: '<a@b>', n: 1 }), { reply: '550 <…@example.org> and …@sub.example.org', messageId: '<a@b>', n: 1 });
+});
+
+/** local parts the report writers escape: HTML as &quot; &#39; &amp;, CSV by doubling the quotes */
+const ESCAPED_LOCALS = ['"john doe"', "o'brien", 'a&b'];
+
+test('a viewer reads no local part in a report\'s HTML, CSV or SVG, however the writer escaped it; domains stay; an admin gets the file as written', async () => {
+  const addresses = ESCAPED_LOCALS.map((l) => `${l}@example.org`);
+  const table: ReportTable = {
+    file: 'addresses', title: 'Addresses', columns: ['address', 'reply', 'message id'],
+    rows: addresses.map((a, i) => [a, `550 5.1.1 <${a}>: no such user`, `<msg-${i}@example.org>`]),
+  };
+  const chart: ChartSpec = { type: 'bars', file: 'addresses', title: 'Addresses', labels: addresses, series: [{ name: 'messages', data: [3, 2, 1] }], layout: 'stacked' };
+  const svg = await renderChart(chart);
+  const dir = mkdtempSync(join(tmpdir(), 'mailtrace-escaped-'));
+  const id = 'escaped-volume-summary-20260101T000000Z_20260102T000000Z';
+  mkdirSync(join(dir, id));
+  const files: [name: string, text: string, escape: (local: string) => string][] = [
+    ['report.html', renderHtml({ title: 'Addresses', totals: [], charts: [chart], tables: [table], data: {} }, { from: '2026-01-01T00:00:00.000Z', to: '2026-01-02T00:00:00.000Z' }, '2026-01-02T00:00:00.000Z', [svg]), escapeHtml],
+    ['addresses.csv', tableCsv(table).text, (l) => l.replaceAll('"', '""')],
+    ['addresses.svg', svg, escapeHtml],
+  ];
+  writeFileSync(join(dir, id, 'report.json'), '{}\n');
+  for (const [name, text] of files) writeFileSync(join(dir, id, name), text);
+  try {
+    const { app } = await world.app({ token: ENV_TOKEN, access: accessConfig(true), reportsDir: dir });
+    for (const [name, text, escape] of files) {
+      const url = `/api/reports/${id}/${name}`;
+      const admin = await app.inject({ url, headers: auth(ADMIN) });
+      assert.equal(admin.body, readFileSync(join(dir, id, name), 'utf8'), `${name}: the admin gets the file as written`);
+      for (const l of ESCAPED_LOCALS) assert.ok(text.includes(`${escape(l)}@example.org`), `${name} holds ${l} as its writer escapes it (${escape(l)})`);
+      const viewer = await app.inject({ url, headers: auth(VIEWER) });
+      assert.equal(viewer.statusCode, 200);
+      for (const visible of ['john doe', 'john', 'brien', 'o&#39;', 'a&amp;b', 'a&b', 'msg-']) assert.ok(!viewer.body.includes(visible), `${name}: a viewer reads ${visible}`);
+      // only the local parts changed, each whole: every other byte (markup, CSV quoting, domains) is the writer's
+      let expected = text;
+      for (const l of [...ESCAPED_LOCALS, 'msg-0', 'msg-1', 'msg-2']) expected = expected.replaceAll(`${escape(l)}@example.org`, '…@example.org');
+      assert.equal(viewer.body, expected, name);
+      assert.ok(viewer.body.includes('…@example.org'), `${name}: the domain stays`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a served file\'s local parts are found through any character reference, and text that names no address is left alone', () => {
+  for (const escaped of ['o&#x27;brien', 'o&#39;brien', 'o&#0039;brien', 'o&apos;brien', '&#34;john doe&#x22;', '&quot;john\\&quot;doe&quot;', 'a&#38;b', 'a&AMP;b&amp;c']) {
+    assert.equal(redactFileText(`<td>x ${escaped}@example.org</td>`, 'text/html; charset=utf-8'), '<td>x …@example.org</td>', escaped);
+  }
+  assert.equal(redactFileText('<text>&quot;john doe&quot;@example.org</text>', 'image/svg+xml'), '<text>…@example.org</text>');
+  assert.equal(redactFileText('a,"""doe, john""@example.org",b\r\n"<""q""@example.org>",o\'brien@example.org\r\n', 'text/csv'), 'a,"…@example.org",b\r\n"<…@example.org>",…@example.org\r\n');
+  // a Message-ID in a file's text loses its left part too (no field name there says it is an identifier)
+  assert.equal(redactFileText('&lt;m1@example.org&gt;', 'text/html'), '&lt;…@example.org&gt;');
+  for (const [file, type] of [
+    ['<p>AT&amp;T &quot;quoted&quot; &lt;b&gt; @example.org &#64; x&#39;s</p>', 'text/html'],
+    ['a,"say ""hi""",@example.org\r\n', 'text/csv'],
+    ['&quot;x&quot; @ example.org', 'text/html'],
+  ]) assert.equal(redactFileText(file, type), file, file);
+});
+
+test('redaction takes linear time: a 1 MB line of entities, quotes and escapes is read in well under a second', () => {
+  const MB = 1 << 20;
+  const lines = [
+    '&amp;"'.repeat(MB / 6), '&amp;&quot;'.repeat(MB / 11), `&quot;${'&amp;'.repeat(MB / 5)}`, '"'.repeat(MB),
+    `"${'\\"'.repeat(MB / 2)}`, '&quot;\\&quot;'.repeat(MB / 13), 'a'.repeat(MB), '""a'.repeat(MB / 3),
+  ];
+  for (const line of lines) {
+    for (const tail of [' @example.org', '@example.org']) {
+      for (const [type, redact] of [['text/html', redactFileText], ['text/csv', redactFileText], ['text/plain', redactFileText], ['(a JSON string)', redactText]] as const) {
+        const started = performance.now();
+        redact(line + tail, type);
+        const ms = performance.now() - started;
+        assert.ok(ms < 1000, `${JSON.stringify(line.slice(0, 24))}… (${line.length} chars${tail}) as ${type}: ${ms.toFixed(0)} ms`);
+      }
+    }
+  }
+  assert.equal(redactFileText(`${'&amp;'.repeat(MB / 5)}@example.org`, 'text/html'), '…@example.org', 'a long escaped local part goes whole');
 });
 
 /** a search's status, code and hits as the holder of `token` gets them */
