@@ -10,6 +10,7 @@ export * from './config.ts';
 export * from './ddl.ts';
 export * from './errors.ts';
 export * from './policy.ts';
+export * from './alerts.ts';
 export * from './reports.ts';
 export * from './access.ts';
 export * from './config-file.ts';
