@@ -49,6 +49,9 @@ export const HOP_COLUMN_TYPES: readonly (readonly [string, string])[] = [
   ['provenance', 'LowCardinality(String)'],
   ['protocol', 'LowCardinality(String)'],
   ['conflict', 'String'],
+  /** the recipient's domain, lower-cased; firstOfDomain 1 on one row per hand-off and domain (stitch/rows.ts) */
+  ['domain', 'LowCardinality(String)'],
+  ['firstOfDomain', 'UInt8'],
   ['version', 'UInt64'],
   ['deleted', 'UInt8'],
 ];
@@ -85,7 +88,8 @@ const ADDED_EVENT_COLUMNS = ['sessionId', 'role', 'networkMessageId', 'protocol'
 export const EVENT_STRUCTURE = EVENT_COLUMN_TYPES.map(([n, t]) => `${n} ${t}`).join(', ');
 
 /** Hop and message columns added after the first release (before version/deleted in a new table). */
-const ADDED_HOP_COLUMNS: readonly (readonly [string, string])[] = [['provenance', "LowCardinality(String) DEFAULT 'log'"], ['protocol', 'LowCardinality(String)'], ['conflict', 'String']];
+const ADDED_HOP_COLUMNS: readonly (readonly [string, string])[] = [['provenance', "LowCardinality(String) DEFAULT 'log'"], ['protocol', 'LowCardinality(String)'], ['conflict', 'String'],
+  ['domain', 'LowCardinality(String)'], ['firstOfDomain', 'UInt8']];
 const ADDED_MESSAGE_COLUMNS: readonly (readonly [string, string])[] = [['protection', 'Array(LowCardinality(String))'], ['protectionKnown', 'UInt8']];
 
 export function ddlStatements(db: string): string[] {

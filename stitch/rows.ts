@@ -41,22 +41,47 @@ export function pathHosts(trace: Trace): string[] {
   return out;
 }
 
+/**
+ * A recipient's domain as the views group and narrow by it: after the last '@', lower-cased
+ * (domains are case-insensitive); '' for an address without one.
+ */
+export function recipientDomain(address: string): string {
+  const at = address.lastIndexOf('@');
+  return at < 0 ? '' : address.slice(at + 1).toLowerCase();
+}
+
+/**
+ * firstOfHop marks one row per hand-off (the first recipient's); firstOfDomain one row per hand-off
+ * and recipient domain — the earliest-starting row of that domain's recipients (the first on a tie),
+ * so a per-domain read counts and dates each hand-off once per domain with no regrouping.
+ */
 export function hopRows(key: string, trace: Trace, version: number): string {
-  let out = '';
   const seen = new Set<string>();
-  for (const r of trace.recipients) {
+  const earliest = new Map<string, { start: string; at: string }>();
+  trace.recipients.forEach((r, i) => {
+    const domain = recipientDomain(r.address);
+    r.hops.forEach((h, seq) => {
+      const id = `${domain}\u0000${hopIdentity(h)}`;
+      const have = earliest.get(id);
+      if (!have || time(h.start) < have.start) earliest.set(id, { start: time(h.start), at: `${i}:${seq}` });
+    });
+  });
+  let out = '';
+  trace.recipients.forEach((r, i) => {
+    const domain = recipientDomain(r.address);
     r.hops.forEach((h, seq) => {
       const id = hopIdentity(h);
       const first = !seen.has(id);
       seen.add(id);
+      const firstOfDomain = earliest.get(`${domain}\u0000${id}`)?.at === `${i}:${seq}`;
       out += [
         tsvEscape(key), tsvEscape(trace.messageId), tsvEscape(r.address), String(seq), tsvEscape(h.from), tsvEscape(h.to), tsvEscape(h.fromRole), tsvEscape(h.toRole),
         h.tls, tsvEscape(h.tlsVersion), tsvEscape(h.cipher), h.tlsTrust, tsvEscape(h.tlsEvidence), time(h.start), time(h.end),
         tsvEscape(h.fromQueueId), tsvEscape(h.toQueueId), h.link, h.rule, h.status, tsvArray(h.eventIds), first ? '1' : '0',
-        h.provenance, tsvEscape(h.protocol), tsvEscape(h.conflict), String(version), '0',
+        h.provenance, tsvEscape(h.protocol), tsvEscape(h.conflict), tsvEscape(domain), firstOfDomain ? '1' : '0', String(version), '0',
       ].join('\t') + '\n';
     });
-  }
+  });
   return out;
 }
 
@@ -82,7 +107,7 @@ export function hopTombstone(key: string, recipient: string, seq: number, versio
   const blank = HOP_COLUMNS.map(() => '');
   const row: string[] = [...blank];
   const set = (col: string, v: string): void => { row[HOP_COLUMNS.indexOf(col)] = v; };
-  for (const [col, v] of [['seq', '0'], ['start', time('')], ['end', time('')], ['eventIds', '[]'], ['firstOfHop', '0'], ['provenance', 'log'], ['deleted', '1']] as const) set(col, v);
+  for (const [col, v] of [['seq', '0'], ['start', time('')], ['end', time('')], ['eventIds', '[]'], ['firstOfHop', '0'], ['firstOfDomain', '0'], ['provenance', 'log'], ['deleted', '1']] as const) set(col, v);
   set('messageKey', tsvEscape(key));
   set('recipient', tsvEscape(recipient));
   set('seq', String(seq));

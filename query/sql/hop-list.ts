@@ -18,15 +18,12 @@ const FILTERS: Record<HopFilter, string> = {
 export async function listHops(store: Store, q: HopListQuery): Promise<HopList> {
   const { hopFrom, hopTo, filter, limit, offset, ...view } = q;
   const h = hopScope(view);
-  const where = [h.where, FILTERS[filter]];
-  // one row per hand-off: its first recipient's, unless a domain picks the recipients
-  if (view.domain === undefined) where.push('firstOfHop = 1');
+  // one row per hand-off: its first recipient's, or its first of the domain that narrows the rows
+  const where = [h.where, FILTERS[filter], h.first];
   const params = { ...h.params, weak: [...WEAK_TLS_VERSIONS], unverified: [...UNVERIFIED_TRUST], limit, offset, hopFrom: hopFrom ?? '', hopTo: hopTo ?? '' };
   if (hopFrom !== undefined) where.push('`from` = {hopFrom:String}');
   if (hopTo !== undefined) where.push('`to` = {hopTo:String}');
-  // narrowed to a domain, a hand-off's rows are its recipients in that domain: one of them stands for it
-  const once = view.domain === undefined ? '' : ' ORDER BY start DESC, messageKey, recipient LIMIT 1 BY messageKey, `from`, `to`, fromQueueId, toQueueId, rule';
-  const from = `(SELECT * FROM ${store.table(HOPS_TABLE)} FINAL WHERE ${where.join(' AND ')}${once})`;
+  const from = `(SELECT * FROM ${store.table(HOPS_TABLE)} FINAL WHERE ${where.join(' AND ')})`;
   const rows = await store.query<{ messageKey: string; messageId: string; recipient: string; from: string; to: string; tls: string; tlsVersion: string; cipher: string; tlsTrust: string; tlsEvidence: string; startText: string; provenance: string }>(
     `SELECT messageKey, messageId, recipient, \`from\`, \`to\`, tls, tlsVersion, cipher, tlsTrust, tlsEvidence, toString(start) AS startText, provenance
      FROM ${from} ORDER BY start DESC, messageKey, recipient LIMIT {limit:UInt32} OFFSET {offset:UInt32}`, params);

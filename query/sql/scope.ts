@@ -10,13 +10,14 @@ import { MESSAGES_TABLE } from '../../schemas/index.ts';
 export interface Scope {
   where: string;
   params: QueryParams;
+  /** the row that stands for a hand-off: its first recipient's, or, narrowed to a domain, its first of that domain's */
+  first: string;
   /** hand-offs meeting `cond`, each counted once however many recipients crossed it */
   count(cond: string): string;
-  /** the same, by the hop's identity: right when rows of one hand-off may be split between groups */
-  distinct(cond: string): string;
 }
 
-const IDENTITY = '(messageKey, `from`, `to`, fromQueueId, toQueueId, rule)';
+/** One row per hand-off and recipient domain (stitch/rows.ts): a per-domain count needs no regrouping. */
+export const FIRST_OF_DOMAIN = 'firstOfDomain = 1';
 
 export function hopScope(q: ViewQuery): Scope {
   // hops only a Received header claims are claims of servers outside the logs: not counted here
@@ -34,22 +35,17 @@ export function hopScope(q: ViewQuery): Scope {
     where.push('(`from` = {host:String} OR `to` = {host:String})');
     params.host = q.host;
   }
-  const byDomain = q.domain !== undefined;
   if (q.domain) {
-    where.push("endsWith(lower(recipient), concat('@', lower({domain:String})))");
+    // stitching writes the recipient's domain lower-cased: the same domain whatever its spelling
+    where.push('domain = lowerUTF8({domain:String})');
     params.domain = q.domain;
   }
-  const distinct = (cond: string) => `uniqExactIf(${IDENTITY}, ${cond})`;
-  return {
-    where: where.join(' AND '),
-    params,
-    // narrowed to a domain, the first recipient's row of a hand-off may be another domain's
-    count: (cond) => (byDomain ? distinct(cond) : `countIf(firstOfHop = 1 AND (${cond}))`),
-    distinct,
-  };
+  // narrowed to a domain, the first recipient's row of a hand-off may be another domain's
+  const first = q.domain ? FIRST_OF_DOMAIN : 'firstOfHop = 1';
+  return { where: where.join(' AND '), params, first, count: (cond) => `countIf(${first} AND (${cond}))` };
 }
 
-export function messageScope(q: ViewQuery): Omit<Scope, 'count' | 'distinct'> {
+export function messageScope(q: ViewQuery): Pick<Scope, 'where' | 'params'> {
   const where = ['1'];
   const params: QueryParams = {};
   if (q.from) {

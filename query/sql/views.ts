@@ -1,12 +1,13 @@
 import { EVENTS_TABLE, FILES_TABLE, HOPS_TABLE, MESSAGES_TABLE, ProtectionMechanism, RecipientStatus, REJECTED_TABLE, UNVERIFIED_TRUST, WEAK_TLS_VERSIONS, DeliveryView, IngestionView, OverviewView, ProtectionView, SecurityView, TopologyView, type ViewQuery } from '../../schemas/index.ts';
 import { isoFromStore as isoOf, type QueryParams, type Store } from '../../store/index.ts';
 import { fromStore } from '../parse.ts';
-import { bucketSeconds, hopScope, messageScope, num } from './scope.ts';
+import { bucketSeconds, FIRST_OF_DOMAIN, hopScope, messageScope, num, type Scope } from './scope.ts';
 
 /**
  * The views of the dashboard's pages and the reports: reads of the stitched tables, each number
  * the count of the same rows the trace of a message shows. Hand-offs are counted once however
- * many recipients crossed them (firstOfHop, or the hop's identity when a domain narrows the rows).
+ * many recipients crossed them (firstOfHop), or once per recipient domain (firstOfDomain, written by
+ * stitching) where a domain narrows or groups the rows.
  * Hops only a Received header claims are left out: they are claims of servers outside the logs.
  * Weak TLS and unverified certificates are the rules of schemas/views.ts, passed as parameters.
  */
@@ -63,46 +64,78 @@ export async function topologyView(store: Store, q: ViewQuery): Promise<Topology
 }
 
 interface SecurityRaw { key: string; from: string; to: string; handoffs: string; plaintext: string; weakTls: string; unverified: string; unknown: string; firstPlaintext: string; lastPlaintext: string }
+type SecurityPart = 'pair' | 'domain' | 'time' | 'total' | 'peer';
+
+const MEASURES = ['handoffs', 'plaintext', 'weakTls', 'unverified', 'unknown', 'firstPlaintext', 'lastPlaintext'] as const;
+
+/** The findings of the hand-offs whose rows `counted` picks (names ending in `suffix`), and when their plaintext ones began and ended. */
+function findings(counted: string, dated: string, suffix: string): string {
+  const [handoffs, plaintext, weakTls, unverified, unknown, firstPlaintext, lastPlaintext] = MEASURES.map((m) => `${m}${suffix}`);
+  return `countIf(${counted}) AS ${handoffs}, countIf(${counted} AND tls = 'plaintext') AS ${plaintext}, countIf(${counted} AND ${WEAK}) AS ${weakTls},
+    countIf(${counted} AND ${UNVERIFIED}) AS ${unverified}, countIf(${counted} AND tls = 'unknown') AS ${unknown},
+    minIf(start, ${dated} AND tls = 'plaintext') AS ${firstPlaintext}, maxIf(start, ${dated} AND tls = 'plaintext') AS ${lastPlaintext}`;
+}
+
+/**
+ * Every table of the page in one pass over the hops (each pass pays for reading them and for FINAL):
+ * grouping sets (`kind`) by server pair, recipient domain, time bucket, and in all. In all, by pair
+ * and over time a hand-off counts once, by the row standing for it; by domain once per domain it
+ * carried recipients of, by the firstOfDomain row stitching wrote (and dated by that row). The range,
+ * host and domain narrow the counts (`own`), not the rows: a peer's first plaintext hand-off is
+ * sought in the whole store, from its pairs' (as either end).
+ */
+function securitySql(hops: string, h: Scope): string {
+  const own = `own AND ${h.first}`;
+  const pick = (m: string, peer: string) => `multiIf(part = 'peer', ${peer}, kind = 'domain', ${m}D, ${m}H) AS ${m}`;
+  return `SELECT part, key, \`from\`, \`to\`, toString(t) AS t, handoffs, plaintext, weakTls, unverified, unknown, toString(firstPlaintext) AS firstPlaintext, toString(lastPlaintext) AS lastPlaintext
+  FROM (
+    -- pairs and domains by their findings, peers newest first
+    SELECT *, row_number() OVER (PARTITION BY part ORDER BY if(part = 'peer', toUnixTimestamp64Milli(firstPlaintext), 0) DESC, plaintext DESC, weakTls DESC, if(part = 'pair', unverified, 0) DESC, handoffs DESC) AS rank
+    FROM (
+      -- a peer's row sums those of its pairs; every other row is alone in its group
+      SELECT part, key, \`from\`, \`to\`, t, ${MEASURES.slice(0, 5).map((m) => `sum(${m}) AS ${m}`).join(', ')},
+        min(firstPlaintext) AS firstPlaintext, max(lastPlaintext) AS lastPlaintext
+      FROM (
+        SELECT part, multiIf(part = 'peer', peer, kind = 'pair', concat(src, ' → ', dst), kind = 'domain', domain, '') AS key,
+          if(part = 'peer', '', src) AS \`from\`, if(part = 'peer', '', dst) AS \`to\`, t,
+          ${pick('handoffs', 'peerHandoffs')}, ${pick('plaintext', '0')}, ${pick('weakTls', '0')}, ${pick('unverified', '0')}, ${pick('unknown', '0')},
+          ${pick('firstPlaintext', 'peerFirst')}, ${pick('lastPlaintext', 'peerFirst')}
+        FROM (
+          SELECT multiIf(grouping(src) = 0, 'pair', grouping(domain) = 0, 'domain', grouping(t) = 0, 'time', 'total') AS kind, src, dst, domain, t,
+            countIf(own) AS rows, ${findings(own, 'own', 'H')},
+            ${findings(`own AND ${FIRST_OF_DOMAIN}`, `own AND ${FIRST_OF_DOMAIN}`, 'D')},
+            countIf(firstOfHop = 1 AND tls = 'plaintext') AS peerHandoffs, minIf(start, firstOfHop = 1 AND tls = 'plaintext') AS peerFirst
+          FROM (
+            SELECT \`from\` AS src, \`to\` AS dst, domain, start, tls, tlsVersion, tlsTrust, firstOfHop, firstOfDomain,
+              toStartOfInterval(start, toIntervalSecond({bucket:UInt32})) AS t, (${h.where}) AS own
+            FROM ${hops} FINAL WHERE provenance != 'header')
+          GROUP BY GROUPING SETS ((src, dst), (domain), (t), ()))
+        -- a pair is also a row of each of its ends as a peer
+        ARRAY JOIN if(kind = 'pair', ['pair', 'peer', 'peer'], [kind]) AS part, if(kind = 'pair', ['', src, dst], ['']) AS peer
+        WHERE multiIf(part = 'peer', peerHandoffs > 0 AND peer != '', part = 'total', 1, rows > 0 AND (part != 'domain' OR domain != '')))
+      GROUP BY part, key, \`from\`, \`to\`, t
+      HAVING part != 'peer' OR (firstPlaintext >= parseDateTime64BestEffort({pfrom:String}, 3) AND firstPlaintext < parseDateTime64BestEffort({pto:String}, 3))))
+  WHERE part IN ('time', 'total') OR rank <= if(part = 'peer', 100, 500)
+  ORDER BY part, if(part = 'time', 0, rank), t`;
+}
 
 export async function securityView(store: Store, q: ViewQuery): Promise<SecurityView> {
   const h = hopScope(q);
-  const params = { ...h.params, ...RULES };
-  const measures = `${h.count('1')} AS handoffs, ${h.count("tls = 'plaintext'")} AS plaintext, ${h.count(WEAK)} AS weakTls, ${h.count(UNVERIFIED)} AS unverified,
-    ${h.count("tls = 'unknown'")} AS unknown, toString(minIf(start, tls = 'plaintext')) AS firstPlaintext, toString(maxIf(start, tls = 'plaintext')) AS lastPlaintext`;
-  const hops = store.table(HOPS_TABLE);
   const bucket = await bucketSeconds(store, q);
-  const byPair = await store.query<SecurityRaw>(
-    `SELECT concat(\`from\`, ' → ', \`to\`) AS key, \`from\`, \`to\`, ${measures} FROM ${hops} FINAL WHERE ${h.where} GROUP BY \`from\`, \`to\`
-     ORDER BY plaintext DESC, weakTls DESC, unverified DESC, handoffs DESC LIMIT 500`, params);
-  // per recipient domain: a hop that carried recipients of two domains counts under both
-  // per recipient domain: each hand-off once per domain it carried recipients of — grouped once by
-  // (domain, hash of its identity) into flags, then summed (a distinct count per measure cost 4× more)
-  const byDomain = await store.query<SecurityRaw>(
-    `SELECT key, '' AS \`from\`, '' AS \`to\`, count() AS handoffs, sum(p) AS plaintext, sum(w) AS weakTls, sum(u) AS unverified, sum(k) AS unknown,
-       toString(minIf(s, p = 1)) AS firstPlaintext, toString(maxIf(s, p = 1)) AS lastPlaintext
-     FROM (SELECT splitByChar('@', recipient)[-1] AS key, max(tls = 'plaintext') AS p, max(${WEAK}) AS w, max(${UNVERIFIED}) AS u, max(tls = 'unknown') AS k, min(start) AS s
-           FROM ${hops} FINAL WHERE ${h.where} AND recipient LIKE '%@%' GROUP BY key, cityHash64(messageKey, \`from\`, \`to\`, fromQueueId, toQueueId, rule))
-     GROUP BY key ORDER BY plaintext DESC, weakTls DESC, handoffs DESC LIMIT 500`, params);
-  const overTime = await store.query<{ t: string; plaintext: string; weakTls: string; unverified: string }>(
-    `SELECT toString(toStartOfInterval(start, toIntervalSecond({bucket:UInt32}))) AS t, ${h.count("tls = 'plaintext'")} AS plaintext, ${h.count(WEAK)} AS weakTls, ${h.count(UNVERIFIED)} AS unverified
-     FROM ${hops} FINAL WHERE ${h.where} GROUP BY t ORDER BY t`, { ...params, bucket });
-  // a peer's first plaintext hand-off in the whole store, if it falls inside the range
-  const peers = await store.query<{ peer: string; first: string; handoffs: string }>(
-    `SELECT peer, toString(min(start)) AS first, count() AS handoffs FROM (
-       SELECT arrayJoin([\`from\`, \`to\`]) AS peer, start FROM ${hops} FINAL WHERE tls = 'plaintext' AND provenance != 'header' AND firstOfHop = 1)
-     WHERE peer != '' GROUP BY peer HAVING min(start) >= parseDateTime64BestEffort({pfrom:String}, 3) AND min(start) < parseDateTime64BestEffort({pto:String}, 3)
-     ORDER BY first DESC LIMIT 100`, { pfrom: q.from ?? '1970-01-01T00:00:00Z', pto: q.to ?? '2299-12-31T00:00:00Z' });
+  const params = { ...h.params, ...RULES, bucket, pfrom: q.from ?? '1970-01-01T00:00:00Z', pto: q.to ?? '2299-12-31T00:00:00Z' };
+  const rows = await store.query<SecurityRaw & { part: SecurityPart; t: string }>(securitySql(store.table(HOPS_TABLE), h), params);
+  const of = (part: SecurityPart) => rows.filter((r) => r.part === part);
   const row = (r: SecurityRaw) => ({
     key: r.key, from: r.from, to: r.to, handoffs: num(r.handoffs), plaintext: num(r.plaintext), weakTls: num(r.weakTls), unverified: num(r.unverified), unknown: num(r.unknown),
     firstPlaintext: num(r.plaintext) > 0 ? isoOf(r.firstPlaintext) : '', lastPlaintext: num(r.plaintext) > 0 ? isoOf(r.lastPlaintext) : '',
   });
-  const pairs = byPair.map(row);
-  const sum = (k: 'handoffs' | 'plaintext' | 'weakTls' | 'unverified' | 'unknown') => pairs.reduce((a, p) => a + p[k], 0);
+  const [all] = of('total').map(row);
   return fromStore(SecurityView, {
-    totals: { handoffs: sum('handoffs'), plaintext: sum('plaintext'), weakTls: sum('weakTls'), unverified: sum('unverified'), unknown: sum('unknown') },
-    byPair: pairs, byDomain: byDomain.map(row),
-    overTime: overTime.map((b) => ({ t: isoOf(b.t), plaintext: num(b.plaintext), weakTls: num(b.weakTls), unverified: num(b.unverified) })),
-    newPlaintextPeers: peers.map((p) => ({ peer: p.peer, firstPlaintext: isoOf(p.first), handoffs: num(p.handoffs) })),
+    totals: { handoffs: all?.handoffs ?? 0, plaintext: all?.plaintext ?? 0, weakTls: all?.weakTls ?? 0, unverified: all?.unverified ?? 0, unknown: all?.unknown ?? 0 },
+    byPair: of('pair').map(row), byDomain: of('domain').map(row),
+    overTime: of('time').map((b) => ({ t: isoOf(b.t), plaintext: num(b.plaintext), weakTls: num(b.weakTls), unverified: num(b.unverified) })),
+    // a peer's first plaintext hand-off in the whole store, if it falls inside the range
+    newPlaintextPeers: of('peer').map((p) => ({ peer: p.key, firstPlaintext: isoOf(p.firstPlaintext), handoffs: num(p.handoffs) })),
     bucketSeconds: bucket,
   }, 'the security view');
 }
@@ -110,16 +143,18 @@ export async function securityView(store: Store, q: ViewQuery): Promise<Security
 export async function deliveryView(store: Store, q: ViewQuery): Promise<DeliveryView> {
   const m = messageScope(q);
   const h = hopScope(q);
-  // a recipient's final word is in the message row's detail (what the trace shows); ids and addresses in replies are masked to group them
+  // a recipient's final word is in the message row's detail (what the trace shows); ids and addresses in replies are masked to group them.
+  // The detail is parsed once into the three fields read (not once per field), and each distinct reply masked once.
   const reasons = await store.query<{ status: string; dsn: string; reason: string; n: string; last: string; sample: string }>(
-    `SELECT JSONExtractString(r, 'status') AS status, JSONExtractString(r, 'dsn') AS dsn,
-       replaceRegexpAll(replaceRegexpAll(JSONExtractString(r, 'reply'), '<[^>]*>', '<…>'), '\\\\b[0-9A-Fa-f]{6,}\\\\b|\\\\d+\\\\.\\\\d+\\\\.\\\\d+\\\\.\\\\d+', '…') AS reason,
-       count() AS n, toString(max(lastSeen)) AS last, any(if(messageId != '', messageId, queueIds[1])) AS sample
-     FROM (SELECT detail, lastSeen, messageId, queueIds FROM ${store.table(MESSAGES_TABLE)} FINAL
-           -- a message's status is its worst recipient's: only these hold a failed one, and only their detail is parsed
-           WHERE ${m.where} AND status IN ('deferred', 'bounced', 'rejected'))
-     ARRAY JOIN JSONExtractArrayRaw(detail, 'recipients') AS r
-     WHERE status IN ('deferred', 'bounced', 'rejected') GROUP BY status, dsn, reason ORDER BY n DESC LIMIT 100`, m.params);
+    `SELECT status, dsn, replaceRegexpAll(replaceRegexpAll(reply, '<[^>]*>', '<…>'), '\\\\b[0-9A-Fa-f]{6,}\\\\b|\\\\d+\\\\.\\\\d+\\\\.\\\\d+\\\\.\\\\d+', '…') AS reason,
+       sum(n) AS n, toString(max(last)) AS last, any(sample) AS sample
+     FROM (SELECT r.1 AS status, r.2 AS dsn, r.3 AS reply, count() AS n, max(lastSeen) AS last, any(if(messageId != '', messageId, queueIds[1])) AS sample
+       FROM (SELECT detail, lastSeen, messageId, queueIds FROM ${store.table(MESSAGES_TABLE)} FINAL
+             -- a message's status is its worst recipient's: only these hold a failed one, and only their detail is parsed
+             WHERE ${m.where} AND status IN ('deferred', 'bounced', 'rejected'))
+       ARRAY JOIN JSONExtract(detail, 'recipients', 'Array(Tuple(status String, dsn String, reply String))') AS r
+       WHERE status IN ('deferred', 'bounced', 'rejected') GROUP BY status, dsn, reply)
+     GROUP BY status, dsn, reason ORDER BY n DESC LIMIT 100`, m.params);
   const latency = await store.query<{ from: string; to: string; n: string; q: number[]; max: number }>(
     `SELECT \`from\`, \`to\`, count() AS n, quantiles(0.5, 0.95)(d) AS q, max(d) AS max FROM (
        SELECT \`from\`, \`to\`, (toUnixTimestamp64Milli(\`end\`) - toUnixTimestamp64Milli(start)) / 1000 AS d FROM ${store.table(HOPS_TABLE)} FINAL

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runIngest } from '../../../ingest/index.ts';
 import { buildApp, summarize, traceMessage } from '../../../query/index.ts';
-import { DeliveryView, HopList, IngestionView, OverviewView, ProtectionView, SecurityView, TopologyView } from '../../../schemas/index.ts';
+import { DeliveryView, HOPS_TABLE, HopList, IngestionView, OverviewView, ProtectionView, SecurityView, TopologyView, UNVERIFIED_TRUST, WEAK_TLS_VERSIONS } from '../../../schemas/index.ts';
+import { isoFromStore } from '../../../store/index.ts';
 import { FIXTURES, tempStore } from '../../helpers/store.ts';
 
 /**
@@ -63,6 +64,36 @@ test('security: every plaintext hand-off of a server pair is a hop row, and its 
   // narrowed to one server, every pair touches it
   const hub = await get('/api/views/security?host=hub', SecurityView);
   assert.ok(hub.byPair.length > 0 && hub.byPair.every((p) => p.from === 'hub' || p.to === 'hub'));
+});
+
+test('stitching writes each hop row its recipient domain and one firstOfDomain row per hand-off and domain: the per-domain table is the regrouped count', { timeout: 60_000 }, async () => {
+  const hops = world.store.table(HOPS_TABLE);
+  const ofRecipient = "if(position(recipient, '@') > 0, lowerUTF8(splitByChar('@', recipient)[-1]), '')";
+  const [rows] = await world.store.query<{ n: string; wrong: string }>(`SELECT count() AS n, countIf(domain != ${ofRecipient}) AS wrong FROM ${hops} FINAL`);
+  assert.ok(Number(rows.n) > 0);
+  assert.equal(Number(rows.wrong), 0, 'the domain column is the recipient\'s domain on every row');
+  const [groups] = await world.store.query<{ n: string; notOne: string; notEarliest: string }>(
+    `SELECT count() AS n, countIf(flags != 1) AS notOne, countIf(flagged != earliest) AS notEarliest FROM (
+       SELECT sum(firstOfDomain) AS flags, minIf(start, firstOfDomain = 1) AS flagged, min(start) AS earliest FROM ${hops} FINAL
+       GROUP BY messageKey, ${ofRecipient}, \`from\`, \`to\`, fromQueueId, toQueueId, rule)`);
+  assert.ok(Number(groups.n) > 0);
+  assert.equal(Number(groups.notOne), 0, 'one firstOfDomain row per hand-off and domain');
+  assert.equal(Number(groups.notEarliest), 0, 'the earliest-starting one');
+  // the view's per-domain table against the hop rows regrouped by the recipient column (what the view did before)
+  const weak = `tls = 'encrypted' AND tlsVersion IN {weak:Array(String)}`;
+  const unverified = `tls = 'encrypted' AND tlsTrust IN {unverified:Array(String)}`;
+  const regrouped = await world.store.query<{ key: string; handoffs: string; plaintext: string; weakTls: string; unverified: string; unknown: string; first: string; last: string }>(
+    `SELECT key, count() AS handoffs, sum(p) AS plaintext, sum(w) AS weakTls, sum(u) AS unverified, sum(k) AS unknown, toString(minIf(s, p = 1)) AS first, toString(maxIf(s, p = 1)) AS last
+     FROM (SELECT ${ofRecipient} AS key, max(tls = 'plaintext') AS p, max(${weak}) AS w, max(${unverified}) AS u, max(tls = 'unknown') AS k, min(start) AS s
+           FROM ${hops} FINAL WHERE provenance != 'header' AND key != '' GROUP BY key, messageKey, \`from\`, \`to\`, fromQueueId, toQueueId, rule)
+     GROUP BY key`, { weak: [...WEAK_TLS_VERSIONS], unverified: [...UNVERIFIED_TRUST] });
+  const sec = await get('/api/views/security', SecurityView);
+  assert.ok(regrouped.length > 1 && regrouped.length <= 500);
+  const iso = (t: string, p: string) => (Number(p) > 0 ? isoFromStore(t) : '');
+  const want = regrouped.map((r) => ({ key: r.key, handoffs: Number(r.handoffs), plaintext: Number(r.plaintext), weakTls: Number(r.weakTls), unverified: Number(r.unverified), unknown: Number(r.unknown), firstPlaintext: iso(r.first, r.plaintext), lastPlaintext: iso(r.last, r.plaintext) }));
+  const got = sec.byDomain.map(({ from: _f, to: _t, ...r }) => r);
+  const byKey = (a: { key: string }, b: { key: string }) => a.key.localeCompare(b.key);
+  assert.deepEqual(got.sort(byKey), want.sort(byKey));
 });
 
 test('overview and topology count what the summary and the security view count', { timeout: 60_000 }, async () => {
