@@ -2,7 +2,7 @@ export { buildApp, type AppOptions } from './api/app.ts';
 export type { IngestHook, IngestLimits } from './api/ingest.ts';
 export { traceMessage, normalizeMessageId } from './trace/read.ts';
 export { searchMessages, summarize } from './sql/messages.ts';
-export { overviewView, topologyView, securityView, deliveryView, protectionView, ingestionView } from './sql/views.ts';
+export { overviewView, topologyView, securityView, connectorsView, deliveryView, protectionView, ingestionView } from './sql/views.ts';
 export { certificatesView, daysLeft } from './sql/certificates.ts';
 export { listHops } from './sql/hop-list.ts';
 export { hashToken, generateToken } from './api/access.ts';

@@ -52,6 +52,9 @@ export const HOP_COLUMN_TYPES: readonly (readonly [string, string])[] = [
   /** the recipient's domain, lower-cased; firstOfDomain 1 on one row per hand-off and domain (stitch/rows.ts) */
   ['domain', 'LowCardinality(String)'],
   ['firstOfDomain', 'UInt8'],
+  /** the connector or service each end's log names (Hop.fromConnector / toConnector) */
+  ['fromConnector', 'LowCardinality(String)'],
+  ['toConnector', 'LowCardinality(String)'],
   ['version', 'UInt64'],
   ['deleted', 'UInt8'],
 ];
@@ -89,7 +92,7 @@ export const EVENT_STRUCTURE = EVENT_COLUMN_TYPES.map(([n, t]) => `${n} ${t}`).j
 
 /** Hop and message columns added after the first release (before version/deleted in a new table). */
 const ADDED_HOP_COLUMNS: readonly (readonly [string, string])[] = [['provenance', "LowCardinality(String) DEFAULT 'log'"], ['protocol', 'LowCardinality(String)'], ['conflict', 'String'],
-  ['domain', 'LowCardinality(String)'], ['firstOfDomain', 'UInt8']];
+  ['domain', 'LowCardinality(String)'], ['firstOfDomain', 'UInt8'], ['fromConnector', 'LowCardinality(String)'], ['toConnector', 'LowCardinality(String)']];
 const ADDED_MESSAGE_COLUMNS: readonly (readonly [string, string])[] = [['protection', 'Array(LowCardinality(String))'], ['protectionKnown', 'UInt8']];
 
 export function ddlStatements(db: string): string[] {

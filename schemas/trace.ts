@@ -40,6 +40,12 @@ export const Hop = z.object({
   protocol: z.string(),
   /** what the header and the log disagree about on this hop ('' when they agree or only one saw it) */
   conflict: z.string(),
+  /**
+   * the connector (Exchange connector-id) or service (Postfix syslog tag) that sent and that
+   * received the hand-off, as each end's log names it ('' where that end's log is not held)
+   */
+  fromConnector: z.string(),
+  toConnector: z.string(),
 });
 export type Hop = z.infer<typeof Hop>;
 

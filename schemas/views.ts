@@ -86,6 +86,26 @@ export const SecurityView = z.object({
 });
 export type SecurityView = z.infer<typeof SecurityView>;
 
+/**
+ * GET /api/views/connectors: the Security page's findings per connector — each hand-off counted
+ * under the connector (Exchange connector-id) or service (Postfix syslog tag) that sent it, on its
+ * sending server, and under the one that received it, on its receiving server, where those logs are held.
+ */
+export const ConnectorRow = z.object({
+  server: z.string(),
+  connector: z.string(),
+  side: z.enum(['send', 'receive']),
+  handoffs: count,
+  plaintext: count,
+  weakTls: count,
+  unverified: count,
+  unknown: count,
+  firstPlaintext: z.string(),
+  lastPlaintext: z.string(),
+});
+export const ConnectorsView = z.object({ rows: z.array(ConnectorRow) });
+export type ConnectorsView = z.infer<typeof ConnectorsView>;
+
 /** What the hop list filters by (the drill-down of every view). */
 export const HopFilter = z.enum(['all', 'plaintext', 'weak-tls', 'unverified', 'unknown']);
 export type HopFilter = z.infer<typeof HopFilter>;

@@ -12,7 +12,7 @@ import { isoOf, type StoredEvent } from './queue.ts';
  */
 const FIELDS = ['id', 'ts', 'host', 'kind', 'program', 'queueId', 'messageId', 'sender', 'recipient', 'origRecipient', 'client', 'clientIp',
   'relay', 'relayIp', 'relayPort', 'nextQueueId', 'status', 'dsn', 'reply', 'delayConnect', 'delayTransmit', 'size', 'tls', 'tlsVersion', 'cipher',
-  'tlsTrust', 'tlsEvidence', 'source', 'sessionId', 'role', 'networkMessageId', 'protocol', 'protection', 'protectionEvidence', 'sourceFile', 'sourceOffset'] as const;
+  'tlsTrust', 'tlsEvidence', 'source', 'sessionId', 'role', 'networkMessageId', 'protocol', 'protection', 'protectionEvidence', 'sourceFile', 'sourceOffset', 'connector'] as const;
 const COLUMNS = FIELDS.map((f) => (f === 'ts' ? 'toString(ts)' : f)).join(', ');
 /** how far before / after a send its protocol-log session may lie (the session starts before the tracking row) */
 const SESSION_BEFORE_MS = 600_000;
@@ -39,7 +39,7 @@ async function read(store: Store, sql: string, params: QueryParams): Promise<Sto
       nextQueueId: r[15], status: r[16] as StoredEvent['status'], dsn: r[17], reply: r[18], delayConnect: Number(r[19]) || 0,
       delayTransmit: Number(r[20]) || 0, size: Number(r[21]) || 0, tls: r[22] as StoredEvent['tls'], tlsVersion: r[23], cipher: r[24],
       tlsTrust: r[25] as StoredEvent['tlsTrust'], tlsEvidence: r[26], source: r[27], sessionId: r[28], role: r[29], networkMessageId: r[30],
-      protocol: r[31], protection: mechanisms(r[32]), protectionEvidence: r[33], sourceFile: r[34], sourceOffset: Number(r[35]) || 0,
+      protocol: r[31], protection: mechanisms(r[32]), protectionEvidence: r[33], sourceFile: r[34], sourceOffset: Number(r[35]) || 0, connector: r[36],
     });
   }
   return out;

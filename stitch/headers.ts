@@ -143,7 +143,7 @@ function headerHop(h: StoredEvent, prevTime: string, time: string): Hop {
     tls: h.tls, tlsVersion: h.tlsVersion, cipher: h.cipher, tlsTrust: '', tlsEvidence: h.tlsEvidence ? `received-header:${h.tlsEvidence}` : '',
     start: prevTime, end: time, fromQueueId: '', toQueueId: h.queueId,
     link: linkOfRule('received-header'), rule: 'received-header', status: 'unknown', eventIds: [h.id],
-    provenance: 'header', protocol: h.protocol ?? '', conflict: '',
+    provenance: 'header', protocol: h.protocol ?? '', conflict: '', fromConnector: '', toConnector: '',
   };
 }
 

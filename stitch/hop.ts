@@ -40,8 +40,8 @@ export function outsideRole(q: Queue): string {
 const ids = (...events: (StoredEvent | undefined)[]): string[] => [...new Set(events.filter((e): e is StoredEvent => !!e).map((e) => e.id).filter(Boolean))];
 
 /** A hop concluded from logs (stitch/headers.ts adds what delivered copies' Received headers say). */
-function hop(fields: Omit<Hop, 'link' | 'status' | 'provenance' | 'protocol' | 'conflict'>): Hop {
-  return { ...fields, link: linkOfRule(fields.rule), status: 'relayed', provenance: 'log', protocol: '', conflict: '' };
+function hop(fields: Omit<Hop, 'link' | 'status' | 'provenance' | 'protocol' | 'conflict' | 'fromConnector' | 'toConnector'>, from?: StoredEvent, to?: StoredEvent): Hop {
+  return { ...fields, link: linkOfRule(fields.rule), status: 'relayed', provenance: 'log', protocol: '', conflict: '', fromConnector: from?.connector ?? '', toConnector: to?.connector ?? '' };
 }
 
 export function firstHop(root: Queue): Hop {
@@ -59,7 +59,7 @@ export function firstHop(root: Queue): Hop {
     toQueueId: root.queueId,
     rule: 'first-hop',
     eventIds: ids(r),
-  });
+  }, undefined, r);
 }
 
 /**
@@ -86,7 +86,7 @@ export function transferHop(q: Queue, d: StoredEvent, child: Queue | undefined, 
     toQueueId: child ? child.queueId : d.nextQueueId,
     rule,
     eventIds: ids(d, child?.receive),
-  });
+  }, d, child?.receive);
 }
 
 /**
@@ -99,7 +99,7 @@ export function storeHop(q: Queue, d: StoredEvent, mailboxHost: string): Hop {
     from: q.host, to: mailboxHost, fromRole: q.role, toRole: 'mailbox',
     tls: 'unknown', tlsVersion: '', cipher: '', tlsTrust: '', tlsEvidence: '',
     start: at, end: at, fromQueueId: q.queueId, toQueueId: '', rule: 'mailbox-delivery', eventIds: ids(d),
-  });
+  }, d);
 }
 
 /** Where a recipient's trail breaks: the logs show the message on `from`, and nothing of where it went next. */

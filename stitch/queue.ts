@@ -4,7 +4,7 @@ import { Program, type LinkRule, type MailEvent } from '../schemas/index.ts';
 export type StoredEvent = Pick<MailEvent,
   'ts' | 'host' | 'kind' | 'program' | 'queueId' | 'messageId' | 'sender' | 'recipient' | 'origRecipient' | 'client' | 'clientIp'
   | 'relay' | 'relayIp' | 'relayPort' | 'nextQueueId' | 'status' | 'dsn' | 'reply' | 'delayConnect' | 'delayTransmit' | 'size'
-  | 'tls' | 'tlsVersion' | 'cipher' | 'tlsTrust' | 'tlsEvidence' | 'id'> & Partial<Pick<MailEvent, 'sessionId' | 'role' | 'source' | 'networkMessageId' | 'protocol' | 'protection' | 'protectionEvidence' | 'sourceFile' | 'sourceOffset'>>;
+  | 'tls' | 'tlsVersion' | 'cipher' | 'tlsTrust' | 'tlsEvidence' | 'id'> & Partial<Pick<MailEvent, 'sessionId' | 'role' | 'source' | 'networkMessageId' | 'protocol' | 'protection' | 'protectionEvidence' | 'sourceFile' | 'sourceOffset' | 'connector'>>;
 
 export interface Queue {
   key: string;

@@ -78,7 +78,7 @@ export function hopRows(key: string, trace: Trace, version: number): string {
         tsvEscape(key), tsvEscape(trace.messageId), tsvEscape(r.address), String(seq), tsvEscape(h.from), tsvEscape(h.to), tsvEscape(h.fromRole), tsvEscape(h.toRole),
         h.tls, tsvEscape(h.tlsVersion), tsvEscape(h.cipher), h.tlsTrust, tsvEscape(h.tlsEvidence), time(h.start), time(h.end),
         tsvEscape(h.fromQueueId), tsvEscape(h.toQueueId), h.link, h.rule, h.status, tsvArray(h.eventIds), first ? '1' : '0',
-        h.provenance, tsvEscape(h.protocol), tsvEscape(h.conflict), tsvEscape(domain), firstOfDomain ? '1' : '0', String(version), '0',
+        h.provenance, tsvEscape(h.protocol), tsvEscape(h.conflict), tsvEscape(domain), firstOfDomain ? '1' : '0', tsvEscape(h.fromConnector), tsvEscape(h.toConnector), String(version), '0',
       ].join('\t') + '\n';
     });
   });

@@ -12,7 +12,7 @@ import { hopRows, hopTombstone, messageKey, messageRow, messageTombstone, queueK
  * Bump STITCH_VERSION when the rules change: a store stitched by other rules is re-stitched as a
  * whole when it is opened by the command line (stitch/upgrade.ts).
  */
-export const STITCH_VERSION = '5';
+export const STITCH_VERSION = '6';
 
 /** What an ingest touched, as the events went by: message ids, and queues whose lines named none. */
 export class Touched {

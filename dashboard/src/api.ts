@@ -1,5 +1,5 @@
 import type { CertificatesQuery, CertificatesView, HeaderAnalysis, MessageList, PolicyIncident, PolicyQuery, PolicyReport, RecipientStatus, Rejection, ReportList, Summary, Trace } from '../../schemas/index.ts';
-import type { DeliveryView, HopList, HopListQuery, IngestionView, OverviewView, ProtectionView, SecurityView, TopologyView, ViewQuery } from '../../schemas/views.ts';
+import type { ConnectorsView, DeliveryView, HopList, HopListQuery, IngestionView, OverviewView, ProtectionView, SecurityView, TopologyView, ViewQuery } from '../../schemas/views.ts';
 import { askForToken, currentToken } from './token.ts';
 
 /** An answer from the API that is not a success, with the API's own code and message. */
@@ -92,6 +92,11 @@ export interface ViewAnswers {
 
 export function fetchView<K extends keyof ViewAnswers>(name: K, q: ViewQuery, signal?: AbortSignal): Promise<ViewAnswers[K]> {
   return requestJson<ViewAnswers[K]>(`/api/views/${name}${queryOf({ ...q })}`, signal);
+}
+
+/** The Security page's findings per connector (GET /api/views/connectors). */
+export function fetchConnectors(q: ViewQuery, signal?: AbortSignal): Promise<ConnectorsView> {
+  return requestJson<ConnectorsView>(`/api/views/connectors${queryOf({ ...q })}`, signal);
 }
 
 /** The certificates view with its expiry window (GET /api/views/certificates). */

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { z } from 'zod';
 import {
-  ApiError, AuditList, AuditQuery, CertificatesQuery, CertificatesView, DeliveryView, HeaderAnalysis, HopList, HopListQuery, IngestionView, MessageList, MessageSearch, OverviewView,
+  ApiError, AuditList, AuditQuery, CertificatesQuery, CertificatesView, ConnectorsView, DeliveryView, HeaderAnalysis, HopList, HopListQuery, IngestionView, MessageList, MessageSearch, OverviewView,
   ProtectionView, Rejection, SecurityView, Summary, TopologyView, Trace, ViewQuery, IncidentList, IncidentQuery, PolicyCheckAnswer, PolicyQuery, PolicyReport, ReportList, type Role,
 } from '../../schemas/index.ts';
 
@@ -29,7 +29,7 @@ export const IngestSummary = z.object({ files: z.number(), lines: z.number(), ev
 /** Answers by the name the document gives them (components.schemas). */
 export const COMPONENTS = {
   ApiError, Health, MessageList, Trace, Summary, RejectedList, HeaderAnalysis, UploadReceipt, IngestSummary, AuditList,
-  OverviewView, TopologyView, SecurityView, HopList, DeliveryView, ProtectionView, CertificatesView, IngestionView, PolicyReport, IncidentList, PolicyCheckAnswer, ReportList, ReportFile,
+  OverviewView, TopologyView, SecurityView, ConnectorsView, HopList, DeliveryView, ProtectionView, CertificatesView, IngestionView, PolicyReport, IncidentList, PolicyCheckAnswer, ReportList, ReportFile,
 } as const;
 export type ComponentName = keyof typeof COMPONENTS;
 
@@ -64,6 +64,7 @@ export const API_ROUTES: readonly RouteDoc[] = [
   view('overview', 'OverviewView', 'Volume, outcome and TLS over time.'),
   view('topology', 'TopologyView', 'Servers and hand-offs between them, by TLS state.'),
   view('security', 'SecurityView', 'Plaintext, weak-TLS and unverified hand-offs by server pair, domain and time.'),
+  view('connectors', 'ConnectorsView', 'The same findings per connector (Exchange connector-id, Postfix service), on the sending and on the receiving side.'),
   { method: 'GET', url: '/api/views/hops', access: 'viewer', summary: 'The hand-offs a view counts, one row each, newest first.', query: HopListQuery, answer: 'HopList', errors: [422] },
   view('delivery', 'DeliveryView', 'Deferral and bounce reasons, hand-off latency, end-to-end time.'),
   view('protection', 'ProtectionView', 'End-to-end protection by sender and recipient domain.'),

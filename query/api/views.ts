@@ -3,10 +3,10 @@ import { CertificatesQuery, HopListQuery, ViewQuery } from '../../schemas/index.
 import type { Store } from '../../store/index.ts';
 import { certificatesView } from '../sql/certificates.ts';
 import { listHops } from '../sql/hop-list.ts';
-import { deliveryView, ingestionView, overviewView, protectionView, securityView, topologyView } from '../sql/views.ts';
+import { connectorsView, deliveryView, ingestionView, overviewView, protectionView, securityView, topologyView } from '../sql/views.ts';
 
 /**
- * The views' routes (GET /api/views/*): overview, topology, security, delivery, protection,
+ * The views' routes (GET /api/views/*): overview, topology, security (and its connectors), delivery, protection,
  * certificates, ingestion health, and the hop list they drill down to. Each answer is a read of the stitched
  * tables (query/sql/views.ts); identical requests in flight share one answer.
  */
@@ -21,6 +21,7 @@ export async function registerViews(app: FastifyInstance, store: () => Store, sh
   route('overview', overviewView);
   route('topology', topologyView);
   route('security', securityView);
+  route('connectors', connectorsView);
   route('delivery', deliveryView);
   route('protection', protectionView);
   app.get('/api/views/certificates', async (req) => {

@@ -1,4 +1,4 @@
-import { EVENTS_TABLE, FILES_TABLE, HOPS_TABLE, MESSAGES_TABLE, ProtectionMechanism, RecipientStatus, REJECTED_TABLE, UNVERIFIED_TRUST, WEAK_TLS_VERSIONS, DeliveryView, IngestionView, OverviewView, ProtectionView, SecurityView, TopologyView, type ViewQuery } from '../../schemas/index.ts';
+import { EVENTS_TABLE, FILES_TABLE, HOPS_TABLE, MESSAGES_TABLE, ProtectionMechanism, RecipientStatus, REJECTED_TABLE, UNVERIFIED_TRUST, WEAK_TLS_VERSIONS, ConnectorsView, DeliveryView, IngestionView, OverviewView, ProtectionView, SecurityView, TopologyView, type ViewQuery } from '../../schemas/index.ts';
 import { isoFromStore as isoOf, type QueryParams, type Store } from '../../store/index.ts';
 import { fromStore } from '../parse.ts';
 import { bucketSeconds, FIRST_OF_DOMAIN, hopScope, messageScope, num, type Scope } from './scope.ts';
@@ -204,4 +204,28 @@ export async function ingestionView(store: Store): Promise<IngestionView> {
       samples: r.samples.map(([sourceFile, off, line, detail, excerpt]) => ({ sourceFile, sourceOffset: num(off), lineNumber: num(line), detail, excerpt })),
     })),
   }, 'the ingestion view');
+}
+
+/**
+ * Findings per connector (ConnectorsView): each hand-off under its sending end's connector and
+ * under its receiving end's, where that end's log named one. Its own query (one pass, both ends by
+ * ARRAY JOIN), so the Security page's main read keeps its budget.
+ */
+export async function connectorsView(store: Store, q: ViewQuery): Promise<ConnectorsView> {
+  const h = hopScope(q);
+  const rows = await store.query<{ server: string; connector: string; side: string; handoffs: string; plaintext: string; weakTls: string; unverified: string; unknown: string; firstPlaintext: string; lastPlaintext: string }>(
+    `SELECT e.1 AS server, e.2 AS connector, e.3 AS side, count() AS handoffs, countIf(tls = 'plaintext') AS plaintext, countIf(${WEAK}) AS weakTls,
+       countIf(${UNVERIFIED}) AS unverified, countIf(tls = 'unknown') AS unknown,
+       toString(minIf(start, tls = 'plaintext')) AS firstPlaintext, toString(maxIf(start, tls = 'plaintext')) AS lastPlaintext
+     FROM (SELECT \`from\`, \`to\`, fromConnector, toConnector, tls, tlsVersion, tlsTrust, start FROM ${store.table(HOPS_TABLE)} FINAL WHERE ${h.where} AND ${h.first})
+     ARRAY JOIN [(\`from\`, toString(fromConnector), 'send'), (\`to\`, toString(toConnector), 'receive')] AS e
+     WHERE e.2 != ''
+     GROUP BY server, connector, side ORDER BY plaintext DESC, weakTls DESC, unverified DESC, handoffs DESC LIMIT 500`, { ...h.params, ...RULES });
+  return fromStore(ConnectorsView, {
+    rows: rows.map((r) => ({
+      server: r.server, connector: r.connector, side: r.side === 'send' ? 'send' : 'receive', handoffs: num(r.handoffs), plaintext: num(r.plaintext), weakTls: num(r.weakTls),
+      unverified: num(r.unverified), unknown: num(r.unknown),
+      firstPlaintext: num(r.plaintext) > 0 ? isoOf(r.firstPlaintext) : '', lastPlaintext: num(r.plaintext) > 0 ? isoOf(r.lastPlaintext) : '',
+    })),
+  }, 'the connectors view');
 }

@@ -32,7 +32,7 @@ export function looksLikeMessageId(id: string): boolean {
 
 const MESSAGE_COLUMNS = 'messageKey, messageId, sender, size, toString(firstSeen) AS firstSeenText, toString(lastSeen) AS lastSeenText, detail';
 const HOP_COLUMNS = `recipient, seq, \`from\`, \`to\`, fromRole, toRole, tls, tlsVersion, cipher, tlsTrust, tlsEvidence, toString(start) AS startText, toString(\`end\`) AS endText,
-  fromQueueId, toQueueId, link, rule, status, eventIds, provenance, protocol, conflict`;
+  fromQueueId, toQueueId, link, rule, status, eventIds, provenance, protocol, conflict, fromConnector, toConnector`;
 
 /**
  * By Message-ID, or by any host's queue id. Point reads by the tables' sort key, without FINAL

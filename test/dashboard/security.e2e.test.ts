@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { HopList, IncidentList, PolicyReport, SecurityView, TlsPolicy, Trace } from '../../schemas/index.ts';
+import { ConnectorsView, HopList, IncidentList, PolicyReport, SecurityView, TlsPolicy, Trace } from '../../schemas/index.ts';
 import { buildApp, checkPolicy } from '../../query/index.ts';
 import { requireComponent } from '../helpers/component.ts';
 import { apiGet, ARTIFACTS, chromiumAvailable, listen, openPage, SAMPLE_INPUTS, startWorld, type World } from './browser.ts';
@@ -135,6 +135,14 @@ test('security: the totals are the API\'s, and "all plaintext hops" lists every 
   }
   assert.equal(await page.locator('tr.domain-row').count(), sec.byDomain.length);
   assert.equal(await page.locator('li.new-peer').count(), sec.newPlaintextPeers.length);
+  // the findings per connector: the API's rows, each with its counts
+  const connectors = await apiGet(base, '/api/views/connectors', ConnectorsView);
+  assert.ok(connectors.rows.length > 0);
+  await page.locator('tr.connector-row').first().waitFor();
+  assert.equal(await page.locator('tr.connector-row').count(), connectors.rows.length);
+  const top = connectors.rows[0];
+  const cell = page.locator(`tr.connector-row[data-server="${top.server}"][data-side="${top.side}"]`).filter({ has: page.locator('td', { hasText: top.connector }) }).first().locator('td[data-col="plaintext"]');
+  assert.equal((await cell.textContent())?.trim(), top.plaintext.toLocaleString('en-US'));
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, 'views-security.png'), fullPage: true });
 

@@ -9,7 +9,7 @@ import { mergeHeaders } from '../../stitch/headers.ts';
  */
 const logHop = (from: string, to: string, toQueueId: string, end: string, tls: Hop['tls'] = 'encrypted'): Hop => ({
   from, to, fromRole: '', toRole: '', tls, tlsVersion: tls === 'encrypted' ? 'TLSv1.2' : '', cipher: '', tlsTrust: '', tlsEvidence: tls === 'unknown' ? '' : 'log',
-  start: end, end, fromQueueId: '', toQueueId, link: 'queued-as', rule: 'queued-as', status: 'relayed', eventIds: ['e'], provenance: 'log', protocol: '', conflict: '',
+  start: end, end, fromQueueId: '', toQueueId, link: 'queued-as', rule: 'queued-as', status: 'relayed', eventIds: ['e'], provenance: 'log', protocol: '', conflict: '', fromConnector: '', toConnector: '',
 });
 const trace = (hops: Hop[]): Trace => ({
   messageId: '<m@x>', sender: 's@x', size: 1, firstSeen: hops[0]?.start ?? '', lastSeen: '', queues: hops.map((h) => ({ host: h.to, queueId: h.toQueueId })),

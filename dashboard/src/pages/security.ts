@@ -4,6 +4,7 @@ import { bucketWord, fillBuckets, seriesOption } from '../charts/series.ts';
 import { mountChart } from '../charts/setup.ts';
 import { fill, h, stateBox } from '../dom.ts';
 import { FINDING_COLOR, fmtCount, fmtDateTime } from '../format.ts';
+import { renderConnectorCard } from './connector-card.ts';
 import { renderPolicyCard } from './policy-card.ts';
 import { scopeBar } from './scope-bar.ts';
 import { card, chartBox, countCell, foldRows, loadInto, pageHead, pct, statCard, table } from './view-kit.ts';
@@ -14,7 +15,8 @@ import { apiQuery, fixedScope, hopsHref, scopeFromParams, viewHref, type ViewSco
  * with no TLS state logged — in total, per server pair, per recipient domain and over time — and
  * the peers seen in plaintext for the first time. Every non-zero count links to the hop list
  * behind it (`/hops`), whose rows open the traces: any plaintext hop is three clicks away. Below,
- * the TLS policy's findings in the same range and its open incidents (policy-card.ts).
+ * the same findings per connector (connector-card.ts), and the TLS policy's findings in the same
+ * range and its open incidents (policy-card.ts).
  * Hooks: `[data-stat=…] .stat-value`, `a.all-plaintext`, `tr.pair-row[data-from][data-to]`,
  * `tr.domain-row[data-domain]`, `td[data-col=…] a.count-link`, `li.new-peer`.
  */
@@ -23,11 +25,13 @@ export function renderSecurityPage(root: HTMLElement, params: URLSearchParams, s
   const scope = scopeFromParams(params);
   const query = apiQuery(scope);
   const body = h('div', { class: 'view-body' });
+  const connectors = h('div', { class: 'view-body connector-body' });
   const policy = h('div', { class: 'view-body policy-body' });
   fill(root,
     pageHead('Security', 'Where mail travelled without TLS, with weak TLS (below 1.2) or with a certificate nobody verified. Hops only a Received header claims are not counted.'),
     scopeBar({ scope, query, href: (s) => viewHref('/security', s), host: true, domain: true }),
-    body, policy);
+    body, connectors, policy);
+  renderConnectorCard(connectors, query, signal);
   renderPolicyCard(policy, query, signal);
   void loadInto(body, 'the security view', () => fetchView('security', query, signal), signal).then((view) => {
     if (view) draw(body, view, fixedScope(query));

@@ -95,7 +95,7 @@ test('query strings are described from their zod contracts, key for key', () => 
   const names = (path: string) => (doc.paths[path].get.parameters as { name: string; in: string }[]).filter((p) => p.in === 'query').map((p) => p.name);
   assert.deepEqual(names('/api/messages'), Object.keys(MessageSearch.shape));
   assert.deepEqual(names('/api/views/hops'), Object.keys(HopListQuery.shape));
-  for (const v of ['overview', 'topology', 'security', 'delivery', 'protection', 'ingestion']) assert.deepEqual(names(`/api/views/${v}`), Object.keys(ViewQuery.shape), v);
+  for (const v of ['overview', 'topology', 'security', 'connectors', 'delivery', 'protection', 'ingestion']) assert.deepEqual(names(`/api/views/${v}`), Object.keys(ViewQuery.shape), v);
   const limit = (doc.paths['/api/messages'].get.parameters as { name: string; required: boolean; schema: Json }[]).find((p) => p.name === 'limit');
   assert.deepEqual(limit, { name: 'limit', in: 'query', required: false, schema: { default: 50, type: 'integer', minimum: 1, maximum: 500 } });
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runIngest } from '../../../ingest/index.ts';
 import { buildApp, summarize, traceMessage } from '../../../query/index.ts';
-import { DeliveryView, HOPS_TABLE, HopList, IngestionView, OverviewView, ProtectionView, SecurityView, TopologyView, UNVERIFIED_TRUST, WEAK_TLS_VERSIONS } from '../../../schemas/index.ts';
+import { ConnectorsView, DeliveryView, HOPS_TABLE, HopList, IngestionView, OverviewView, ProtectionView, SecurityView, TopologyView, UNVERIFIED_TRUST, WEAK_TLS_VERSIONS } from '../../../schemas/index.ts';
 import { isoFromStore } from '../../../store/index.ts';
 import { FIXTURES, tempStore } from '../../helpers/store.ts';
 
@@ -137,4 +137,20 @@ test('delivery, protection and ingestion views', { timeout: 60_000 }, async () =
   const bad = await app.inject({ method: 'GET', url: '/api/views/security?from=yesterday' });
   assert.equal(bad.statusCode, 400);
   assert.equal(bad.json().error.code, 'MT_ERR_BAD_INPUT');
+});
+
+test('connectors: each hand-off under its sending and its receiving connector, as the logs name them; the sums agree with the hop rows', { timeout: 60_000 }, async () => {
+  const view = await get('/api/views/connectors', ConnectorsView);
+  const hops = world.store.table(HOPS_TABLE);
+  // the sample's servers name their connectors: Exchange connector-ids, Postfix services (syslog tags)
+  assert.ok(view.rows.some((r) => r.side === 'receive' && /\\Default internal receive connector EDGE1$/i.test(r.connector)), JSON.stringify(view.rows.slice(0, 5)));
+  assert.ok(view.rows.some((r) => r.side === 'send' && r.connector === 'postfix-hub/relay-plain/smtp' && r.server === 'hub' && r.plaintext > 0), 'the real run\'s plaintext hub → mailbox hop, under the relay-plain transport');
+  for (const side of ['send', 'receive'] as const) {
+    const [end, col] = side === 'send' ? ['`from`', 'fromConnector'] : ['`to`', 'toConnector'];
+    const direct = await world.store.query<{ s: string; c: string; n: string; p: string }>(
+      `SELECT ${end} AS s, toString(${col}) AS c, count() AS n, countIf(tls = 'plaintext') AS p FROM ${hops} FINAL WHERE provenance != 'header' AND firstOfHop = 1 AND ${col} != '' GROUP BY s, c`);
+    const want = new Map(direct.map((d) => [`${d.s} ${d.c}`, `${d.n}/${d.p}`]));
+    const got = new Map(view.rows.filter((r) => r.side === side).map((r) => [`${r.server} ${r.connector}`, `${r.handoffs}/${r.plaintext}`]));
+    assert.deepEqual(got, want, side);
+  }
 });

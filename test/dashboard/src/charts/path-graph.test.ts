@@ -9,7 +9,7 @@ function hop(over: Partial<Hop>): Hop {
   return {
     from: 'a', to: 'b', fromRole: '', toRole: '', tls: 'encrypted', tlsVersion: 'TLSv1.3', cipher: '', tlsTrust: '',
     tlsEvidence: '', start: '2026-03-01T08:00:00.000Z', end: '2026-03-01T08:00:01.000Z', fromQueueId: '', toQueueId: '',
-    link: 'queued-as', rule: 'queued-as', status: 'relayed', eventIds: [], provenance: 'log', protocol: '', conflict: '',
+    link: 'queued-as', rule: 'queued-as', status: 'relayed', eventIds: [], provenance: 'log', protocol: '', conflict: '', fromConnector: '', toConnector: '',
     ...over,
   };
 }
