@@ -47,7 +47,7 @@ export async function checkAccuracy(store: Store, truth: readonly AccuracyTruth[
  * (the engine does this in SQL, fast), then time warm trace lookups over HTTP at the API.
  */
 /** The pages' reads, as the dashboard asks for them (the whole store, and a day of it). */
-const VIEW_URLS = ['overview', 'topology', 'security', 'delivery', 'protection', 'ingestion', 'hops?filter=plaintext&limit=100'];
+const VIEW_URLS = ['overview', 'topology', 'security', 'connectors', 'delivery', 'protection', 'certificates', 'ingestion', 'hops?filter=plaintext&limit=100'];
 
 export async function measureTrace(store: Store, truth: TruthMessage[], target: number): Promise<{ events: number; messages: number; samples: number; medianMs: number; p95Ms: number; summaryMs: number; views: Record<string, { p50: number; p95: number }> }> {
   const events = store.table(EVENTS_TABLE);
