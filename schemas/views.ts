@@ -57,11 +57,8 @@ export const TopologyView = z.object({ nodes: z.array(TopologyNode), edges: z.ar
 export type TopologyView = z.infer<typeof TopologyView>;
 
 /** One group of the Security page: hand-offs, and how many were plaintext, weak TLS, unverified. */
-export const SecurityRow = z.object({
-  key: z.string(),
-  /** for server pairs: both ends */
-  from: z.string(),
-  to: z.string(),
+/** The findings of a group of hand-offs (every table of the Security page counts these). */
+const SecurityFindings = {
   handoffs: count,
   plaintext: count,
   weakTls: count,
@@ -70,6 +67,13 @@ export const SecurityRow = z.object({
   /** the first and last time a plaintext hand-off happened in this group ('' when none) */
   firstPlaintext: z.string(),
   lastPlaintext: z.string(),
+};
+export const SecurityRow = z.object({
+  key: z.string(),
+  /** for server pairs: both ends */
+  from: z.string(),
+  to: z.string(),
+  ...SecurityFindings,
 });
 export type SecurityRow = z.infer<typeof SecurityRow>;
 
@@ -95,13 +99,7 @@ export const ConnectorRow = z.object({
   server: z.string(),
   connector: z.string(),
   side: z.enum(['send', 'receive']),
-  handoffs: count,
-  plaintext: count,
-  weakTls: count,
-  unverified: count,
-  unknown: count,
-  firstPlaintext: z.string(),
-  lastPlaintext: z.string(),
+  ...SecurityFindings,
 });
 export const ConnectorsView = z.object({ rows: z.array(ConnectorRow) });
 export type ConnectorsView = z.infer<typeof ConnectorsView>;

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runIngest } from '../../../ingest/index.ts';
 import { checkPolicy, evaluatePolicy } from '../../../query/policy/index.ts';
 import { AlertSinks, TlsPolicy, type AlertMessage } from '../../../schemas/index.ts';
+import { NEW_THUMB, OLD_THUMB, writeHub9Certificates } from '../../helpers/exchange-certs.ts';
 import { FIXTURES, tempStore } from '../../helpers/store.ts';
 
 /**
@@ -15,25 +15,17 @@ import { FIXTURES, tempStore } from '../../helpers/store.ts';
  */
 const ROOT = new URL('../../../', import.meta.url).pathname;
 let world: Awaited<ReturnType<typeof tempStore>>;
-const OLD = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
-const NEW = 'BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB';
+const OLD = OLD_THUMB;
+const NEW = NEW_THUMB;
 
-function session(id: string, at: string, cert: string): string {
-  const row = (seq: number, ev: string, data: string, ctx = '') => `${at},HUB9\\Default HUB9,${id},${seq},10.0.0.9:25,10.0.0.8:41000,${ev},${data},${ctx}`;
-  return [row(0, '+', ''), row(1, '<', 'STARTTLS'), row(2, '>', '220 2.0.0 SMTP server ready'),
-    row(3, '*', cert, 'Sending certificate Subject Issuer name Serial number Thumbprint Not before Not after Subject alternate names'), row(4, '-', '', 'Local')].join('\n');
-}
 
 before(async () => {
   world = await tempStore();
-  const dir = join(world.dir, 'HUB9', 'TransportRoles', 'Logs', 'Hub', 'ProtocolLog', 'SmtpReceive');
-  mkdirSync(dir, { recursive: true });
-  const head = '#Software: Microsoft Exchange Server\n#Version: 15.0.0.0\n#Log-type: SMTP Receive Protocol Log\n#Date: 2026-11-01T00:00:00.000Z\n#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,remote-endpoint,event,data,context\n';
-  writeFileSync(join(dir, 'RECV2026110100-1.LOG'), head + [
-    session('08DE000000000001', '2026-11-01T08:00:00.000Z', ` CN=HUB9 CN=Corp CA 01 ${OLD} 2025-11-01T00:00:00.000Z 2026-11-20T00:00:00.000Z HUB9`),
-    session('08DE000000000002', '2026-11-10T08:00:00.000Z', ` CN=HUB9 CN=Corp CA 02 ${NEW} 2026-11-09T00:00:00.000Z 2027-11-09T00:00:00.000Z HUB9`),
-  ].join('\n') + '\n');
-  await runIngest({ inputs: [join(ROOT, 'bench', 'sample', 'exchange'), join(FIXTURES, 'postfix', 'tls-loglevel2'), join(world.dir, 'HUB9')], store: world.store });
+  const hub9 = writeHub9Certificates(world.dir, [
+    { at: '2026-11-01T08:00:00.000Z', cert: ` CN=HUB9 CN=Corp CA 01 ${OLD} 2025-11-01T00:00:00.000Z 2026-11-20T00:00:00.000Z HUB9` },
+    { at: '2026-11-10T08:00:00.000Z', cert: ` CN=HUB9 CN=Corp CA 02 ${NEW} 2026-11-09T00:00:00.000Z 2027-11-09T00:00:00.000Z HUB9` },
+  ]);
+  await runIngest({ inputs: [join(ROOT, 'bench', 'sample', 'exchange'), join(FIXTURES, 'postfix', 'tls-loglevel2'), hub9], store: world.store });
 });
 after(async () => {
   await world.cleanup();

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runIngest } from '../../../ingest/index.ts';
 import { buildApp, certificatesView } from '../../../query/index.ts';
 import { CertificatesQuery, CertificatesView } from '../../../schemas/index.ts';
+import { NEW_THUMB, OLD_THUMB, writeHub9Certificates } from '../../helpers/exchange-certs.ts';
 import { FIXTURES, tempStore } from '../../helpers/store.ts';
 
 /**
@@ -17,27 +18,16 @@ const SAMPLE = join(ROOT, 'bench', 'sample', 'exchange');
 let world: Awaited<ReturnType<typeof tempStore>>;
 let app: Awaited<ReturnType<typeof buildApp>>;
 
-const OLD = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
-const NEW = 'BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB';
-function session(id: string, at: string, cert: string): string {
-  const row = (seq: number, ev: string, data: string, ctx = '') => `${at},HUB9\\Default HUB9,${id},${seq},10.0.0.9:25,10.0.0.8:41000,${ev},${data},${ctx}`;
-  return [
-    row(0, '+', ''), row(1, '<', 'EHLO edge9.corp.example'), row(2, '<', 'STARTTLS'), row(3, '>', '220 2.0.0 SMTP server ready'),
-    row(4, '*', cert, 'Sending certificate Subject Issuer name Serial number Thumbprint Not before Not after Subject alternate names'),
-    row(5, '-', '', 'Local'),
-  ].join('\n');
-}
+const OLD = OLD_THUMB;
+const NEW = NEW_THUMB;
 
 before(async () => {
   world = await tempStore();
-  const dir = join(world.dir, 'HUB9', 'TransportRoles', 'Logs', 'Hub', 'ProtocolLog', 'SmtpReceive');
-  mkdirSync(dir, { recursive: true });
-  const head = '#Software: Microsoft Exchange Server\n#Version: 15.0.0.0\n#Log-type: SMTP Receive Protocol Log\n#Date: 2026-11-01T00:00:00.000Z\n#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,remote-endpoint,event,data,context\n';
-  writeFileSync(join(dir, 'RECV2026110100-1.LOG'), head + [
-    session('08DE000000000001', '2026-11-01T08:00:00.000Z', ` CN=HUB9 CN=HUB9 01 ${OLD} 2021-11-01T00:00:00.000Z 2026-11-20T00:00:00.000Z HUB9`),
-    session('08DE000000000002', '2026-11-10T08:00:00.000Z', ` CN=HUB9 CN=HUB9 02 ${NEW} 2026-11-09T00:00:00.000Z 2031-11-09T00:00:00.000Z HUB9;hub9.corp.example`),
-  ].join('\n') + '\n');
-  await runIngest({ inputs: [SAMPLE, join(FIXTURES, 'postfix', 'tls-loglevel2'), join(world.dir, 'HUB9')], store: world.store });
+  const hub9 = writeHub9Certificates(world.dir, [
+    { at: '2026-11-01T08:00:00.000Z', cert: ` CN=HUB9 CN=HUB9 01 ${OLD} 2021-11-01T00:00:00.000Z 2026-11-20T00:00:00.000Z HUB9` },
+    { at: '2026-11-10T08:00:00.000Z', cert: ` CN=HUB9 CN=HUB9 02 ${NEW} 2026-11-09T00:00:00.000Z 2031-11-09T00:00:00.000Z HUB9;hub9.corp.example` },
+  ]);
+  await runIngest({ inputs: [SAMPLE, join(FIXTURES, 'postfix', 'tls-loglevel2'), hub9], store: world.store });
   app = await buildApp({ store: world.store });
 });
 after(async () => {
