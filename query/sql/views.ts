@@ -90,7 +90,7 @@ function securitySql(hops: string, h: Scope): string {
   return `SELECT part, key, \`from\`, \`to\`, toString(t) AS t, handoffs, plaintext, weakTls, unverified, unknown, toString(firstPlaintext) AS firstPlaintext, toString(lastPlaintext) AS lastPlaintext
   FROM (
     -- pairs and domains by their findings, peers newest first
-    SELECT *, row_number() OVER (PARTITION BY part ORDER BY if(part = 'peer', toUnixTimestamp64Milli(firstPlaintext), 0) DESC, plaintext DESC, weakTls DESC, if(part = 'pair', unverified, 0) DESC, handoffs DESC) AS rank
+    SELECT *, row_number() OVER (PARTITION BY part ORDER BY if(part = 'peer', toUnixTimestamp64Milli(firstPlaintext), 0) DESC, plaintext DESC, weakTls DESC, if(part = 'pair', unverified, 0) DESC, handoffs DESC, key) AS rank
     FROM (
       -- a peer's row sums those of its pairs; every other row is alone in its group
       SELECT part, key, \`from\`, \`to\`, t, ${MEASURES.slice(0, 5).map((m) => `sum(${m}) AS ${m}`).join(', ')},
@@ -220,7 +220,7 @@ export async function connectorsView(store: Store, q: ViewQuery): Promise<Connec
      FROM (SELECT \`from\`, \`to\`, fromConnector, toConnector, tls, tlsVersion, tlsTrust, start FROM ${store.table(HOPS_TABLE)} FINAL WHERE ${h.where} AND ${h.first})
      ARRAY JOIN [(\`from\`, toString(fromConnector), 'send'), (\`to\`, toString(toConnector), 'receive')] AS e
      WHERE e.2 != ''
-     GROUP BY server, connector, side ORDER BY plaintext DESC, weakTls DESC, unverified DESC, handoffs DESC LIMIT 500`, { ...h.params, ...RULES });
+     GROUP BY server, connector, side ORDER BY plaintext DESC, weakTls DESC, unverified DESC, handoffs DESC, server, connector, side LIMIT 500`, { ...h.params, ...RULES });
   return fromStore(ConnectorsView, {
     rows: rows.map((r) => ({
       server: r.server, connector: r.connector, side: r.side === 'send' ? 'send' : 'receive', handoffs: num(r.handoffs), plaintext: num(r.plaintext), weakTls: num(r.weakTls),
