@@ -9,6 +9,7 @@ import { listReports, reportFile, runReport, timeReport } from '../../../query/r
 import { MESSAGES_TABLE, ReportList, type ReportKind } from '../../../schemas/index.ts';
 import type { Store } from '../../../store/index.ts';
 import { tempStore } from '../../helpers/store.ts';
+import { readCsv } from '../../helpers/csv.ts';
 
 /**
  * Reports from a real embedded store holding the bundled sample (bench/sample: a three-host
@@ -38,21 +39,6 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** RFC 4180 reader, enough for our files: quoted fields, doubled quotes, CRLF */
-function readCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let field = '';
-  let row: string[] = [];
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(field); field = ''; } else if (c === '\r' && text[i + 1] === '\n') { row.push(field); rows.push(row); row = []; field = ''; i++; } else field += c;
-  }
-  return rows;
-}
 
 const csvOf = (path: string, name: string) => readCsv(readFileSync(join(path, name), 'utf8'));
 const jsonOf = (path: string) => JSON.parse(readFileSync(join(path, 'report.json'), 'utf8')) as { kind: string; period: typeof period; data: unknown };

@@ -10,6 +10,7 @@ import { NO_POLICY_TEXT, SAMPLES_SHOWN } from '../../../query/reports/kinds/tls-
 import { TlsPolicy, type PolicyFinding } from '../../../schemas/index.ts';
 import type { Store } from '../../../store/index.ts';
 import { FIXTURES, tempStore } from '../../helpers/store.ts';
+import { readCsv } from '../../helpers/csv.ts';
 
 /**
  * The TLS compliance report's policy part on the real recorded Postfix runs: real-3hop
@@ -40,21 +41,6 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** RFC 4180 reader, enough for our files: quoted fields, doubled quotes, CRLF */
-function readCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let field = '';
-  let row: string[] = [];
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(field); field = ''; } else if (c === '\r' && text[i + 1] === '\n') { row.push(field); rows.push(row); row = []; field = ''; i++; } else field += c;
-  }
-  return rows;
-}
 
 /** the page from one heading to the next of the same level */
 function part(html: string, heading: string): string {
