@@ -3,13 +3,14 @@ import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ClickHouseSettings } from '@clickhouse/client';
 import {
-  ddlStatements, EVENT_COLUMNS, EVENT_STRUCTURE, EVENTS_TABLE, FILES_TABLE, HOP_COLUMN_TYPES, HOPS_TABLE, MailtraceError, MESSAGE_COLUMN_TYPES, MESSAGES_TABLE, META_TABLE, REJECTED_TABLE,
+  ddlStatements, EVENT_COLUMNS, EVENTS_TABLE, FILES_TABLE, HOP_COLUMN_TYPES, HOPS_TABLE, MailtraceError, MESSAGE_COLUMN_TYPES, MESSAGES_TABLE, META_TABLE, REJECTED_TABLE,
   type MailEvent, type QueryLimits, type Rejection, type StoreConfig,
 } from '../schemas/index.ts';
 import { connect, type Connected } from './connect.ts';
+import { eventBlockWriter, EVENT_NATIVE_STRUCTURE } from './native.ts';
 import { Limiter } from './limiter.ts';
 import { limitError, readSettings, SessionSettings, WRITE_SETTINGS, type StatementLimits } from './settings.ts';
-import { eventToTsv, REJECTED_COLUMNS, rejectionToTsv, tsvEscape, tsvTime, tsvUnescape } from './tsv.ts';
+import { REJECTED_COLUMNS, rejectionToTsv, tsvEscape, tsvTime, tsvUnescape } from './tsv.ts';
 
 export type StoreTable = typeof EVENTS_TABLE | typeof REJECTED_TABLE | typeof FILES_TABLE | typeof HOPS_TABLE | typeof MESSAGES_TABLE | typeof META_TABLE;
 
@@ -126,17 +127,26 @@ export class Store {
 
   async insertEvents(events: readonly MailEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await this.insertEventChunks([Buffer.from(events.map(eventToTsv).join('\n') + '\n')]);
+    const writer = eventBlockWriter();
+    const blocks: Buffer[] = [];
+    for (const e of events) {
+      const b = writer.add(e);
+      if (b) blocks.push(b);
+    }
+    const last = writer.take();
+    if (last) blocks.push(last);
+    await this.insertEventBlocks(blocks);
   }
 
   /**
-   * Insert events already rendered as TSV (TsvChunker chunks, each ending in a newline).
-   * Embedded: the batch goes through a file the engine reads with file(): measured ~1.6× faster
-   * than handing the same bytes to rawInsert here. Duplicates (a re-read line) are left to the
-   * merges, and readers that count use FINAL: collapsing them at insert cost ~35%.
+   * Insert events already encoded as Native blocks (store/native.ts). Embedded: the batch goes
+   * through a file the engine reads with file() (the engine's own reader, no SQL parsing; rawInsert
+   * takes text formats only). Server: the blocks are the body of an INSERT … FORMAT Native.
+   * Duplicates (a re-read line) are left to the merges, and readers that count use FINAL:
+   * collapsing them at insert cost ~35%.
    */
-  async insertEventChunks(chunks: readonly Buffer[]): Promise<void> {
-    await this.#load(EVENTS_TABLE, EVENT_COLUMNS, EVENT_STRUCTURE, chunks);
+  async insertEventBlocks(blocks: readonly Buffer[]): Promise<void> {
+    await this.#load(EVENTS_TABLE, EVENT_COLUMNS, EVENT_NATIVE_STRUCTURE, blocks, 'Native');
   }
 
   /**
@@ -149,14 +159,23 @@ export class Store {
     await this.#load(table, types.map(([n]) => n), types.map(([n, t]) => `\`${n}\` ${t}`).join(', '), [Buffer.from(tsv)]);
   }
 
-  async #load(table: StoreTable, columns: readonly string[], structure: string, chunks: readonly Buffer[]): Promise<void> {
+  async #load(table: StoreTable, columns: readonly string[], structure: string, chunks: readonly Buffer[], format: 'TabSeparated' | 'Native' = 'TabSeparated'): Promise<void> {
     if (chunks.length === 0) return;
     const dataDir = this.#conn.dataDir;
+    if ((this.#conn.mode !== 'embedded' || !dataDir) && format === 'Native') {
+      // UNVERIFIED here (no ClickHouse server on the test machines): the HTTP interface takes an
+      // INSERT … FORMAT Native with the blocks as its body (ClickHouse docs, "Native" format)
+      const cols = columns.map((c) => `\`${c}\``).join(', ');
+      await this.#limiter.run(() => this.#statement(WRITE_SETTINGS, undefined, (settings) => this.#conn.client.exec({
+        query: `INSERT INTO ${this.table(table)} (${cols}) FORMAT Native`, values: Readable.from(chunks), clickhouse_settings: settings,
+      }).then((r) => { r.stream.destroy(); })), Math.max(this.#timeoutMs, 300_000), false);
+      return;
+    }
     if (this.#conn.mode !== 'embedded' || !dataDir) {
       await this.#insertTsv(this.table(table), columns, Buffer.concat(chunks));
       return;
     }
-    const path = join(resolve(dataDir), `.insert-${process.pid}-${++this.#batchSeq}.tsv`);
+    const path = join(resolve(dataDir), `.insert-${process.pid}-${++this.#batchSeq}.${format === 'Native' ? 'native' : 'tsv'}`);
     await writeFile(path, chunks);
     let started = false;
     try {
@@ -165,8 +184,8 @@ export class Store {
         // removed when the engine is done with it, which may be after its caller gave up waiting
         try {
           await this.#statement(WRITE_SETTINGS, undefined, (settings) => this.#conn.client.command({
-            query: `INSERT INTO ${this.table(table)} (${columns.map((c) => `\`${c}\``).join(', ')}) SELECT * FROM file({path:String}, 'TabSeparated', {structure:String}) SETTINGS optimize_on_insert = 0`,
-            query_params: { path, structure },
+            query: `INSERT INTO ${this.table(table)} (${columns.map((c) => `\`${c}\``).join(', ')}) SELECT * FROM file({path:String}, {format:String}, {structure:String}) SETTINGS optimize_on_insert = 0`,
+            query_params: { path, structure, format },
             clickhouse_settings: settings,
           }));
         } finally {
@@ -265,5 +284,5 @@ export class Store {
 /** Batch files a killed ingest left behind (we hold the directory's lock, so none is in use). */
 async function removeStaleBatches(dataDir: string): Promise<void> {
   const names = await readdir(dataDir).catch(() => [] as string[]);
-  await Promise.all(names.filter((n) => /^\.insert-\d+-\d+\.tsv$/.test(n)).map((n) => rm(join(dataDir, n), { force: true })));
+  await Promise.all(names.filter((n) => /^\.insert-\d+-\d+\.(tsv|native)$/.test(n)).map((n) => rm(join(dataDir, n), { force: true })));
 }

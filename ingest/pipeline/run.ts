@@ -1,6 +1,6 @@
 import type { Rejection, RejectReason } from '../../schemas/index.ts';
 import { contractRejection } from './admit.ts';
-import { Batcher, eventToTsv, TsvChunker, type FileCheckpoint, type Store } from '../../store/index.ts';
+import { Batcher, eventBlockWriter, type FileCheckpoint, type Store } from '../../store/index.ts';
 import { STITCH_PENDING, stitchAll, stitchTouched, Touched, type StitchSummary } from '../../stitch/index.ts';
 import { looksLikePostfix, PostfixParser, type LineRef, type ParseSink } from '../formats/postfix/index.ts';
 import { ExchangeParser, looksLikeExchange, type DateOrder, type ExchangeRole } from '../formats/exchange/index.ts';
@@ -28,8 +28,8 @@ export interface IngestOptions {
   dateOrder?: DateOrder;
   /** minutes east of UTC for log stamps without a zone (classic syslog) */
   tzOffsetMin?: number;
-  /** 1 MiB chunks of TSV per store insert (default 16) */
-  batchChunks?: number;
+  /** blocks of 16,384 events per store insert (default 8) */
+  batchBlocks?: number;
   /** read files again even when their checkpoint says they are done */
   force?: boolean;
   /** rejected lines stored per file; more are still counted */
@@ -92,10 +92,10 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   const warn = opts.onWarning ?? (() => {});
   const summary: IngestSummary = { files: 0, filesSkipped: [], badInputs: [], lines: 0, messages: 0, bytes: 0, events: 0, unmodeled: 0, rejected: {}, rejectedTotal: 0, stitched: { messages: 0, hops: 0, seconds: 0 }, seconds: 0 };
   const touched = new Touched();
-  // Events are rendered to TSV bytes as they come (the objects die young; a batch is a few
-  // buffers). A batch is batchChunks chunks of 1 MiB (~3,500 events each).
-  const chunker = new TsvChunker();
-  const events = new Batcher<Buffer>({ maxItems: opts.batchChunks ?? 16, maxDelayMs: 2_000, flush: (b) => opts.store.insertEventChunks(b) });
+  // Events are encoded into the engine's Native blocks as they come (the objects die young; a
+  // batch is a few buffers): batchBlocks blocks of 16,384 events per insert.
+  const chunker = eventBlockWriter();
+  const events = new Batcher<Buffer>({ maxItems: opts.batchBlocks ?? 8, maxDelayMs: 2_000, flush: (b) => opts.store.insertEventBlocks(b) });
   const pushPartial = (olderThanMs: number): void => {
     if (chunker.pendingRows === 0 || performance.now() - chunker.pendingSince < olderThanMs) return;
     const p = events.add(chunker.take()!);
@@ -124,7 +124,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
       }
       summary.events++;
       touched.add(e);
-      const chunk = chunker.add(eventToTsv(e));
+      const chunk = chunker.add(e);
       if (chunk) {
         const p = events.add(chunk);
         if (p) pending = p;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { checkEvent, ddlStatements, EVENT_COLUMN_TYPES, EVENT_COLUMNS, EVENT_FIELDS, MailEvent, newEvent } from '../../schemas/index.ts';
-import { eventToTsv } from '../../store/index.ts';
+import { eventBlockWriter } from '../../store/index.ts';
 
 /**
  * The event columns are declared once (schemas/event.ts EVENT_FIELDS): the zod schema, the table,
@@ -15,7 +15,7 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const columnsMatchType: Same<(typeof EVENT_COLUMNS)[number], keyof MailEvent> = true;
 const fieldsMatchType: Same<keyof typeof EVENT_FIELDS, keyof MailEvent> = true;
 
-test('the table, the TSV writer and the blank event are made from the one declaration', () => {
+test('the table, the Native writer and the blank event are made from the one declaration', () => {
   assert.ok(columnsMatchType && fieldsMatchType);
   const ddl = ddlStatements('db').find((s) => s.includes('CREATE TABLE IF NOT EXISTS db.events'))!;
   for (const [name, type] of EVENT_COLUMN_TYPES) assert.ok(ddl.includes(`${name} ${type},`), `${name} ${type} in the DDL`);
@@ -24,7 +24,7 @@ test('the table, the TSV writer and the blank event are made from the one declar
   assert.deepEqual(Object.keys(blank), EVENT_COLUMNS, 'one object shape, in column order');
   assert.equal(MailEvent.safeParse(blank).success, true);
   assert.equal(checkEvent(blank), '');
-  assert.equal(eventToTsv(blank).split('\t').length, EVENT_COLUMNS.length);
+  assert.equal(eventBlockWriter().add(blank), undefined, 'the Native writer knows every column type');
 });
 
 /** a valid event with one column replaced by an arbitrary value (often of the wrong kind) */
