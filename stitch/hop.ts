@@ -40,8 +40,13 @@ export function outsideRole(q: Queue): string {
 const ids = (...events: (StoredEvent | undefined)[]): string[] => [...new Set(events.filter((e): e is StoredEvent => !!e).map((e) => e.id).filter(Boolean))];
 
 /** A hop concluded from logs (stitch/headers.ts adds what delivered copies' Received headers say). */
-function hop(fields: Omit<Hop, 'link' | 'status' | 'provenance' | 'protocol' | 'conflict' | 'fromConnector' | 'toConnector'>, from?: StoredEvent, to?: StoredEvent): Hop {
-  return { ...fields, link: linkOfRule(fields.rule), status: 'relayed', provenance: 'log', protocol: '', conflict: '', fromConnector: from?.connector ?? '', toConnector: to?.connector ?? '' };
+function hop(f: Omit<Hop, 'link' | 'status' | 'provenance' | 'protocol' | 'conflict' | 'fromConnector' | 'toConnector'>, from?: StoredEvent, to?: StoredEvent): Hop {
+  // every field named (a spread of the caller's object cost ~15 µs per hop: its shape was a dictionary)
+  return {
+    from: f.from, to: f.to, fromRole: f.fromRole, toRole: f.toRole, tls: f.tls, tlsVersion: f.tlsVersion, cipher: f.cipher, tlsTrust: f.tlsTrust,
+    tlsEvidence: f.tlsEvidence, start: f.start, end: f.end, fromQueueId: f.fromQueueId, toQueueId: f.toQueueId, link: linkOfRule(f.rule), rule: f.rule,
+    status: 'relayed', eventIds: f.eventIds, provenance: 'log', protocol: '', conflict: '', fromConnector: from?.connector ?? '', toConnector: to?.connector ?? '',
+  };
 }
 
 export function firstHop(root: Queue): Hop {

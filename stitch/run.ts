@@ -146,6 +146,7 @@ async function stitchKeys(store: Store, ids: string[], orphans: { host: string; 
   };
   // the engine reads the next batch while this one is stitched and written
   let next = total > 0 ? load(0) : undefined;
+  let writing: Promise<number> | undefined;
   for (let i = 0; next; i += size) {
     const { ids: batchIds, orphans: batchOrphans, pool } = await next;
     next = i + size < total ? load(i + size) : undefined;
@@ -158,10 +159,15 @@ async function stitchKeys(store: Store, ids: string[], orphans: { host: string; 
       const events = eventsOfQueue(pool, o.host, o.queueId);
       if (events.length > 0) traces.push(reconstruct('', events));
     }
-    summary.hops += await writeTraces(store, traces, fresh);
+    // the engine writes this batch while the next one is reconstructed (one write in flight)
+    const write = writeTraces(store, traces, fresh);
+    write.catch(() => {}); // awaited below: a failure surfaces there, not as an unhandled rejection
+    if (writing) summary.hops += await writing;
+    writing = write;
     summary.messages += traces.length;
     opts.onProgress?.({ messages: Math.min(total, i + size), total });
   }
+  if (writing) summary.hops += await writing;
   summary.seconds = (performance.now() - started) / 1000;
   return summary;
 }

@@ -203,9 +203,13 @@ export class Store {
    */
   async queryFields(sql: string, params: QueryParams = {}, timeoutMs = this.#timeoutMs): Promise<string[][]> {
     const limits = { timeoutMs, maxRows: this.#maxRows };
+    // exec hands back the engine's bytes as they are: decoded once here (the client's text() cost
+    // as much again as the engine for a large answer)
     const text = await this.#limiter.run(() => this.#statement(readSettings(limits), limits, async (settings) => {
-      const rs = await this.#conn.client.query({ query: sql, query_params: params, format: 'TabSeparated', clickhouse_settings: settings });
-      return rs.text();
+      const r = await this.#conn.client.exec({ query: `${sql}\nFORMAT TabSeparated`, query_params: params, clickhouse_settings: settings });
+      const parts: Buffer[] = [];
+      for await (const chunk of r.stream) parts.push(chunk as Buffer);
+      return parts.length === 1 ? parts[0].toString('utf8') : Buffer.concat(parts).toString('utf8');
     }), timeoutMs, this.#isView);
     const rows: string[][] = [];
     let start = 0;
