@@ -16,6 +16,7 @@ import { tokenCommand } from './token.ts';
 import { readConfigFile, readSettings, serveConfig, storeConfig, type Settings } from './config.ts';
 import { formatCount, formatIngestSummary, formatTrace } from './format.ts';
 import { findOwner, removeOwner, writeOwner } from './owner.ts';
+import { HELP } from './help.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** the bundled sample: a three-host Postfix maillog and an Exchange organisation's log trees */
@@ -23,83 +24,6 @@ export const SAMPLE_INPUTS = [join(ROOT, 'bench', 'sample', 'maillog'), join(ROO
 const DASHBOARD_DIR = join(ROOT, 'dashboard', 'dist');
 /** how often `serve` checks the TLS policy (each check looks at the policy's window, 15 minutes by default) */
 const POLICY_CHECK_MS = 5 * 60_000;
-
-const STORE_HELP = `  --data DIR          embedded store directory (default ./data, or $MAILTRACE_DATA)
-  --clickhouse URL    use a ClickHouse server instead (or $MAILTRACE_CLICKHOUSE_URL)`;
-
-const HELP: Record<string, string> = {
-  main: `mailtrace — reconstruct each message's path across mail servers, with TLS per hop
-
-usage: mailtrace <command> [options]
-
-commands:
-  ingest <file|dir|->...   parse mail logs and delivered messages into the store
-  serve                    serve the API and dashboard
-  trace <id>               show one message's path (message-id or queue id)
-  token new|hash           make an API token, or the SHA-256 the config file keeps of one
-  policy check             check the TLS policy of the config file now (alerts once per incident)
-  report <kind>            write (and mail) a report over a period: tls-compliance,
-                           delivery-failures, protection-coverage, volume-summary
-  demo                     ingest the bundled sample (once) and serve the dashboard
-
-Run \`mailtrace <command> --help\` for a command's options.`,
-  ingest: `usage: mailtrace ingest <file|dir|->... [options]
-
-Reads Postfix maillog files (plain or .gz; - for standard input), Exchange message tracking and
-SMTP protocol logs and Exchange Online message trace exports (directories recursively; each
-file's format is detected from its first lines), correlates them and stores the events. Files already ingested are skipped; a file
-that grew since is read on from where the last run stopped.
-Delivered messages are read beside the logs: .eml files, maildir folders, mbox files and Outlook
-.msg files. Their Received headers join the logged path of the message (hops seen in a log and a
-header, or only in a header) and their MIME structure gives its protection (S/MIME, PGP, IRM).
-
-options:
-  --format auto|postfix|exchange  input format (default auto: detected from each file's first lines)
-  --force                read files again even if already ingested (events are not duplicated)
-  --date-format mdy|dmy  day/month order of culture-formatted dates in Exchange Online CSV exports
-                         (Windows PowerShell 5.1 Export-Csv writes the exporting machine's culture);
-                         needed only when a date cannot tell, e.g. 9/5/2022 — ingest says so
-${STORE_HELP}
-  -h, --help
-
-Syslog stamps without a year get one from the file's modification time; stamps without a zone are
-read as UTC unless MAILTRACE_TZ_OFFSET (minutes east of UTC) says otherwise.
-An input that breaks (unreadable, vanished, truncated or corrupt .gz, a damaged zip entry, a log
-that shrank while read) fails alone: MT_ERR_BAD_INPUT names it, the lines read before are kept,
-and the run goes on with the other inputs.
-Exit status: 0 when everything was read; 3 when the run finished but some inputs were bad;
-1 when nothing could be read; 2 on a usage or configuration error.`,
-  serve: `usage: mailtrace serve [options]
-
-Serves the API (/api/messages, /api/messages/:id/trace, /api/summary, /api/views/*, /health;
-described at /docs) and the dashboard.
-
-options:
-  --host HOST         address to bind (default 127.0.0.1; anything else requires $MAILTRACE_TOKEN
-                      or tokens in the config file's access section)
-  --port PORT         port (default 8080; 0 picks a free one)
-  --config FILE       the config file (JSON; default $MAILTRACE_CONFIG): API tokens with roles,
-                      TLS policy (checked every five minutes), alerts, report schedules (run at
-                      their cron times), the SMTP relay
-${STORE_HELP}
-  -h, --help`,
-  trace: `usage: mailtrace trace <message-id|queue-id> [options]
-
-Prints the message's path per recipient: every hop from the first client to the last server,
-with its TLS state, times and the final status.
-
-options:
-  --json              print the trace as JSON
-${STORE_HELP}
-  -h, --help
-
-While \`mailtrace serve\` owns the data directory, the trace is asked of the running server.`,
-  demo: `usage: mailtrace demo [options]
-
-Ingests the bundled samples (bench/sample/maillog, a Postfix log, and bench/sample/exchange, an
-Exchange organisation's log trees) once, then serves the dashboard.
-Accepts the options of \`serve\`.`,
-};
 
 const COMMON = {
   data: { type: 'string' },
@@ -146,8 +70,10 @@ function reportError(err: unknown): number {
 }
 
 async function ingestCommand(args: string[], readEnv: () => Settings): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...COMMON, format: { type: 'string', default: 'auto' }, force: { type: 'boolean' }, 'date-format': { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...COMMON, format: { type: 'string', default: 'auto' }, force: { type: 'boolean' }, 'date-format': { type: 'string' }, workers: { type: 'string' } } });
   if (values.help) return help('ingest');
+  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= 64)) return usage('ingest', `--workers takes 1 to 64, not ${values.workers}`);
   const settings = readEnv();
   const dateOrder = values['date-format'];
   if (dateOrder !== undefined && dateOrder !== 'mdy' && dateOrder !== 'dmy') return usage('ingest', `unknown --date-format ${dateOrder} (mdy or dmy)`);
@@ -164,7 +90,7 @@ async function ingestCommand(args: string[], readEnv: () => Settings): Promise<n
   }
   const store = await openStore(cfg);
   try {
-    const summary = await ingestWithProgress(store, settings, positionals, values.format, values.force ?? false, dateOrder);
+    const summary = await ingestWithProgress(store, settings, positionals, values.format, values.force ?? false, dateOrder, workers);
     process.stdout.write(`${formatIngestSummary(summary)}\n`);
     return ingestExit(summary);
   } finally {
@@ -236,7 +162,7 @@ async function openStore(cfg: StoreConfig): Promise<Store> {
   return store;
 }
 
-async function ingestWithProgress(store: Store, settings: Settings, inputs: string[], format: string, force: boolean, dateOrder?: DateOrder): Promise<IngestSummary> {
+async function ingestWithProgress(store: Store, settings: Settings, inputs: string[], format: string, force: boolean, dateOrder?: DateOrder, workers?: number): Promise<IngestSummary> {
   const tty = process.stderr.isTTY;
   let last = 0;
   const started = performance.now();
@@ -246,6 +172,7 @@ async function ingestWithProgress(store: Store, settings: Settings, inputs: stri
     format: format as InputFormat,
     force,
     dateOrder,
+    workers,
     tzOffsetMin: settings.tzOffsetMin,
     exchangeRoles: settings.exchangeRoles,
     onWarning: (msg) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}mailtrace: ${msg}\n`),

@@ -2,20 +2,22 @@ import type { Rejection, RejectReason } from '../../schemas/index.ts';
 import { contractRejection } from './admit.ts';
 import { Batcher, eventBlockWriter, type FileCheckpoint, type Store } from '../../store/index.ts';
 import { STITCH_PENDING, stitchAll, stitchTouched, Touched, type StitchSummary } from '../../stitch/index.ts';
-import { looksLikePostfix, PostfixParser, type LineRef, type ParseSink } from '../formats/postfix/index.ts';
-import { ExchangeParser, looksLikeExchange, type DateOrder, type ExchangeRole } from '../formats/exchange/index.ts';
+import { PostfixParser, type LineRef, type ParseSink } from '../formats/postfix/index.ts';
+import { ExchangeParser, type DateOrder, type ExchangeRole } from '../formats/exchange/index.ts';
 import type { LogParser } from '../formats/types.ts';
 import { expandInputs, fingerprint, openInput, readAsWhole, sniff, type InputFile, type InputSpec } from '../sources/files.ts';
 import { closeZips } from '../sources/zip.ts';
-import { LineFlags, readLines } from '../sources/lines.ts';
-import { looksLikeMbox } from '../sources/mbox.ts';
-import { looksLikeMessage } from '../formats/headers/fields.ts';
-import { isMsgFile } from '../formats/headers/msg.ts';
-import { readMessages, type MessageFormat } from './messages.ts';
-import { open } from 'node:fs/promises';
+import { readLines } from '../sources/lines.ts';
+import { logLineHandler } from './feed.ts';
+import { planShards, PostfixWorkers, readableByWorkers, type ParallelSink } from './parallel.ts';
+import { availableParallelism } from 'node:os';
+
+/** inputs adding up to this parse on every core unless `workers` says otherwise (threads cost ~0.3 s to start) */
+const PARALLEL_MIN_BYTES = 32 * 2 ** 20;
+import { readMessages } from './messages.ts';
+import { detect, type Detected } from './detect.ts';
 
 export type InputFormat = 'auto' | 'postfix' | 'exchange';
-type Detected = 'postfix' | 'exchange' | MessageFormat;
 
 export interface IngestOptions {
   /** paths (files, directories, `-`), or files to read under another name (uploaded bytes) */
@@ -34,6 +36,11 @@ export interface IngestOptions {
   force?: boolean;
   /** rejected lines stored per file; more are still counted */
   maxStoredRejectsPerFile?: number;
+  /**
+   * threads that parse Postfix logs (ingest/pipeline/parallel.ts); 0 or 1 parses in this thread.
+   * Default: one per core (at most 8) when the inputs add up to 32 MiB or more.
+   */
+  workers?: number;
   onProgress?: (p: IngestProgress) => void;
   /** progress of the stitching stage that follows the reading */
   onStitchProgress?: (p: { messages: number; total: number }) => void;
@@ -148,6 +155,32 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   };
 
   const files = await expandInputs(opts.inputs, (path, reason) => badInput(path, reason, 0), warn);
+  // Postfix parsed on every core: all the run's Postfix files or none (a host's correlation state lives in one place)
+  const workerCount = opts.workers ?? (files.reduce((n, f) => n + f.size, 0) >= PARALLEL_MIN_BYTES ? Math.min(8, availableParallelism()) : 1);
+  const parallelOk = workerCount > 1 && readableByWorkers(files);
+  let workers: PostfixWorkers | undefined;
+  const parallelSink: ParallelSink = {
+    blocks(blocks) {
+      let wait: Promise<void> | undefined;
+      for (const b of blocks) wait = events.add(b) ?? wait;
+      return wait;
+    },
+    rejects(items, counts) {
+      for (const [reason, n] of Object.entries(counts) as [RejectReason, number][]) {
+        summary.rejected[reason] = (summary.rejected[reason] ?? 0) + n;
+        summary.rejectedTotal += n;
+      }
+      for (const r of items) {
+        if (++fileRejects > maxStoredRejects) break;
+        const p = rejections.add(r);
+        if (p) pending = p;
+      }
+    },
+    progress(offset, lines) {
+      parallelProgress?.(offset, lines);
+    },
+  };
+  let parallelProgress: ((offset: number, lines: number) => void) | undefined;
 
   // one parser per format for the whole run: Postfix correlation spans files (one per host or a
   // combined syslog); Exchange roles come from the layout of all the trees given
@@ -197,6 +230,38 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
         return;
       }
       const parser: LogParser = format === 'exchange' ? exchange : postfix;
+      if (parser === postfix && parallelOk) {
+        workers ??= new PostfixWorkers(workerCount, { tzOffsetMin: opts.tzOffsetMin, maxStoredRejectsPerFile: maxStoredRejects, batchBlocks: opts.batchBlocks ?? 8 },
+          await planShards(files, workerCount), parallelSink);
+        const progress = { file: file.path, bytes: 0, lines: 0, events: 0, rejected: 0 };
+        const baseLines = summary.lines;
+        parallelProgress = (offset, lines) => {
+          progressAt(offset);
+          if (!opts.onProgress) return;
+          progress.bytes = offset - start;
+          progress.lines = baseLines + lines;
+          progress.events = summary.events;
+          progress.rejected = summary.rejectedTotal;
+          opts.onProgress(progress);
+        };
+        const r = await workers.readFile(file, start);
+        parallelProgress = undefined;
+        summary.events += r.events;
+        summary.unmodeled += r.unmodeled;
+        if (r.error) {
+          summary.lines += r.lastLine;
+          progressAt(r.lastStart);
+          if (fp && !readAsWhole(file) && r.lastStart > start) await checkpoint(fp, file, r.lastStart, r.lastLine);
+          throw Object.assign(new Error(r.error.message), { code: r.error.code });
+        }
+        summary.lines += r.lines;
+        summary.bytes += r.bytes;
+        if (fp) await checkpoint(fp, file, readAsWhole(file) ? file.size : start + r.bytes, r.lines);
+        if (file.path !== '-' && !readAsWhole(file) && start + r.bytes < file.size) {
+          badInput(file.path, `shrank from ${file.size} to ${start + r.bytes} bytes while it was read (truncated or rotated by copytruncate?)`, start + r.bytes);
+        }
+        return;
+      }
       parser.beginFile(file.path, file.mtimeMs);
       if (parser === exchange && start > 0) {
         // resuming a grown file: its columns are named in the header block at the top
@@ -214,26 +279,11 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
       let result: { bytes: number; lines: number };
       try {
         result = await readLines(openInput(file, start), {
-        line(text, offset, lineNumber, flags) {
+        line: logLineHandler(parser, file.path, sink, summary, true, (offset, lineNumber) => {
           lastStart = offset;
           lastLine = lineNumber;
           progressAt(offset);
-          const ref: LineRef = { file: file.path, offset, lineNumber };
-          if (flags & LineFlags.TooLong) return reject('line-too-long', 'line longer than 64 KiB: cut', ref, text);
-          if (flags & LineFlags.Binary) return reject('binary', 'line contains NUL bytes', ref, text.replace(/\u0000/g, '\\0'));
-          if (flags & LineFlags.InvalidUtf8) {
-            // one outcome per line: a line the parser would only have counted as not modelled is
-            // kept aside as invalid-utf8 instead, so that an encoding problem shows; a line it used
-            // (an event now or later, state of a session) or kept aside itself is left to it
-            const unmodeled0 = summary.unmodeled;
-            parser.parseLine(text, ref, sink);
-            if (summary.unmodeled === unmodeled0) return;
-            summary.unmodeled = unmodeled0;
-            reject('invalid-utf8', 'not UTF-8 (shown with replacement characters)', ref, text);
-            return;
-          }
-          parser.parseLine(text, ref, sink);
-        },
+        }),
       }, {
         startOffset: start,
         between: () => {
@@ -278,14 +328,23 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   // a predecessor that died before its hops were built: this run re-stitches the whole store
   const recovering = (await opts.store.getMeta(STITCH_PENDING)) === '1';
   if (files.length > 0 && !recovering) await opts.store.setMeta(STITCH_PENDING, '1');
-  for (const file of files) {
-    // every input fails alone: its error ends its own reading, never the run
-    let reached = 0;
-    try {
-      await ingestFile(file, (offset) => { reached = offset; });
-    } catch (err) {
-      badInput(file.path, describeReadError(err), reached);
+  try {
+    for (const file of files) {
+      // every input fails alone: its error ends its own reading, never the run
+      let reached = 0;
+      try {
+        await ingestFile(file, (offset) => { reached = offset; });
+      } catch (err) {
+        badInput(file.path, describeReadError(err), reached);
+      }
     }
+    if (workers) {
+      const flushed = await workers.finish(touched);
+      summary.events += flushed.events;
+      summary.unmodeled += flushed.unmodeled;
+    }
+  } finally {
+    await workers?.close();
   }
   await closeZips();
   for (const p of parsers) p.flush(sink);
@@ -315,26 +374,5 @@ function describeReadError(err: unknown): string {
     case 'Z_BUF_ERROR': return `truncated compressed data (${msg})`;
     case 'Z_DATA_ERROR': return `corrupt compressed data (${msg})`;
     default: return /unexpected end of file/i.test(msg) ? `truncated compressed data (${msg})` : msg;
-  }
-}
-
-async function detect(file: InputFile): Promise<Detected | undefined> {
-  if (file.path === '-') return 'postfix';  // stdin: Postfix unless --format says otherwise
-  if (!readAsWhole(file) && isMsgFile(await firstBytes(file.source ?? file.path, 8))) return 'msg';
-  const lines = await sniff(file);
-  if (looksLikeExchange(lines)) return 'exchange';
-  if (lines.some(looksLikePostfix)) return 'postfix';
-  if (looksLikeMbox(lines)) return 'mbox';
-  return looksLikeMessage(lines) ? 'message' : undefined;
-}
-
-async function firstBytes(path: string, n: number): Promise<Buffer> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(n);
-    const { bytesRead } = await fh.read(buf, 0, n, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
   }
 }

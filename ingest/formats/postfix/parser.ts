@@ -13,6 +13,20 @@ export interface PostfixParserOptions {
   limits?: CorrelatorLimits;
   /** how far back in time a line may jump before it is reported out of order */
   reorderToleranceMs?: number;
+  /**
+   * Parse only the hosts of one shard (parallel reading, ingest/pipeline/parallel.ts): every shard
+   * reads every line, so the per-file state (year inference, ordering) is the same in each, and
+   * each line's outcome (event, rejection, not modelled) comes from exactly one shard — its host's
+   * (hostShard), or shard 0 for a line whose host cannot be read.
+   */
+  shard?: { index: number; count: number; hosts?: Readonly<Record<string, number>> };
+}
+
+/** Which of `count` shards parses a host's lines (FNV-1a of the name; stable across runs). */
+export function hostShard(host: string, count: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < host.length; i++) h = Math.imul(h ^ host.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % count;
 }
 
 /**
@@ -21,7 +35,10 @@ export interface PostfixParserOptions {
  * per host, year inference and ordering checks are per file.
  */
 export class PostfixParser implements LogParser {
-  readonly #opts: Required<Omit<PostfixParserOptions, 'limits'>> & { limits: CorrelatorLimits };
+  readonly #opts: Required<Omit<PostfixParserOptions, 'limits' | 'shard'>> & { limits: CorrelatorLimits };
+  readonly #shard: { index: number; count: number; hosts?: Readonly<Record<string, number>> } | undefined;
+  /** host → owned by this shard */
+  readonly #owned = new Map<string, boolean>();
   readonly #hosts = new Map<string, HostCorrelator>();
   readonly #files = new Map<string, { years: YearTracker; lastMs: number }>();
 
@@ -32,6 +49,25 @@ export class PostfixParser implements LogParser {
       limits: opts.limits ?? DEFAULT_LIMITS,
       reorderToleranceMs: opts.reorderToleranceMs ?? 3600_000,
     };
+    this.#shard = opts.shard && opts.shard.count > 1 ? opts.shard : undefined;
+  }
+
+  /** Does this parser decide the outcome of lines without a readable host (and lines cut before parsing)? */
+  get ownsUnattributed(): boolean {
+    return !this.#shard || this.#shard.index === 0;
+  }
+
+  #owns(host: string): boolean {
+    const shard = this.#shard;
+    if (!shard) return true;
+    let owned = this.#owned.get(host);
+    if (owned === undefined) {
+      // the plan's shard for a host it knows (balanced by line counts), else the hash's
+      const planned = shard.hosts && Object.hasOwn(shard.hosts, host) ? shard.hosts[host] : undefined;
+      owned = (planned ?? hostShard(host, shard.count)) === shard.index;
+      this.#owned.set(own(host), owned);
+    }
+    return owned;
   }
 
   /** Start a file; `referenceMs` (its mtime) anchors the year of classic syslog stamps. */
@@ -53,15 +89,17 @@ export class PostfixParser implements LogParser {
     }
     const env = parseEnvelope(line, file.years, this.#opts.tzOffsetMin);
     if ('error' in env) {
-      sink.reject(env.error, env.detail, ref, line);
+      if (this.ownsUnattributed) sink.reject(env.error, env.detail, ref, line);
       return;
     }
+    const mine = this.#owns(env.host);
     if (env.ms < file.lastMs - this.#opts.reorderToleranceMs) {
       // kept and still used: the report says where time ran backwards
-      sink.reject('out-of-order', `time runs back ${Math.round((file.lastMs - env.ms) / 1000)} s`, ref, line);
+      if (mine) sink.reject('out-of-order', `time runs back ${Math.round((file.lastMs - env.ms) / 1000)} s`, ref, line);
     } else if (env.ms > file.lastMs) {
       file.lastMs = env.ms;
     }
+    if (!mine) return;
     const rec = parseRecord(env.program, env.text);
     if (!rec) {
       sink.skipped();

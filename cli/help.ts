@@ -1,0 +1,78 @@
+/** The commands' `--help` texts (cli/main.ts prints them). */
+const STORE_HELP = `  --data DIR          embedded store directory (default ./data, or $MAILTRACE_DATA)
+  --clickhouse URL    use a ClickHouse server instead (or $MAILTRACE_CLICKHOUSE_URL)`;
+
+export const HELP: Record<string, string> = {
+  main: `mailtrace — reconstruct each message's path across mail servers, with TLS per hop
+
+usage: mailtrace <command> [options]
+
+commands:
+  ingest <file|dir|->...   parse mail logs and delivered messages into the store
+  serve                    serve the API and dashboard
+  trace <id>               show one message's path (message-id or queue id)
+  token new|hash           make an API token, or the SHA-256 the config file keeps of one
+  policy check             check the TLS policy of the config file now (alerts once per incident)
+  report <kind>            write (and mail) a report over a period: tls-compliance,
+                           delivery-failures, protection-coverage, volume-summary
+  demo                     ingest the bundled sample (once) and serve the dashboard
+
+Run \`mailtrace <command> --help\` for a command's options.`,
+  ingest: `usage: mailtrace ingest <file|dir|->... [options]
+
+Reads Postfix maillog files (plain or .gz; - for standard input), Exchange message tracking and
+SMTP protocol logs and Exchange Online message trace exports (directories recursively; each
+file's format is detected from its first lines), correlates them and stores the events. Files already ingested are skipped; a file
+that grew since is read on from where the last run stopped.
+Delivered messages are read beside the logs: .eml files, maildir folders, mbox files and Outlook
+.msg files. Their Received headers join the logged path of the message (hops seen in a log and a
+header, or only in a header) and their MIME structure gives its protection (S/MIME, PGP, IRM).
+
+options:
+  --format auto|postfix|exchange  input format (default auto: detected from each file's first lines)
+  --force                read files again even if already ingested (events are not duplicated)
+  --workers N            threads parsing Postfix logs, a host's lines in one (default: a thread per core, up to 8, for 32 MiB+)
+  --date-format mdy|dmy  day/month order of culture-formatted dates in Exchange Online CSV exports
+                         (Windows PowerShell 5.1 Export-Csv writes the exporting machine's culture);
+                         needed only when a date cannot tell, e.g. 9/5/2022 — ingest says so
+${STORE_HELP}
+  -h, --help
+
+Syslog stamps without a year get one from the file's modification time; stamps without a zone are
+read as UTC unless MAILTRACE_TZ_OFFSET (minutes east of UTC) says otherwise.
+An input that breaks (unreadable, vanished, truncated or corrupt .gz, a damaged zip entry, a log
+that shrank while read) fails alone: MT_ERR_BAD_INPUT names it, the lines read before are kept,
+and the run goes on with the other inputs.
+Exit status: 0 when everything was read; 3 when the run finished but some inputs were bad;
+1 when nothing could be read; 2 on a usage or configuration error.`,
+  serve: `usage: mailtrace serve [options]
+
+Serves the API (/api/messages, /api/messages/:id/trace, /api/summary, /api/views/*, /health;
+described at /docs) and the dashboard.
+
+options:
+  --host HOST         address to bind (default 127.0.0.1; anything else requires $MAILTRACE_TOKEN
+                      or tokens in the config file's access section)
+  --port PORT         port (default 8080; 0 picks a free one)
+  --config FILE       the config file (JSON; default $MAILTRACE_CONFIG): API tokens with roles,
+                      TLS policy (checked every five minutes), alerts, report schedules (run at
+                      their cron times), the SMTP relay
+${STORE_HELP}
+  -h, --help`,
+  trace: `usage: mailtrace trace <message-id|queue-id> [options]
+
+Prints the message's path per recipient: every hop from the first client to the last server,
+with its TLS state, times and the final status.
+
+options:
+  --json              print the trace as JSON
+${STORE_HELP}
+  -h, --help
+
+While \`mailtrace serve\` owns the data directory, the trace is asked of the running server.`,
+  demo: `usage: mailtrace demo [options]
+
+Ingests the bundled samples (bench/sample/maillog, a Postfix log, and bench/sample/exchange, an
+Exchange organisation's log trees) once, then serves the dashboard.
+Accepts the options of \`serve\`.`,
+};
