@@ -138,7 +138,9 @@ async function stitchKeys(store: Store, ids: string[], orphans: { host: string; 
   const size = opts.batchSize ?? 2_000;
   const summary: StitchSummary = { messages: 0, hops: 0, seconds: 0 };
   const total = ids.length + orphans.length;
-  const fresh = (await store.query<{ n: string }>(`SELECT count() AS n FROM ${store.table(MESSAGES_TABLE)}`))[0]?.n === '0';
+  // a store with no message rows yet has nothing to replace (the engine answers count() as a number:
+  // the comparison with '0' here never held, and every stitch looked for old rows it could not have)
+  const fresh = Number((await store.query<{ n: string | number }>(`SELECT count() AS n FROM ${store.table(MESSAGES_TABLE)}`))[0]?.n ?? 0) === 0;
   const batch = (i: number) => ({ ids: ids.slice(i, i + size), orphans: orphans.slice(Math.max(0, i - ids.length), Math.max(0, i + size - ids.length)) });
   const load = (i: number) => {
     const b = batch(i);
@@ -192,21 +194,24 @@ async function writeTraces(store: Store, traces: readonly Trace[], fresh: boolea
     now.set(key, have);
   }
   if (!fresh && keys.length > 0) {
-    // what these messages had before and no longer have (fewer hops, another recipient list)
+    // what these messages had before and no longer have (fewer hops, another recipient list).
+    // Read without FINAL (merging at read time cost ~0.3 s per lookup on a large store): a row
+    // that was ever live is enough, since a deleted row written again for one already deleted
+    // changes nothing, and a row the message still has is never deleted.
     for (const chunk of chunks(keys)) {
       const old = await store.query<{ messageKey: string; recipient: string; seq: number }>(
-        `SELECT messageKey, recipient, seq FROM ${store.table(HOPS_TABLE)} FINAL WHERE messageKey IN {k:Array(String)}`, { k: chunk }, 600_000);
+        `SELECT DISTINCT messageKey, recipient, seq FROM ${store.table(HOPS_TABLE)} WHERE messageKey IN {k:Array(String)} AND deleted = 0`, { k: chunk }, 600_000);
       for (const o of old) if (!now.get(o.messageKey)?.has(`${o.recipient}\u0000${o.seq}`)) hops += hopTombstone(o.messageKey, o.recipient, Number(o.seq), version);
     }
     // queues stitched on their own before a later line named their message
     const queueKeys = traces.filter((t) => t.messageId).flatMap((t) => t.queues.map((q) => queueKeyOf(q.host, q.queueId)));
     for (const chunk of chunks(queueKeys)) {
       const stale = await store.query<{ messageKey: string }>(
-        `SELECT messageKey FROM ${store.table(MESSAGES_TABLE)} FINAL WHERE messageKey IN {k:Array(String)}`, { k: chunk }, 600_000);
+        `SELECT DISTINCT messageKey FROM ${store.table(MESSAGES_TABLE)} WHERE messageKey IN {k:Array(String)} AND deleted = 0`, { k: chunk }, 600_000);
       for (const s of stale) messages += messageTombstone(s.messageKey, version);
       if (stale.length === 0) continue;
       const oldHops = await store.query<{ messageKey: string; recipient: string; seq: number }>(
-        `SELECT messageKey, recipient, seq FROM ${store.table(HOPS_TABLE)} FINAL WHERE messageKey IN {k:Array(String)}`, { k: stale.map((s) => s.messageKey) }, 600_000);
+        `SELECT DISTINCT messageKey, recipient, seq FROM ${store.table(HOPS_TABLE)} WHERE messageKey IN {k:Array(String)} AND deleted = 0`, { k: stale.map((s) => s.messageKey) }, 600_000);
       for (const o of oldHops) hops += hopTombstone(o.messageKey, o.recipient, Number(o.seq), version);
     }
   }
