@@ -263,13 +263,22 @@ function encodeStrings(values: readonly string[]): Buffer {
   return buf.subarray(0, p);
 }
 
+let lastIso = '';
+let lastIsoMs = 0;
+
 /** ISO 8601 text (or ms) → milliseconds since the epoch; what cannot be read is the epoch (the store's "not known"). */
 function timeMs(v: unknown): number {
   if (typeof v === 'number') return Number.isFinite(v) ? Math.trunc(v) : 0;
   if (typeof v !== 'string' || v === '') return 0;
+  if (v === lastIso) return lastIsoMs;
   if (v.length === 24 && v.charCodeAt(23) === 90) {
     const iso = Date.parse(v);
-    if (Number.isFinite(iso)) return iso;
+    if (Number.isFinite(iso)) {
+      // events come in runs of the same time
+      lastIso = v;
+      lastIsoMs = iso;
+      return iso;
+    }
   }
   const ms = Date.parse(v.endsWith('Z') || /[+-]\d\d:?\d\d$/.test(v) ? v : `${v.replace(' ', 'T')}Z`);
   return Number.isFinite(ms) ? ms : 0;

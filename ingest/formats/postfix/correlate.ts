@@ -216,7 +216,7 @@ export class HostCorrelator {
 
   #event(env: Envelope, kind: MailEvent['kind'], qid: string, file: string, offset: number, queue?: QueueEntry): MailEvent {
     const q = queue ?? (qid ? this.#queues.get(qid) : undefined);
-    const e = newEvent(eventId(this.host, env.ms, env.program, env.pid, env.text), new Date(env.ms).toISOString(), this.host, kind);
+    const e = newEvent(eventId(this.host, env.ms, env.program, env.pid, env.text), isoOf(env.ms), this.host, kind);
     e.source = 'postfix';
     e.program = env.program;
     e.instance = env.instance;
@@ -388,4 +388,15 @@ function normalizeStatus(s: string): MailEvent['status'] {
     default:
       return '';
   }
+}
+
+/** ms → ISO text, remembering the last one: a log's lines come in runs of the same second */
+let lastMs = Number.NaN;
+let lastIso = '';
+function isoOf(ms: number): string {
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
 }
