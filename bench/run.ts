@@ -108,7 +108,7 @@ ingestTable([
   ['pflogsumm (summary only, stores nothing)', pfSeconds, undefined, 'target: the 1× line'],
   ['bare read + split + one regex', Number(regex.seconds), regex.maxRssMb, ''],
   ['parse + correlate only', Number(parse.seconds), parse.maxRssMb, `target ≥ 5× pflogsumm and ≤ 4× the regex pass (now ${(Number(parse.seconds) / Number(regex.seconds)).toFixed(1)}×)`],
-  ['engine-only bulk load of the same rows', Number(load.seconds), load.maxRssMb, `plain MergeTree: ${Number(load.plainSeconds).toFixed(1)} s`],
+  ['engine-only bulk load of the same rows', Number(load.seconds), load.maxRssMb, `Native, one INSERT; plain MergeTree ${Number(load.plainSeconds).toFixed(1)} s, as TSV ${Number(load.tsvSeconds).toFixed(1)} s`],
   ['full ingest (stored, stitched)', Number(ingest.seconds), ingest.maxRssMb, 'target ≥ 3× pflogsumm, peak RSS ≤ 1 GB'],
 ], lineCount, pfSeconds);
 console.log(`  of which stitching: ${Number(ingest.stitchSeconds).toFixed(1)} s for ${Number(ingest.stitchedMessages).toLocaleString()} messages → ${Number(ingest.hops).toLocaleString()} hops (${(100 * Number(ingest.stitchSeconds) / Number(ingest.seconds)).toFixed(0)}% of ingest)`);
