@@ -181,13 +181,15 @@ export class NativeBlockWriter<Row> {
       parts.push(head.buf.subarray(headStart, head.pos));
       headStart = head.pos;
       if (c.kind === 'string') {
-        parts.push(encodeStrings(this.#texts[i]));
+        // a copy: the next string column reuses the scratch buffer
+        parts.push(Buffer.from(encodeStrings(this.#texts[i])));
         return;
       }
       parts.push(this.#data[i].buf.subarray(0, this.#data[i].pos));
       if (c.kind === 'strings') parts.push(this.#arrayItems[i].buf.subarray(0, this.#arrayItems[i].pos));
     });
-    // (a head slice taken before the head grew still points at the bytes written then)
+    // (a head slice taken before the head grew still points at the bytes written then; the
+    // column buffers are reused for the next block, so the block is a copy)
     const block = Buffer.concat(parts);
     this.#reset();
     return block;
@@ -195,9 +197,15 @@ export class NativeBlockWriter<Row> {
 
   #reset(): void {
     const perRow = this.#rowsPerBlock;
-    this.#data = this.#columns.map((c) => new Bytes(c.kind === 'string' ? 0 : perRow * 8));
+    // the column buffers are kept from block to block (take() copied them into the block): a new
+    // set per block was ~5 MB of garbage each time, which the collector reclaimed late
+    if (this.#data.length === 0) {
+      this.#data = this.#columns.map((c) => new Bytes(c.kind === 'string' ? 0 : perRow * 8));
+      this.#arrayItems = this.#columns.map((c) => new Bytes(c.kind === 'strings' ? perRow * 4 : 0));
+    }
+    for (const b of this.#data) b.pos = 0;
+    for (const b of this.#arrayItems) b.pos = 0;
     this.#texts = this.#columns.map(() => []);
-    this.#arrayItems = this.#columns.map((c) => new Bytes(c.kind === 'strings' ? perRow * 4 : 0));
     this.#arrayCounts = this.#columns.map(() => 0);
     this.#rows = 0;
   }
@@ -228,11 +236,16 @@ function compileEncoder<Row>(columns: readonly { name: string; kind: ColumnKind 
  * over the block's values (a buffer write call per value cost more than the rest of the encoding).
  * Mail log values are short ASCII nearly always; other text goes through the UTF-8 encoder.
  */
+let scratch = Buffer.allocUnsafe(1 << 20);
+
 function encodeStrings(values: readonly string[]): Buffer {
   let total = 0;
   for (let i = 0; i < values.length; i++) total += values[i].length;
-  // at most 3 UTF-8 bytes per UTF-16 unit, and a length of at most 3 bytes (values ≤ 64 KiB lines)
-  const buf = Buffer.allocUnsafe(values.length * 5 + total * 3);
+  // at most 3 UTF-8 bytes per UTF-16 unit, and a length of at most 3 bytes (values ≤ 64 KiB
+  // lines); one scratch buffer for every column (take() copies out of it before the next column)
+  const need = values.length * 5 + total * 3;
+  if (scratch.length < need) scratch = Buffer.allocUnsafe(Math.max(need, scratch.length * 2));
+  const buf = scratch;
   let p = 0;
   for (let k = 0; k < values.length; k++) {
     const v = values[k];
