@@ -47,6 +47,7 @@ async function read(store: Store, sql: string, params: QueryParams): Promise<Sto
 
 /** `['irm','smime-signed']` as the engine writes an array of strings → the mechanisms this version knows */
 function mechanisms(text: string): ProtectionMechanism[] {
+  if (text === '[]') return []; // nearly every row
   const out: ProtectionMechanism[] = [];
   for (const m of text.matchAll(/'([a-z-]+)'/g)) if (MECHANISMS.has(m[1])) out.push(m[1] as ProtectionMechanism);
   return out;
@@ -164,17 +165,25 @@ export function eventsOfMessage(pool: EventPool, messageId: string): StoredEvent
   if (!found.some((e) => e.messageId === messageId && e.sender !== '')) {
     for (const qid of ownQids) for (const e of pool.dsnByNext.get(qid) ?? []) if (!known.has(`${e.host} ${e.queueId}`)) found.push(e);
   }
+  const have = new Set(found);
   for (const e of found.filter(isOutwardSend)) {
     const t = Date.parse(isoOf(e.ts));
     for (const s of pool.sessionsByHostReply.get(`${e.host}\u0000${e.reply}`) ?? []) {
       const st = Date.parse(isoOf(s.ts));
-      if (st >= t - SESSION_BEFORE_MS && st <= t + SESSION_AFTER_MS && !found.includes(s)) found.push(s);
+      if (st >= t - SESSION_BEFORE_MS && st <= t + SESSION_AFTER_MS && !have.has(s)) {
+        found.push(s);
+        have.add(s);
+      }
     }
   }
   // every other stored part of the SMTP sessions found (a session split over files and runs)
   for (const e of [...found]) {
     if (!e.sessionId) continue;
-    for (const p of pool.sessionParts.get(`${e.host}\u0000${e.sessionId}`) ?? []) if (!found.includes(p)) found.push(p);
+    for (const p of pool.sessionParts.get(`${e.host}\u0000${e.sessionId}`) ?? []) {
+      if (have.has(p)) continue;
+      found.push(p);
+      have.add(p);
+    }
   }
   return found;
 }
@@ -184,6 +193,13 @@ export function eventsOfQueue(pool: EventPool, host: string, queueId: string): S
   const own = (pool.byQueue.get(queueId) ?? []).filter((e) => e.host === host);
   const next = new Set(own.filter((e) => e.nextQueueId).map((e) => e.nextQueueId));
   const found = [...own];
-  for (const q of next) for (const e of pool.byQueue.get(q) ?? []) if (!found.includes(e)) found.push(e);
+  const have = new Set(found);
+  for (const q of next) {
+    for (const e of pool.byQueue.get(q) ?? []) {
+      if (have.has(e)) continue;
+      found.push(e);
+      have.add(e);
+    }
+  }
   return found;
 }
