@@ -19,3 +19,15 @@ export function contractRejection(e: MailEvent): { reason: RejectReason; detail:
     offset: typeof e.sourceOffset === 'number' && Number.isFinite(e.sourceOffset) && e.sourceOffset >= 0 ? e.sourceOffset : 0,
   };
 }
+
+/**
+ * An event at the boundary: true when it goes on to the store; false when it broke the contract
+ * and was kept aside through `reject` with its source position (both the pipeline's sink and the
+ * parse workers' use this).
+ */
+export function admit(e: MailEvent, reject: (reason: RejectReason, detail: string, ref: { file: string; offset: number; lineNumber: number }, line: string) => void): boolean {
+  const refused = contractRejection(e);
+  if (!refused) return true;
+  reject(refused.reason, refused.detail, { file: refused.file, offset: refused.offset, lineNumber: 0 }, '');
+  return false;
+}

@@ -49,17 +49,12 @@ export interface ParallelSink {
   progress(offset: number, lines: number): void;
 }
 
-/** One file as the workers read it: shard 0's line count and bytes (every worker reads every line), the events of all. */
-export interface ParallelFileResult {
-  lines: number;
-  bytes: number;
-  events: number;
-  unmodeled: number;
-  /** where the last line read began and its number (the smallest of the workers: what all of them read) */
-  lastStart: number;
-  lastLine: number;
-  error?: { message: string; code?: string };
-}
+/**
+ * One file as the workers read it: shard 0's line count and bytes (every worker reads every line),
+ * the events of all; lastStart/lastLine are where the last line read began and its number (the
+ * smallest of the workers: what all of them read).
+ */
+export type ParallelFileResult = Omit<WorkerFileDone, 'type'>;
 
 /**
  * Which worker parses which host: the hosts' lines counted in the first MiB of each input (scaled

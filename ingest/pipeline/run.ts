@@ -1,5 +1,5 @@
 import type { Rejection, RejectReason } from '../../schemas/index.ts';
-import { contractRejection } from './admit.ts';
+import { admit } from './admit.ts';
 import { Batcher, eventBlockWriter, type FileCheckpoint, type Store } from '../../store/index.ts';
 import { STITCH_PENDING, stitchAll, stitchTouched, Touched, type StitchSummary } from '../../stitch/index.ts';
 import { PostfixParser, type LineRef, type ParseSink } from '../formats/postfix/index.ts';
@@ -124,11 +124,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
     event(e) {
       // the event contract at the boundary (schemas/event.ts): what the store would refuse, or
       // what readers could not trust, is kept aside with its source position instead
-      const refused = contractRejection(e);
-      if (refused) {
-        reject(refused.reason, refused.detail, { file: refused.file, offset: refused.offset, lineNumber: 0 }, '');
-        return;
-      }
+      if (!admit(e, reject)) return;
       summary.events++;
       touched.add(e);
       const chunk = chunker.add(e);

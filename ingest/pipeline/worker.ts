@@ -11,7 +11,7 @@ import { PostfixParser } from '../formats/postfix/index.ts';
 import type { LineRef, LogParser, ParseSink } from '../formats/types.ts';
 import { openInput, type InputFile } from '../sources/files.ts';
 import { readLines } from '../sources/lines.ts';
-import { contractRejection } from './admit.ts';
+import { admit } from './admit.ts';
 import { logLineHandler } from './feed.ts';
 import type { FromWorker, ToWorker, WorkerSetup } from './parallel.ts';
 
@@ -58,11 +58,7 @@ const reject = (reason: RejectReason, detail: string, ref: LineRef, line: string
 const sink: ParseSink = {
   event(e: MailEvent) {
     // the same boundary as the pipeline's own sink (ingest/pipeline/run.ts)
-    const refused = contractRejection(e);
-    if (refused) {
-      reject(refused.reason, refused.detail, { file: refused.file, offset: refused.offset, lineNumber: 0 }, '');
-      return;
-    }
+    if (!admit(e, reject)) return;
     counts.events++;
     touched.add(e);
     const block = writer.add(e);
