@@ -69,9 +69,9 @@ export async function planShards(files: readonly InputFile[], count: number): Pr
     if (sampled >= MAX_SAMPLED_FILES) break;
     let sample: Buffer;
     try {
-      // a glance first: other formats (an Exchange tree's thousands of files) are not read further
-      if (!(await head(file, 1 << 16)).toString('utf8').split('\n').some(looksLikePostfix)) continue;
       sample = await head(file, SAMPLE_BYTES);
+      // other formats (an Exchange tree's files) are not counted
+      if (!sample.subarray(0, 1 << 16).toString('utf8').split('\n').some(looksLikePostfix)) continue;
     } catch {
       continue; // the reading proper says what is wrong with it
     }
