@@ -10,6 +10,7 @@ usage: mailtrace <command> [options]
 commands:
   ingest <file|dir|->...   parse mail logs and delivered messages into the store
   serve                    serve the API and dashboard
+  sink                     store and stitch the events a Kafka topic carries (a consumer group member)
   trace <id>               show one message's path (message-id or queue id)
   token new|hash           make an API token, or the SHA-256 the config file keeps of one
   policy check             check the TLS policy of the config file now (alerts once per incident)
@@ -36,6 +37,11 @@ options:
                          (Windows PowerShell 5.1 Export-Csv writes the exporting machine's culture);
                          needed only when a date cannot tell, e.g. 9/5/2022 — ingest says so
 ${STORE_HELP}
+  --kafka HOST:PORT[,…]  publish the events to Kafka instead of storing them (a \`mailtrace sink\`
+                         stores them); a file counts as read once the brokers acknowledged it
+  --topic NAME           the topic (default mailtrace.events; created with 6 partitions if missing)
+  --state DIR            with --kafka: where this ingestor keeps its file checkpoints
+                         (default ./mailtrace-state)
   -h, --help
 
 Syslog stamps without a year get one from the file's modification time; stamps without a zone are
@@ -70,6 +76,22 @@ ${STORE_HELP}
   -h, --help
 
 While \`mailtrace serve\` owns the data directory, the trace is asked of the running server.`,
+  sink: `usage: mailtrace sink --kafka HOST:PORT[,…] [options]
+
+Joins a consumer group on the event topic, stores each batch of records, re-stitches the
+messages they touched, and commits the batch's offsets only after both. A kill loses nothing:
+the uncommitted batch comes again and is stored under the same event ids (counted once). A record
+that cannot be stored goes to the dead-letter topic (<topic>.dead-letter) with its reason and
+position; the records behind it go on. A failing store holds the batch and is retried.
+Runs until SIGINT or SIGTERM, then finishes its batch and leaves the group.
+
+options:
+  --kafka HOST:PORT[,…]  the brokers
+  --topic NAME           the event topic (default mailtrace.events)
+  --group NAME           the consumer group (default mailtrace-sink); sinks in one group share
+                         the partitions
+${STORE_HELP}
+  -h, --help`,
   demo: `usage: mailtrace demo [options]
 
 Ingests the bundled samples (bench/sample/maillog, a Postfix log, and bench/sample/exchange, an

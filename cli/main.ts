@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { analyzeHeaders, inputFiles, runIngest, type BadInput, type DateOrder, type IngestSummary, type InputFormat } from '../ingest/index.ts';
+import { analyzeHeaders, inputFiles, runIngest, type BadInput, type EventPublisher, type DateOrder, type IngestSummary, type InputFormat } from '../ingest/index.ts';
 import { buildApp, startPolicyChecks, startScheduler, traceMessage, type IngestHook, type PolicyRunner, type Scheduler } from '../query/index.ts';
 import { MailtraceError, reportsSettings, type StoreConfig, type Trace } from '../schemas/index.ts';
 import { Store } from '../store/index.ts';
@@ -13,6 +13,7 @@ import { ensureStitched } from '../stitch/index.ts';
 import { policyCommand } from './policy.ts';
 import { reportCommand } from './report.ts';
 import { tokenCommand } from './token.ts';
+import { openPublisher, sinkCommand, STREAM_FLAGS, streamConfig } from './stream.ts';
 import { readConfigFile, readSettings, serveConfig, storeConfig, type Settings } from './config.ts';
 import { formatCount, formatIngestSummary, formatTrace } from './format.ts';
 import { findOwner, removeOwner, writeOwner } from './owner.ts';
@@ -39,6 +40,7 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'ingest': return await ingestCommand(rest, settings);
       case 'serve': return await serveCommand(rest, false, settings);
+      case 'sink': return await sinkCommand(rest, settings, openStore);
       case 'demo': return await serveCommand(rest, true, settings);
       case 'trace': return await traceCommand(rest, settings);
       case 'token': return await tokenCommand(rest);
@@ -70,7 +72,7 @@ function reportError(err: unknown): number {
 }
 
 async function ingestCommand(args: string[], readEnv: () => Settings): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...COMMON, format: { type: 'string', default: 'auto' }, force: { type: 'boolean' }, 'date-format': { type: 'string' }, workers: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...COMMON, ...STREAM_FLAGS, state: { type: 'string' }, format: { type: 'string', default: 'auto' }, force: { type: 'boolean' }, 'date-format': { type: 'string' }, workers: { type: 'string' } } });
   if (values.help) return help('ingest');
   const workers = values.workers === undefined ? undefined : Number(values.workers);
   if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= 64)) return usage('ingest', `--workers takes 1 to 64, not ${values.workers}`);
@@ -79,6 +81,20 @@ async function ingestCommand(args: string[], readEnv: () => Settings): Promise<n
   if (dateOrder !== undefined && dateOrder !== 'mdy' && dateOrder !== 'dmy') return usage('ingest', `unknown --date-format ${dateOrder} (mdy or dmy)`);
   if (positionals.length === 0) return usage('ingest', 'give at least one file, directory or -');
   if (values.format !== 'auto' && values.format !== 'postfix' && values.format !== 'exchange') return usage('ingest', `unknown --format ${values.format}`);
+  if (values.kafka !== undefined) {
+    if (values.data !== undefined || values.clickhouse !== undefined) return usage('ingest', '--kafka publishes to the stream: the sink stores (drop --data/--clickhouse)');
+    const stream = streamConfig(values);
+    const publisher = await openPublisher(stream, resolve(values.state ?? './mailtrace-state'));
+    try {
+      const summary = await ingestWithProgress({ publish: publisher }, settings, positionals, values.format, values.force ?? false, dateOrder, workers);
+      await publisher.close();
+      process.stdout.write(`${formatIngestSummary(summary)}\n  ${formatCount(publisher.acknowledged)} records acknowledged by the brokers (topic ${stream.topic})\n`);
+      return ingestExit(summary);
+    } finally {
+      await publisher.close().catch(() => {});
+    }
+  }
+  if (values.topic !== undefined || values.state !== undefined) return usage('ingest', '--topic and --state go with --kafka');
   const cfg = storeConfig(values, settings);
   const owner = cfg.kind === 'embedded' ? findOwner(cfg.dataDir) : undefined;
   if (owner) {
@@ -90,7 +106,7 @@ async function ingestCommand(args: string[], readEnv: () => Settings): Promise<n
   }
   const store = await openStore(cfg);
   try {
-    const summary = await ingestWithProgress(store, settings, positionals, values.format, values.force ?? false, dateOrder, workers);
+    const summary = await ingestWithProgress({ store }, settings, positionals, values.format, values.force ?? false, dateOrder, workers);
     process.stdout.write(`${formatIngestSummary(summary)}\n`);
     return ingestExit(summary);
   } finally {
@@ -162,13 +178,13 @@ async function openStore(cfg: StoreConfig): Promise<Store> {
   return store;
 }
 
-async function ingestWithProgress(store: Store, settings: Settings, inputs: string[], format: string, force: boolean, dateOrder?: DateOrder, workers?: number): Promise<IngestSummary> {
+async function ingestWithProgress(to: { store: Store } | { publish: EventPublisher }, settings: Settings, inputs: string[], format: string, force: boolean, dateOrder?: DateOrder, workers?: number): Promise<IngestSummary> {
   const tty = process.stderr.isTTY;
   let last = 0;
   const started = performance.now();
   const summary = await runIngest({
     inputs,
-    store,
+    ...to,
     format: format as InputFormat,
     force,
     dateOrder,
@@ -207,7 +223,7 @@ async function serveCommand(args: string[], demo: boolean, readEnv: () => Settin
     if (demo) {
       const missing = SAMPLE_INPUTS.find((p) => !existsSync(p));
       if (missing) throw new MailtraceError('MT_ERR_BAD_INPUT', `the bundled sample ${missing} is missing`);
-      const summary = await ingestWithProgress(store, settings, SAMPLE_INPUTS, 'auto', false);
+      const summary = await ingestWithProgress({ store }, settings, SAMPLE_INPUTS, 'auto', false);
       process.stdout.write(`${formatIngestSummary(summary)}\n`);
     }
     // uploads from `mailtrace ingest` land in the server's own spool, never at a path the client names

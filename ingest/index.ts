@@ -3,3 +3,4 @@ export { inputFiles, type InputSpec } from './sources/files.ts';
 export type { DateOrder } from './formats/exchange/index.ts';
 export { PostfixParser } from './formats/postfix/index.ts';
 export { analyzeHeaders } from './formats/headers/analyze.ts';
+export { encodeEvent, eventKey, KafkaPublisher, Sink, type EventPublisher, type SinkBatchReport, type SinkTotals } from './stream/index.ts';

@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   MT_ERR_FORBIDDEN: "the token's role does not allow this",
   MT_ERR_NOTIFY: 'an alert or report could not be delivered (the mail relay or webhook refused or was unreachable)',
   MT_ERR_INTERNAL: 'an unexpected error in the server (details in its log, never in the answer)',
+  MT_ERR_STREAM_UNAVAILABLE: 'the Kafka brokers could not be reached (or refused the records) within the retry time',
   MT_ERR_HTTP: 'the dashboard got an HTTP error without a mailtrace error body (a proxy, or the server went away)',
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;

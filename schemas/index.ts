@@ -15,3 +15,4 @@ export * from './reports.ts';
 export * from './access.ts';
 export * from './config-file.ts';
 export * from './views.ts';
+export * from './stream.ts';

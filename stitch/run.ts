@@ -12,7 +12,7 @@ import { hopRows, hopTombstone, messageKey, messageRow, messageTombstone, queueK
  * Bump STITCH_VERSION when the rules change: a store stitched by other rules is re-stitched as a
  * whole when it is opened by the command line (stitch/upgrade.ts).
  */
-export const STITCH_VERSION = '6';
+export const STITCH_VERSION = '7';
 
 /** What an ingest touched, as the events went by: message ids, and queues whose lines named none. */
 export class Touched {
@@ -55,7 +55,26 @@ export async function stitchTouched(store: Store, touched: Touched, opts: Stitch
   const started = performance.now();
   const ids = new Set(touched.messageIds);
   const orphans = await resolveLoose(store, touched, ids);
+  await addRelatives(store, ids);
   return stitchKeys(store, [...ids].sort(), orphans, opts, started);
+}
+
+/**
+ * A bounce and the message it bounced are stitched together: each one's row names the other (the
+ * parent's related notifications, the notification's parent), so when either is touched the other
+ * is stitched again — whichever of their lines came first (another file, run, or stream batch).
+ */
+async function addRelatives(store: Store, ids: Set<string>): Promise<void> {
+  const events = store.table(EVENTS_TABLE);
+  for (const chunk of chunks([...ids])) {
+    const rows = await store.query<{ m: string }>(
+      `SELECT DISTINCT messageId AS m FROM ${events} WHERE kind = 'message' AND messageId != ''
+         AND queueId IN (SELECT nextQueueId FROM ${events} WHERE messageId IN {m:Array(String)} AND kind = 'dsn' AND nextQueueId != '')
+       UNION ALL
+       SELECT DISTINCT messageId AS m FROM ${events} WHERE kind = 'dsn' AND messageId != ''
+         AND nextQueueId IN (SELECT queueId FROM ${events} WHERE messageId IN {m:Array(String)} AND queueId != '')`, { m: chunk }, 600_000);
+    for (const r of rows) ids.add(r.m);
+  }
 }
 
 /** Stitch every message in the store (an upgrade, or `mailtrace stitch`). */

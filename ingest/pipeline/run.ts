@@ -15,6 +15,7 @@ import { availableParallelism } from 'node:os';
 /** inputs adding up to this parse on every core unless `workers` says otherwise (threads cost ~0.3 s to start) */
 const PARALLEL_MIN_BYTES = 32 * 2 ** 20;
 import { readMessages } from './messages.ts';
+import type { EventPublisher } from '../stream/producer.ts';
 import { detect, type Detected } from './detect.ts';
 
 export type InputFormat = 'auto' | 'postfix' | 'exchange';
@@ -22,7 +23,13 @@ export type InputFormat = 'auto' | 'postfix' | 'exchange';
 export interface IngestOptions {
   /** paths (files, directories, `-`), or files to read under another name (uploaded bytes) */
   inputs: readonly InputSpec[];
-  store: Store;
+  /** where the run's events, kept-aside lines and checkpoints go; or `publish` */
+  store?: Store;
+  /**
+   * a stream instead of the store (ingest/stream/producer.ts): events and kept-aside lines become
+   * records, checkpoints stay on this machine, and the stream's sink stores and stitches them
+   */
+  publish?: EventPublisher;
   format?: InputFormat;
   /** Exchange server roles from configuration (short server name → role); inference fills the rest */
   exchangeRoles?: ReadonlyMap<string, ExchangeRole>;
@@ -97,18 +104,25 @@ export interface IngestSummary {
 export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   const started = performance.now();
   const warn = opts.onWarning ?? (() => {});
+  const { store, publish } = opts;
+  if (!store === !publish) throw new Error('runIngest needs a store or a publisher (exactly one)');
+  // file checkpoints: the store's files table, or the ingestor's own disk when it publishes
+  const book = publish
+    ? { get: (fp: string) => publish.getCheckpoint(fp), set: (cps: FileCheckpoint[]) => publish.setCheckpoints(cps) }
+    : { get: (fp: string) => store!.getCheckpoint(fp), set: (cps: FileCheckpoint[]) => store!.setCheckpoints(cps) };
   const summary: IngestSummary = { files: 0, filesSkipped: [], badInputs: [], lines: 0, messages: 0, bytes: 0, events: 0, unmodeled: 0, rejected: {}, rejectedTotal: 0, stitched: { messages: 0, hops: 0, seconds: 0 }, seconds: 0 };
   const touched = new Touched();
   // Events are encoded into the engine's Native blocks as they come (the objects die young; a
   // batch is a few buffers): batchBlocks blocks of 16,384 events per insert.
   const chunker = eventBlockWriter();
-  const events = new Batcher<Buffer>({ maxItems: opts.batchBlocks ?? 8, maxDelayMs: 2_000, flush: (b) => opts.store.insertEventBlocks(b) });
+  const events = new Batcher<Buffer>({ maxItems: opts.batchBlocks ?? 8, maxDelayMs: 2_000, flush: (b) => store!.insertEventBlocks(b) });
   const pushPartial = (olderThanMs: number): void => {
     if (chunker.pendingRows === 0 || performance.now() - chunker.pendingSince < olderThanMs) return;
     const p = events.add(chunker.take()!);
     if (p) pending = p;
   };
-  const rejections = new Batcher<Rejection>({ maxItems: 10_000, maxDelayMs: 2_000, flush: (b) => opts.store.insertRejections(b) });
+  const rejections = new Batcher<Rejection>({ maxItems: 10_000, maxDelayMs: 2_000, flush: (b) => store!.insertRejections(b) });
+  const keepAside = (r: Rejection): Promise<void> | undefined => (publish ? publish.rejection(r) : rejections.add(r));
   const maxStoredRejects = opts.maxStoredRejectsPerFile ?? 10_000;
 
   let pending: Promise<void> | undefined;
@@ -117,7 +131,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
     summary.rejected[reason] = (summary.rejected[reason] ?? 0) + 1;
     summary.rejectedTotal++;
     if (++fileRejects > maxStoredRejects) return;
-    const p = rejections.add({ reason, detail, sourceFile: ref.file, sourceOffset: ref.offset, lineNumber: ref.lineNumber, excerpt: line.slice(0, 512) });
+    const p = keepAside({ reason, detail, sourceFile: ref.file, sourceOffset: ref.offset, lineNumber: ref.lineNumber, excerpt: line.slice(0, 512) });
     if (p) pending = p;
   };
   const sink: ParseSink = {
@@ -126,6 +140,11 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
       // what readers could not trust, is kept aside with its source position instead
       if (!admit(e, reject)) return;
       summary.events++;
+      if (publish) {
+        const p = publish.event(e);
+        if (p) pending = p;
+        return;
+      }
       touched.add(e);
       const chunk = chunker.add(e);
       if (chunk) {
@@ -146,14 +165,15 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   const badInput = (path: string, reason: string, offset: number): void => {
     summary.badInputs.push({ path, reason, offset });
     warn(`MT_ERR_BAD_INPUT ${path}: ${reason}${offset > 0 ? ` (after ${offset} bytes)` : ''}; going on with the other inputs`);
-    const p = rejections.add({ reason: 'bad-input', detail: `MT_ERR_BAD_INPUT: ${reason}`, sourceFile: path, sourceOffset: offset, lineNumber: 0, excerpt: '' });
+    const p = keepAside({ reason: 'bad-input', detail: `MT_ERR_BAD_INPUT: ${reason}`, sourceFile: path, sourceOffset: offset, lineNumber: 0, excerpt: '' });
     if (p) pending = p;
   };
 
   const files = await expandInputs(opts.inputs, (path, reason) => badInput(path, reason, 0), warn);
   // Postfix parsed on every core: all the run's Postfix files or none (a host's correlation state lives in one place)
   const workerCount = opts.workers ?? (files.reduce((n, f) => n + f.size, 0) >= PARALLEL_MIN_BYTES ? Math.min(8, availableParallelism()) : 1);
-  const parallelOk = workerCount > 1 && readableByWorkers(files);
+  // the workers hand over events encoded for the store: a publishing run parses in this thread
+  const parallelOk = workerCount > 1 && !publish && readableByWorkers(files);
   let workers: PostfixWorkers | undefined;
   const parallelSink: ParallelSink = {
     blocks(blocks) {
@@ -199,7 +219,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
         return;
       }
       if (fp) readThisRun.set(fp, file.path);
-      const cp = fp && !opts.force ? await opts.store.getCheckpoint(fp) : undefined;
+      const cp = fp && !opts.force ? await book.get(fp) : undefined;
       let start = 0;
       if (cp && !readAsWhole(file)) {
         if (cp.offset >= file.size) {
@@ -322,8 +342,8 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   /** fingerprint → path: the same file given twice is read once */
   const readThisRun = new Map<string, string>();
   // a predecessor that died before its hops were built: this run re-stitches the whole store
-  const recovering = (await opts.store.getMeta(STITCH_PENDING)) === '1';
-  if (files.length > 0 && !recovering) await opts.store.setMeta(STITCH_PENDING, '1');
+  const recovering = store ? (await store.getMeta(STITCH_PENDING)) === '1' : false;
+  if (store && files.length > 0 && !recovering) await store.setMeta(STITCH_PENDING, '1');
   try {
     for (const file of files) {
       // every input fails alone: its error ends its own reading, never the run
@@ -347,13 +367,17 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   pushPartial(0);
   await events.close();
   await rejections.close();
+  // a file counts as read only when the brokers acknowledged every record before its end
+  await publish?.flush();
   // one insert: a kill while they are written must not leave some files read and others not (the
   // parsers' state across files would then differ on the next run)
-  await opts.store.setCheckpoints(checkpoints);
-  // hops are data: every message this run touched is stitched again from all its stored events
-  if (recovering) summary.stitched = await stitchAll(opts.store, { onProgress: opts.onStitchProgress });
-  else if (touched.size > 0) summary.stitched = await stitchTouched(opts.store, touched, { onProgress: opts.onStitchProgress });
-  if (files.length > 0 || recovering) await opts.store.setMeta(STITCH_PENDING, '0');
+  await book.set(checkpoints);
+  if (store) {
+    // hops are data: every message this run touched is stitched again from all its stored events
+    if (recovering) summary.stitched = await stitchAll(store, { onProgress: opts.onStitchProgress });
+    else if (touched.size > 0) summary.stitched = await stitchTouched(store, touched, { onProgress: opts.onStitchProgress });
+    if (files.length > 0 || recovering) await store.setMeta(STITCH_PENDING, '0');
+  }
   summary.seconds = (performance.now() - started) / 1000;
   return summary;
 }

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { writeExchangeOrg } from '../../bench/generate/exchange.ts';
 import { writePostfixLog } from '../../bench/generate/postfix.ts';
-import { Store } from '../../store/index.ts';
+import { assertSame, snapshot, type Snapshot } from '../helpers/snapshot.ts';
 
 /**
  * Crash safety, measured: `mailtrace ingest` killed with SIGKILL at several points of a
@@ -23,40 +23,6 @@ let inputs: string[];
 let reference: Snapshot;
 let referenceMs = 0;
 after(() => rmSync(work, { recursive: true, force: true }));
-
-interface Snapshot { events: string[]; hops: string[]; messages: string[]; checkpoints: string[] }
-
-/** Everything a reader sees (FINAL: one row per key), without the stitch versions that differ by run. */
-async function snapshot(dataDir: string): Promise<Snapshot> {
-  const store = await Store.open({ kind: 'embedded', dataDir });
-  try {
-    const rows = async (sql: string) => (await store.query<Record<string, unknown>>(sql, {}, 120_000)).map((r) => JSON.stringify(r));
-    return {
-      events: await rows(`SELECT * EXCEPT (ts), toString(ts) AS t FROM ${store.table('events')} FINAL ORDER BY id, messageId, queueId, kind`),
-      hops: await rows(`SELECT * EXCEPT (version, start, \`end\`), toString(start) AS s, toString(\`end\`) AS e FROM ${store.table('hops')} FINAL WHERE deleted = 0 ORDER BY messageKey, recipient, seq`),
-      messages: await rows(`SELECT * EXCEPT (version, firstSeen, lastSeen), toString(firstSeen) AS f, toString(lastSeen) AS l FROM ${store.table('messages')} FINAL WHERE deleted = 0 ORDER BY messageKey`),
-      checkpoints: await rows(`SELECT fingerprint, argMax(offset, updatedAt) AS o FROM ${store.table('ingested_files')} GROUP BY fingerprint ORDER BY fingerprint`),
-    };
-  } finally {
-    await store.close();
-  }
-}
-
-function firstDifference(a: string[], b: string[]): string {
-  const i = a.findIndex((x, k) => x !== b[k]);
-  return i < 0 ? `lengths ${a.length} vs ${b.length}` : `row ${i} of ${a.length}/${b.length}:\n  ${a[i]}\n  ${b[i]}`;
-}
-
-function assertSame(got: Snapshot, want: Snapshot, label: string): void {
-  for (const k of ['events', 'hops', 'messages', 'checkpoints'] as const) {
-    const missing = want[k].filter((r) => !got[k].includes(r));
-    const extra = got[k].filter((r) => !want[k].includes(r));
-    if (missing.length > 0 || extra.length > 0) {
-      assert.fail(`${label}: ${k} differ (${got[k].length} vs ${want[k].length} rows): ${missing.length} missing, e.g. ${missing.slice(0, 2).join(' ')}; ${extra.length} extra, e.g. ${extra.slice(0, 2).join(' ')}`);
-    }
-    assert.deepEqual(got[k], want[k]);
-  }
-}
 
 function runToEnd(args: string[]): { code: number | null; out: string; err: string; ms: number } {
   const t0 = performance.now();

@@ -1,0 +1,262 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { after, before, test } from 'node:test';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { writeExchangeOrg } from '../../../bench/generate/exchange.ts';
+import { writePostfixLog } from '../../../bench/generate/postfix.ts';
+import { encodeEvent, eventKey, Sink } from '../../../ingest/index.ts';
+import { deadLetterTopicOf, DeadLetter, newEvent, type StreamConfig } from '../../../schemas/index.ts';
+import { Store } from '../../../store/index.ts';
+import { requireComponent } from '../../helpers/component.ts';
+import { assertSame, snapshot, type Snapshot } from '../../helpers/snapshot.ts';
+import { kafkaAvailability, startKafka, type Broker } from '../../harness/kafka.ts';
+
+/**
+ * The stream with a real Apache Kafka broker (test/harness/kafka.ts): `ingest --kafka` publishes,
+ * `mailtrace sink` stores and stitches, and the store ends exactly as a direct ingest leaves it —
+ * also when the sink is killed with SIGKILL mid-stream and started again, when the broker is down
+ * for 10 s during an ingest, when records that cannot be stored sit among good ones, and when two
+ * sinks share the partitions of one group.
+ */
+const ROOT = resolve(import.meta.dirname, '..', '..', '..');
+const BIN = join(ROOT, 'cli', 'bin.js');
+const work = mkdtempSync(join(tmpdir(), 'mailtrace-stream-'));
+let broker: Broker | undefined;
+let admin: Admin | undefined;
+let inputs: string[] = [];
+let reference: Snapshot;
+const available = kafkaAvailability();
+
+before(async () => {
+  if (!available.ok) return;
+  broker = await startKafka();
+  admin = new Kafka({ brokers: [broker.brokers], clientId: 'test', logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  // a multi-host Postfix log in two files (queues span the cut) and an Exchange organisation
+  const log = join(work, 'maillog-all');
+  await writePostfixLog(log, { messages: 1500, seed: 23 });
+  const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+  mkdirSync(join(work, 'in'));
+  for (let i = 0; i < 2; i++) {
+    const p = join(work, 'in', `maillog.${i}`);
+    writeFileSync(p, lines.slice(Math.floor((i * lines.length) / 2), Math.floor(((i + 1) * lines.length) / 2)).join('\n') + '\n');
+    inputs.push(p);
+  }
+  await writeExchangeOrg(join(work, 'org'), { messages: 150, seed: 9, maxFileBytes: 200_000 });
+  inputs.push(join(work, 'org'));
+  const ref = cli(['ingest', ...inputs, '--data', join(work, 'ref')]);
+  assert.equal(ref.code, 0, ref.err);
+  reference = await snapshot(join(work, 'ref'));
+  assert.ok(reference.events.length > 10_000 && reference.hops.length > 2_000, `${reference.events.length} events, ${reference.hops.length} hops`);
+});
+
+after(async () => {
+  await admin?.disconnect();
+  await broker?.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+function cli(args: string[]): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 300_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function startSink(data: string, topic: string, group: string): ChildProcess {
+  const p = spawn(process.execPath, [BIN, 'sink', '--kafka', broker!.brokers, '--topic', topic, '--group', group, '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
+  p.stderr!.on('data', () => {});
+  p.stdout!.on('data', () => {});
+  return p;
+}
+
+async function stopSink(p: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  if (p.exitCode !== null) return p.exitCode;
+  const done = new Promise<number | null>((r) => p.once('exit', (code) => r(code)));
+  p.kill(signal);
+  return done;
+}
+
+/** committed offsets of the group per partition, and the topic's end offsets */
+async function progress(topic: string, group: string): Promise<{ committed: number; end: number }> {
+  const ends = await admin!.fetchTopicOffsets(topic);
+  const [mine] = await admin!.fetchOffsets({ groupId: group, topics: [topic] });
+  const committed = mine.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+  return { committed, end: ends.reduce((n, p) => n + Number(p.high), 0) };
+}
+
+async function caughtUp(topic: string, group: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const p = await progress(topic, group);
+    if (p.end > 0 && p.committed >= p.end) return;
+    if (Date.now() > deadline) assert.fail(`the sink did not catch up within ${timeoutMs} ms: ${p.committed} of ${p.end} records committed`);
+    await delay(300);
+  }
+}
+
+const STREAM_PARTS = ['events', 'hops', 'messages'] as const;
+
+test('ingest --kafka, then a sink: the store a direct ingest makes; a second run publishes nothing', async (t) => {
+  if (!requireComponent(t, available)) return;
+  const state = join(work, 'state-1');
+  const pub = cli(['ingest', ...inputs, '--kafka', broker!.brokers, '--topic', 'events-1', '--state', state]);
+  assert.equal(pub.code, 0, pub.err);
+  const acked = Number(/([\d.,k]+) records acknowledged/.exec(pub.out)?.[1].replace(/,/g, '') ?? 'NaN');
+  assert.ok(existsSync(join(state, 'checkpoints.json')), 'checkpoints on the ingestor disk');
+  const sink = startSink(join(work, 'sink-1'), 'events-1', 'g1');
+  await caughtUp('events-1', 'g1');
+  assert.equal(await stopSink(sink), 0);
+  const got = await snapshot(join(work, 'sink-1'));
+  assertSame(got, reference, 'stream vs direct', STREAM_PARTS);
+  assert.ok(Number.isFinite(acked) || /k records/.test(pub.out), pub.out);
+  // every file is checkpointed: a second run reads nothing and publishes nothing
+  const before = await progress('events-1', 'g1');
+  const again = cli(['ingest', ...inputs, '--kafka', broker!.brokers, '--topic', 'events-1', '--state', state]);
+  assert.match(again.out, /already ingested|0 records acknowledged/, again.out + again.err);
+  assert.equal((await progress('events-1', 'g1')).end, before.end, 'nothing published again');
+});
+
+test('a sink killed with SIGKILL mid-stream and started again: every event stored once, hops as a direct ingest', async (t) => {
+  if (!requireComponent(t, available)) return;
+  const pub = cli(['ingest', ...inputs, '--kafka', broker!.brokers, '--topic', 'events-2', '--state', join(work, 'state-2')]);
+  assert.equal(pub.code, 0, pub.err);
+  const data = join(work, 'sink-2');
+  let kills = 0;
+  // kill while some but not all records are committed (batches are stored, stitched, then committed)
+  for (let round = 0; round < 3; round++) {
+    const sink = startSink(data, 'events-2', 'g2');
+    const deadline = Date.now() + 60_000;
+    let p = await progress('events-2', 'g2');
+    const from = p.committed;
+    while (p.committed <= from && p.committed < p.end && Date.now() < deadline) {
+      await delay(50);
+      p = await progress('events-2', 'g2');
+    }
+    if (p.committed < p.end) {
+      await stopSink(sink, 'SIGKILL');
+      kills++;
+    } else {
+      await stopSink(sink);
+      break;
+    }
+  }
+  assert.ok(kills >= 1, 'a kill landed while records were still uncommitted');
+  const sink = startSink(data, 'events-2', 'g2');
+  await caughtUp('events-2', 'g2');
+  assert.equal(await stopSink(sink), 0);
+  assertSame(await snapshot(data), reference, `after ${kills} SIGKILLs`, STREAM_PARTS);
+});
+
+test('the broker stopped for 10 s during an ingest: the ingestor waits, retries, finishes; nothing lost', async (t) => {
+  if (!requireComponent(t, available)) return;
+  const state = join(work, 'state-3');
+  const p = spawn(process.execPath, [BIN, 'ingest', ...inputs, '--kafka', broker!.brokers, '--topic', 'events-3', '--state', state], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  p.stdout!.on('data', (d) => { out += d; });
+  p.stderr!.on('data', (d) => { err += d; });
+  const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)));
+  // wait for the first acknowledged records, then take the broker away
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const ends = await admin!.fetchTopicOffsets('events-3').catch(() => []);
+    if (ends.reduce((n, x) => n + Number(x.high), 0) > 0) break;
+    await delay(20);
+  }
+  await broker!.stop();
+  const stoppedAt = Date.now();
+  await delay(10_000);
+  await broker!.start();
+  const code = await exited;
+  assert.equal(code, 0, `ingest exit ${code}: ${err}`);
+  assert.ok(Date.now() - stoppedAt >= 10_000);
+  const sink = startSink(join(work, 'sink-3'), 'events-3', 'g3');
+  await caughtUp('events-3', 'g3');
+  assert.equal(await stopSink(sink), 0);
+  assertSame(await snapshot(join(work, 'sink-3')), reference, 'after a broker outage', STREAM_PARTS);
+  assert.match(out, /records acknowledged/);
+});
+
+test('records that cannot be stored go to the dead-letter topic with their reason; the records behind them are stored', async (t) => {
+  if (!requireComponent(t, available)) return;
+  const kafka = new Kafka({ brokers: [broker!.brokers], clientId: 'test-poison', logLevel: logLevel.NOTHING });
+  await admin!.createTopics({ topics: [{ topic: 'events-4', numPartitions: 1 }, { topic: deadLetterTopicOf('events-4'), numPartitions: 1 }], waitForLeaders: true });
+  const good = (i: number) => {
+    const e = newEvent(`poison-test-${i}`, `2026-03-01T08:00:${String(i % 60).padStart(2, '0')}.000Z`, 'mx1', 'delivery');
+    e.queueId = `Q${i}`;
+    e.messageId = `<m${i}@example.test>`;
+    e.recipient = `user${i}@example.test`;
+    e.sourceFile = '/var/log/mail.log';
+    e.sourceOffset = i * 100;
+    return e;
+  };
+  const badTime = good(1000);
+  badTime.ts = '1850-01-01T00:00:00.000Z';
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  await producer.send({
+    topic: 'events-4', acks: -1, messages: [
+      { key: 'a', value: encodeEvent(good(1)) },
+      { key: 'a', value: 'this is not json' },
+      { key: 'a', value: JSON.stringify({ v: 99, t: 'event', e: {} }) },
+      { key: 'a', value: JSON.stringify({ v: 1, t: 'event', e: { id: 'x', ts: 'yesterday', host: 'mx1', kind: 'delivery', sourceFile: '/f', sourceOffset: 7 } }) },
+      { key: 'a', value: encodeEvent(badTime) },
+      ...Array.from({ length: 50 }, (_, i) => ({ key: eventKey(good(i + 2)), value: encodeEvent(good(i + 2)) })),
+    ],
+  });
+  await producer.disconnect();
+  const dir = join(work, 'sink-4');
+  const store = await Store.open({ kind: 'embedded', dataDir: dir });
+  const cfg: StreamConfig = { brokers: [broker!.brokers], topic: 'events-4', group: 'g4', retryForMs: 30_000 };
+  const sink = await Sink.start({ store, stream: cfg });
+  try {
+    await caughtUp('events-4', 'g4');
+  } finally {
+    await sink.stop();
+  }
+  const [{ n }] = await store.query<{ n: number }>(`SELECT count() AS n FROM ${store.table('events')} FINAL WHERE id LIKE 'poison-test-%'`);
+  await store.close();
+  assert.equal(Number(n), 51, 'the 51 good events are stored, the poison is not');
+  assert.deepEqual(sink.totals.deadLetters, { 'not-json': 1, 'unknown-record': 1, schema: 1, contract: 1 });
+  // the dead letters, read back from their topic: reason, position and the record itself
+  const consumer = kafka.consumer({ groupId: 'dead-reader' });
+  await consumer.connect();
+  await consumer.subscribe({ topic: deadLetterTopicOf('events-4'), fromBeginning: true });
+  const letters: DeadLetter[] = [];
+  await consumer.run({ eachMessage: async ({ message }) => { letters.push(DeadLetter.parse(JSON.parse(message.value!.toString()))); } });
+  const deadline = Date.now() + 30_000;
+  while (letters.length < 4 && Date.now() < deadline) await delay(100);
+  await consumer.disconnect();
+  assert.deepEqual(letters.map((l) => [l.reason, l.offset]).sort(), [['contract', '4'], ['not-json', '1'], ['schema', '3'], ['unknown-record', '2']]);
+  const schema = letters.find((l) => l.reason === 'schema')!;
+  assert.equal(schema.sourceFile, '/f');
+  assert.equal(schema.sourceOffset, 7);
+  assert.match(schema.detail, /ts/);
+  assert.equal(letters.find((l) => l.reason === 'not-json')!.value, 'this is not json');
+});
+
+test('two sinks in one group split the partitions and store each event once', async (t) => {
+  if (!requireComponent(t, available)) return;
+  const pub = cli(['ingest', ...inputs, '--kafka', broker!.brokers, '--topic', 'events-5', '--state', join(work, 'state-5')]);
+  assert.equal(pub.code, 0, pub.err);
+  const dir = join(work, 'sink-5');
+  const store = await Store.open({ kind: 'embedded', dataDir: dir });
+  const cfg: StreamConfig = { brokers: [broker!.brokers], topic: 'events-5', group: 'g5', retryForMs: 30_000 };
+  const partitionsSeen: Set<number>[] = [new Set(), new Set()];
+  const a = await Sink.start({ store, stream: cfg, onBatch: (b) => partitionsSeen[0].add(b.partition), chunkRecords: 500 });
+  // the second member joins while the first is working: a rebalance mid-stream
+  await delay(1_000);
+  const b = await Sink.start({ store, stream: cfg, onBatch: (r) => partitionsSeen[1].add(r.partition), chunkRecords: 500 });
+  try {
+    await caughtUp('events-5', 'g5');
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
+  await store.close();
+  assert.ok(partitionsSeen[0].size > 0 && partitionsSeen[1].size > 0, `both members stored batches (${[...partitionsSeen[0]]} / ${[...partitionsSeen[1]]})`);
+  assertSame(await snapshot(dir), reference, 'two sinks', STREAM_PARTS);
+});
