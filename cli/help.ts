@@ -42,6 +42,11 @@ ${STORE_HELP}
   --topic NAME           the topic (default mailtrace.events; created with 6 partitions if missing)
   --state DIR            with --kafka: where this ingestor keeps its file checkpoints
                          (default ./mailtrace-state)
+  --follow               keep reading the files and directories as they grow, like tail -F
+                         (rotation by rename or copytruncate, new files in a followed folder;
+                         .gz files in a followed folder are skipped as rotations), a run per
+                         second that changed something; stop with Ctrl-C or SIGTERM. A restart
+                         continues at the checkpoints
   -h, --help
 
 Syslog stamps without a year get one from the file's modification time; stamps without a zone are
@@ -60,6 +65,8 @@ options:
   --host HOST         address to bind (default 127.0.0.1; anything else requires $MAILTRACE_TOKEN
                       or tokens in the config file's access section)
   --port PORT         port (default 8080; 0 picks a free one)
+  --follow PATH       follow growing logs into the store while serving (repeatable; as
+                      \`mailtrace ingest --follow\`)
   --config FILE       the config file (JSON; default $MAILTRACE_CONFIG): API tokens with roles,
                       TLS policy (checked every five minutes), alerts, report schedules (run at
                       their cron times), the SMTP relay

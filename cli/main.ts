@@ -14,6 +14,7 @@ import { policyCommand } from './policy.ts';
 import { reportCommand } from './report.ts';
 import { tokenCommand } from './token.ts';
 import { openPublisher, sinkCommand, STREAM_FLAGS, streamConfig } from './stream.ts';
+import { follow, stopSignal } from './follow.ts';
 import { readConfigFile, readSettings, serveConfig, storeConfig, type Settings } from './config.ts';
 import { formatCount, formatIngestSummary, formatTrace } from './format.ts';
 import { findOwner, removeOwner, writeOwner } from './owner.ts';
@@ -72,7 +73,7 @@ function reportError(err: unknown): number {
 }
 
 async function ingestCommand(args: string[], readEnv: () => Settings): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...COMMON, ...STREAM_FLAGS, state: { type: 'string' }, format: { type: 'string', default: 'auto' }, force: { type: 'boolean' }, 'date-format': { type: 'string' }, workers: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...COMMON, ...STREAM_FLAGS, state: { type: 'string' }, follow: { type: 'boolean' }, format: { type: 'string', default: 'auto' }, force: { type: 'boolean' }, 'date-format': { type: 'string' }, workers: { type: 'string' } } });
   if (values.help) return help('ingest');
   const workers = values.workers === undefined ? undefined : Number(values.workers);
   if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= 64)) return usage('ingest', `--workers takes 1 to 64, not ${values.workers}`);
@@ -81,11 +82,17 @@ async function ingestCommand(args: string[], readEnv: () => Settings): Promise<n
   if (dateOrder !== undefined && dateOrder !== 'mdy' && dateOrder !== 'dmy') return usage('ingest', `unknown --date-format ${dateOrder} (mdy or dmy)`);
   if (positionals.length === 0) return usage('ingest', 'give at least one file, directory or -');
   if (values.format !== 'auto' && values.format !== 'postfix' && values.format !== 'exchange') return usage('ingest', `unknown --format ${values.format}`);
+  if (values.follow && (positionals.includes('-') || values.force)) return usage('ingest', '--follow takes files and directories (not - or --force)');
   if (values.kafka !== undefined) {
     if (values.data !== undefined || values.clickhouse !== undefined) return usage('ingest', '--kafka publishes to the stream: the sink stores (drop --data/--clickhouse)');
     const stream = streamConfig(values);
     const publisher = await openPublisher(stream, resolve(values.state ?? './mailtrace-state'));
     try {
+      if (values.follow) {
+        await follow({ publish: publisher }, settings, positionals, stopSignal());
+        await publisher.close();
+        return 0;
+      }
       const summary = await ingestWithProgress({ publish: publisher }, settings, positionals, values.format, values.force ?? false, dateOrder, workers);
       await publisher.close();
       process.stdout.write(`${formatIngestSummary(summary)}\n  ${formatCount(publisher.acknowledged)} records acknowledged by the brokers (topic ${stream.topic})\n`);
@@ -97,6 +104,7 @@ async function ingestCommand(args: string[], readEnv: () => Settings): Promise<n
   if (values.topic !== undefined || values.state !== undefined) return usage('ingest', '--topic and --state go with --kafka');
   const cfg = storeConfig(values, settings);
   const owner = cfg.kind === 'embedded' ? findOwner(cfg.dataDir) : undefined;
+  if (owner && values.follow) throw new MailtraceError('MT_ERR_STORE_LOCKED', `${cfg.kind === 'embedded' ? cfg.dataDir : ''} is served by pid ${owner.pid}: follow the logs from that server instead (\`mailtrace serve --follow PATH\`)`);
   if (owner) {
     process.stderr.write(`mailtrace: ${cfg.kind === 'embedded' ? cfg.dataDir : ''} is served by pid ${owner.pid}; ingesting through ${owner.url}\n`);
     if (dateOrder) process.stderr.write('mailtrace: --date-format applies to a direct ingest only; stop `mailtrace serve` to use it\n');
@@ -106,6 +114,10 @@ async function ingestCommand(args: string[], readEnv: () => Settings): Promise<n
   }
   const store = await openStore(cfg);
   try {
+    if (values.follow) {
+      await follow({ store }, settings, positionals, stopSignal());
+      return 0;
+    }
     const summary = await ingestWithProgress({ store }, settings, positionals, values.format, values.force ?? false, dateOrder, workers);
     process.stdout.write(`${formatIngestSummary(summary)}\n`);
     return ingestExit(summary);
@@ -208,7 +220,7 @@ async function ingestWithProgress(to: { store: Store } | { publish: EventPublish
 }
 
 async function serveCommand(args: string[], demo: boolean, readEnv: () => Settings): Promise<number> {
-  const { values } = parseArgs({ args, options: { ...COMMON, host: { type: 'string' }, port: { type: 'string' }, config: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { ...COMMON, host: { type: 'string' }, port: { type: 'string' }, config: { type: 'string' }, follow: { type: 'string', multiple: true } } });
   if (values.help) return help(demo ? 'demo' : 'serve');
   const settings = readEnv();
   const cfg = storeConfig(values, settings);
@@ -219,6 +231,9 @@ async function serveCommand(args: string[], demo: boolean, readEnv: () => Settin
   let runner: PolicyRunner | undefined;
   let scheduler: Scheduler | undefined;
   let owned = false;
+  // `serve --follow PATH`: the server itself follows growing logs into its store (one process owns it)
+  const followStop = new AbortController();
+  let following: Promise<unknown> | undefined;
   try {
     if (demo) {
       const missing = SAMPLE_INPUTS.find((p) => !existsSync(p));
@@ -256,6 +271,10 @@ async function serveCommand(args: string[], demo: boolean, readEnv: () => Settin
       owned = true;
     }
     process.stdout.write(`mailtrace is serving ${describe(cfg)} at ${url}/\n`);
+    if (values.follow && values.follow.length > 0) {
+      following = follow({ store }, settings, values.follow, followStop.signal)
+        .catch((err) => process.stderr.write(`mailtrace: following stopped: ${(err as Error).message}\n`));
+    }
     await new Promise<void>((done) => {
       const stop = () => done();
       process.once('SIGINT', stop);
@@ -263,6 +282,8 @@ async function serveCommand(args: string[], demo: boolean, readEnv: () => Settin
     });
   } finally {
     // whatever happened — a failed listen too — the owner note goes and the store is closed
+    followStop.abort();
+    await following;
     await runner?.stop();
     await scheduler?.stop();
     await app?.close();

@@ -4,3 +4,4 @@ export type { DateOrder } from './formats/exchange/index.ts';
 export { PostfixParser } from './formats/postfix/index.ts';
 export { analyzeHeaders } from './formats/headers/analyze.ts';
 export { encodeEvent, eventKey, KafkaPublisher, Sink, type EventPublisher, type SinkBatchReport, type SinkTotals } from './stream/index.ts';
+export { followInputs, type FollowOptions, type FollowTotals } from './pipeline/follow.ts';

@@ -1,0 +1,154 @@
+import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { InputSpec } from '../sources/files.ts';
+import { runIngest, type IngestOptions, type IngestSummary } from './run.ts';
+
+/**
+ * Follow mode (`mailtrace ingest --follow`): growing logs read like `tail -F`, as a sequence of
+ * short ingest runs. Each cycle hands the files that changed since the last one to runIngest,
+ * which reads each from its checkpoint, stores (or publishes) what it parsed, writes the
+ * checkpoints and stitches what it touched — so a kill at any moment loses nothing and a restart
+ * continues where the last cycle ended: exactly the guarantees of running `mailtrace ingest` again.
+ *
+ * - rotation by rename (mail.log → mail.log.1, a new mail.log): the old file is kept open and read
+ *   to its end through /proc/self/fd (it keeps its fingerprint, so it resumes at its checkpoint),
+ *   for as long as its writer still appends to it, then let go; the new file is read from its start
+ * - copytruncate: the truncated file has other first bytes, so another fingerprint: read from the
+ *   start (lines written between the last read and the truncation are gone, as for tail -F)
+ * - directories (an Exchange log folder): new files are picked up as they appear; `.gz` files in a
+ *   followed folder are rotations of logs already followed and are skipped (backfill them with a
+ *   plain `mailtrace ingest`)
+ * - a run boundary is a run boundary: an SMTP session cut by it continues as it does between two
+ *   `mailtrace ingest` runs (stitching joins the parts; what was not seen stays unknown)
+ */
+export interface FollowOptions extends Omit<IngestOptions, 'inputs' | 'force'> {
+  /** files and directories to follow */
+  paths: readonly string[];
+  /** how often to look for new lines (default 1000 ms) */
+  pollMs?: number;
+  /** ends the loop after the cycle in hand */
+  signal: AbortSignal;
+  /** after each cycle that read something */
+  onCycle?: (s: IngestSummary) => void;
+}
+
+export interface FollowTotals {
+  cycles: number;
+  lines: number;
+  events: number;
+  rejected: number;
+  /** the files followed at the end, with the offset read up to (from the last cycle) */
+  files: number;
+}
+
+interface Seen { ino: number; size: number; mtimeMs: number }
+interface Rotated { path: string; handle: FileHandle; ino: number; lastSize: number; quietSince: number }
+
+/** a rotated file is let go once its writer has not appended to it for this long */
+const ROTATED_QUIET_MS = 5_000;
+
+export async function followInputs(opts: FollowOptions): Promise<FollowTotals> {
+  const { paths, signal } = opts;
+  const pollMs = opts.pollMs ?? 1_000;
+  const totals: FollowTotals = { cycles: 0, lines: 0, events: 0, rejected: 0, files: 0 };
+  const seen = new Map<string, Seen>();
+  /** an open handle on each followed plain file, to read its rest after a rename */
+  const handles = new Map<string, { handle: FileHandle; ino: number }>();
+  const rotated: Rotated[] = [];
+  const warn = opts.onWarning ?? (() => {});
+  const direct = new Set(paths);
+  try {
+    while (!signal.aborted) {
+      const inputs: InputSpec[] = [];
+      const now = Date.now();
+      // rotated files first: their last lines come before the new file's first ones
+      for (const r of [...rotated]) {
+        const st = await r.handle.stat();
+        if (st.size !== r.lastSize) {
+          r.lastSize = st.size;
+          r.quietSince = now;
+          inputs.push({ path: `/proc/self/fd/${r.handle.fd}`, name: r.path });
+        } else if (now - r.quietSince > ROTATED_QUIET_MS) {
+          rotated.splice(rotated.indexOf(r), 1);
+          await r.handle.close();
+        }
+      }
+      const files = await currentFiles(paths, warn);
+      for (const [path, st] of files) {
+        const before = seen.get(path);
+        const held = handles.get(path);
+        if (held && held.ino !== st.ino) {
+          // renamed away: read the old file's rest through the handle (same fingerprint → its checkpoint)
+          const old = await held.handle.stat();
+          rotated.push({ path, handle: held.handle, ino: held.ino, lastSize: old.size, quietSince: now });
+          inputs.unshift({ path: `/proc/self/fd/${held.handle.fd}`, name: path });
+          handles.delete(path);
+        }
+        // plain files named on the command line are the ones logrotate renames (folders of
+        // Exchange logs get new files instead): only they are held open
+        if (!handles.has(path) && direct.has(path) && !path.endsWith('.gz')) {
+          try {
+            const handle = await open(path, 'r');
+            handles.set(path, { handle, ino: (await handle.stat()).ino });
+          } catch {
+            // it went away between the listing and here: the next cycle looks again
+          }
+        }
+        if (!before || before.ino !== st.ino || before.size !== st.size || before.mtimeMs !== st.mtimeMs) inputs.push(path);
+        seen.set(path, st);
+      }
+      // a followed file that is gone (renamed with no successor yet): keep its handle for its rest
+      for (const [path, held] of [...handles]) {
+        if (files.has(path)) continue;
+        const old = await held.handle.stat();
+        rotated.push({ path, handle: held.handle, ino: held.ino, lastSize: old.size, quietSince: now });
+        inputs.unshift({ path: `/proc/self/fd/${held.handle.fd}`, name: path });
+        handles.delete(path);
+        seen.delete(path);
+      }
+      totals.files = files.size;
+      if (inputs.length > 0) {
+        const s = await runIngest({ ...opts, inputs });
+        totals.cycles++;
+        totals.lines += s.lines;
+        totals.events += s.events;
+        totals.rejected += s.rejectedTotal;
+        if (s.lines > 0 || s.badInputs.length > 0) opts.onCycle?.(s);
+      }
+      await delay(pollMs, undefined, { signal }).catch(() => {});
+    }
+  } finally {
+    for (const { handle } of handles.values()) await handle.close().catch(() => {});
+    for (const r of rotated) await r.handle.close().catch(() => {});
+  }
+  return totals;
+}
+
+/** The regular files under the followed paths now (directories walked; `.gz` rotations inside folders left out). */
+async function currentFiles(paths: readonly string[], warn: (msg: string) => void): Promise<Map<string, Seen>> {
+  const out = new Map<string, Seen>();
+  const visit = async (p: string, inFolder: boolean): Promise<void> => {
+    let st;
+    try {
+      st = await stat(p);
+    } catch (err) {
+      // a followed file may be absent between a rename and its successor: not an error
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') warn(`cannot follow ${p}: ${(err as Error).message}`);
+      return;
+    }
+    if (st.isDirectory()) {
+      let names: string[] = [];
+      try {
+        names = (await readdir(p)).filter((n) => !n.startsWith('.')).sort();
+      } catch (err) {
+        warn(`cannot list ${p}: ${(err as Error).message}`);
+      }
+      for (const n of names) await visit(join(p, n), true);
+    } else if (st.isFile() && !(inFolder && p.endsWith('.gz'))) {
+      out.set(p, { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs });
+    }
+  };
+  for (const p of paths) await visit(p, false);
+  return out;
+}
