@@ -7,6 +7,7 @@
  * options: --lines N (default 2,000,000)  --trace-events N (default 10,000,000; 0 skips)
  *          --load-clients N (default 50; 0 skips the API-under-load run, bench/load.ts)
  *          --mbox-bytes N (default 1 GiB; 0 skips the delivered-mail run)
+ *          --stream-lines N (default 500,000; 0 skips the Kafka stream run, bench/stream.ts)
  *          --keep (leave the work directory)  --out DIR (default bench/out)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -23,7 +24,7 @@ import { writeExchangeOrg } from './generate/exchange.ts';
 import { writeMbox } from './generate/mbox.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const { values } = parseArgs({ options: { lines: { type: 'string', default: '2000000' }, 'trace-events': { type: 'string', default: '10000000' }, 'load-clients': { type: 'string', default: '50' }, 'mbox-bytes': { type: 'string', default: String(2 ** 30) }, keep: { type: 'boolean' }, out: { type: 'string', default: join(ROOT, 'bench', 'out') } } });
+const { values } = parseArgs({ options: { lines: { type: 'string', default: '2000000' }, 'trace-events': { type: 'string', default: '10000000' }, 'load-clients': { type: 'string', default: '50' }, 'mbox-bytes': { type: 'string', default: String(2 ** 30) }, 'stream-lines': { type: 'string', default: '500000' }, keep: { type: 'boolean' }, out: { type: 'string', default: join(ROOT, 'bench', 'out') } } });
 const targetLines = Number(values.lines);
 const traceEvents = Number(values['trace-events']);
 const out = resolve(values.out);
@@ -209,4 +210,15 @@ if (mboxBytes > 0) {
   if (Number(ing.messages) !== gen.messages) console.log(`  MISMATCH: ${ing.messages} messages read of ${gen.messages} written`);
   if (!values.keep) rmSync(mboxData, { recursive: true, force: true });
   rmSync(mbox, { force: true });
+}
+
+// 6. the stream: the head of the workload through a real Kafka broker into a sink, beside the
+// in-process ingest of the same lines (bench/stream.ts prints its own lines)
+const streamLines = Number(values['stream-lines']);
+if (streamLines > 0) {
+  const slice = join(out, 'bench-stream-maillog');
+  execFileSync('bash', ['-c', `head -n ${streamLines} "$1" > "$2"`, '_', logFile, slice]);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'stream.ts'), '--log', slice, '--out', out], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  console.log(r.status === 0 ? `\n${r.stdout.trim().split('\n').slice(0, -1).join('\n')}` : `\nstream: the run failed: ${r.stderr.slice(-2000)}`);
+  rmSync(slice, { force: true });
 }

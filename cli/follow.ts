@@ -1,4 +1,4 @@
-import { followInputs, type EventPublisher, type FollowTotals } from '../ingest/index.ts';
+import { followInputs, type EventPublisher, type FollowTotals, type Metrics } from '../ingest/index.ts';
 import type { Store } from '../store/index.ts';
 import type { Settings } from './config.ts';
 import { formatCount } from './format.ts';
@@ -7,13 +7,14 @@ import { formatCount } from './format.ts';
  * `ingest --follow` (and `serve --follow`): follow the paths until `signal` aborts; a line per
  * cycle that read something, then the totals. The cycle in hand finishes before it returns.
  */
-export async function follow(to: { store: Store } | { publish: EventPublisher }, settings: Settings, paths: readonly string[], signal: AbortSignal): Promise<FollowTotals> {
+export async function follow(to: { store: Store } | { publish: EventPublisher }, settings: Settings, paths: readonly string[], signal: AbortSignal, metrics?: Metrics): Promise<FollowTotals> {
   const say = (msg: string) => process.stderr.write(`mailtrace: ${msg}\n`);
   say(`following ${paths.join(', ')} (every second; stop with Ctrl-C)`);
   const totals = await followInputs({
     ...to,
     paths,
     signal,
+    metrics,
     tzOffsetMin: settings.tzOffsetMin,
     exchangeRoles: settings.exchangeRoles,
     onWarning: say,

@@ -67,6 +67,11 @@ options:
   --port PORT         port (default 8080; 0 picks a free one)
   --follow PATH       follow growing logs into the store while serving (repeatable; as
                       \`mailtrace ingest --follow\`)
+  --kafka HOST:PORT[,…]  also store and stitch what the stream carries, as a member of the
+                      sink group (\`mailtrace sink\`; the way to run sink and API on one
+                      embedded store)
+  --topic NAME        with --kafka: the event topic (default mailtrace.events)
+  --group NAME        with --kafka: the consumer group (default mailtrace-sink)
   --config FILE       the config file (JSON; default $MAILTRACE_CONFIG): API tokens with roles,
                       TLS policy (checked every five minutes), alerts, report schedules (run at
                       their cron times), the SMTP relay
@@ -97,6 +102,10 @@ options:
   --topic NAME           the event topic (default mailtrace.events)
   --group NAME           the consumer group (default mailtrace-sink); sinks in one group share
                          the partitions
+  --port PORT            answer GET /health (200 when the store and the brokers answer, else
+                         503) and GET /api/metrics (Prometheus text) on this port
+  --host HOST            address for --port (default 127.0.0.1; anything else requires
+                         $MAILTRACE_TOKEN, which /api/metrics then asks for)
 ${STORE_HELP}
   -h, --help`,
   demo: `usage: mailtrace demo [options]

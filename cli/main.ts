@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { analyzeHeaders, inputFiles, runIngest, type BadInput, type EventPublisher, type DateOrder, type IngestSummary, type InputFormat } from '../ingest/index.ts';
+import { analyzeHeaders, inputFiles, Metrics, runIngest, Sink, type BadInput, type EventPublisher, type DateOrder, type IngestSummary, type InputFormat } from '../ingest/index.ts';
 import { buildApp, startPolicyChecks, startScheduler, traceMessage, type IngestHook, type PolicyRunner, type Scheduler } from '../query/index.ts';
 import { MailtraceError, reportsSettings, type StoreConfig, type Trace } from '../schemas/index.ts';
 import { Store } from '../store/index.ts';
@@ -95,7 +95,7 @@ async function ingestCommand(args: string[], readEnv: () => Settings): Promise<n
       }
       const summary = await ingestWithProgress({ publish: publisher }, settings, positionals, values.format, values.force ?? false, dateOrder, workers);
       await publisher.close();
-      process.stdout.write(`${formatIngestSummary(summary)}\n  ${formatCount(publisher.acknowledged)} records acknowledged by the brokers (topic ${stream.topic})\n`);
+      process.stdout.write(`${formatIngestSummary(summary)}\n  ${formatCount(publisher.acknowledged)} events and kept-aside lines acknowledged by the brokers (topic ${stream.topic})\n`);
       return ingestExit(summary);
     } finally {
       await publisher.close().catch(() => {});
@@ -220,7 +220,7 @@ async function ingestWithProgress(to: { store: Store } | { publish: EventPublish
 }
 
 async function serveCommand(args: string[], demo: boolean, readEnv: () => Settings): Promise<number> {
-  const { values } = parseArgs({ args, options: { ...COMMON, host: { type: 'string' }, port: { type: 'string' }, config: { type: 'string' }, follow: { type: 'string', multiple: true } } });
+  const { values } = parseArgs({ args, options: { ...COMMON, host: { type: 'string' }, port: { type: 'string' }, config: { type: 'string' }, follow: { type: 'string', multiple: true }, ...STREAM_FLAGS, group: { type: 'string' } } });
   if (values.help) return help(demo ? 'demo' : 'serve');
   const settings = readEnv();
   const cfg = storeConfig(values, settings);
@@ -234,6 +234,10 @@ async function serveCommand(args: string[], demo: boolean, readEnv: () => Settin
   // `serve --follow PATH`: the server itself follows growing logs into its store (one process owns it)
   const followStop = new AbortController();
   let following: Promise<unknown> | undefined;
+  const metrics = new Metrics();
+  // `serve --kafka`: the server is also a sink of the stream (the embedded store has one owner)
+  const stream = values.kafka !== undefined ? streamConfig(values) : undefined;
+  let sink: Sink | undefined;
   try {
     if (demo) {
       const missing = SAMPLE_INPUTS.find((p) => !existsSync(p));
@@ -255,7 +259,7 @@ async function serveCommand(args: string[], demo: boolean, readEnv: () => Settin
         onResult: (r) => { for (const f of r.failed) process.stderr.write(`mailtrace: policy alert ${f.notice} for ${f.id} not delivered: ${f.error}\n`); },
       })
       : undefined;
-    app = await buildApp({ store, token: serve.token, access: file.access, policy: { policy: file.policy, runner }, reportsDir: reportsSettings(file.reports).dir, dashboardDir: DASHBOARD_DIR, ingest, analyzeHeaders, logger: { level: settings.logLevel } });
+    app = await buildApp({ store, token: serve.token, access: file.access, policy: { policy: file.policy, runner }, reportsDir: reportsSettings(file.reports).dir, dashboardDir: DASHBOARD_DIR, ingest, analyzeHeaders, metrics: () => metrics.render(), logger: { level: settings.logLevel } });
     // the report schedules of the config file (a bad one stops serve before it listens)
     scheduler = startScheduler({ store, config: file.reports, policy: file.policy, smtp: file.smtp, smtpPassword: settings.smtpPassword, log: app.log });
     let address: string;
@@ -271,8 +275,12 @@ async function serveCommand(args: string[], demo: boolean, readEnv: () => Settin
       owned = true;
     }
     process.stdout.write(`mailtrace is serving ${describe(cfg)} at ${url}/\n`);
+    if (stream) {
+      sink = await Sink.start({ store, stream, metrics, onWarning: (msg) => process.stderr.write(`mailtrace: ${msg}\n`) });
+      process.stdout.write(`mailtrace: storing the stream ${stream.topic} (${stream.brokers.join(',')}) as a member of group ${stream.group}\n`);
+    }
     if (values.follow && values.follow.length > 0) {
-      following = follow({ store }, settings, values.follow, followStop.signal)
+      following = follow({ store }, settings, values.follow, followStop.signal, metrics)
         .catch((err) => process.stderr.write(`mailtrace: following stopped: ${(err as Error).message}\n`));
     }
     await new Promise<void>((done) => {
@@ -284,6 +292,7 @@ async function serveCommand(args: string[], demo: boolean, readEnv: () => Settin
     // whatever happened — a failed listen too — the owner note goes and the store is closed
     followStop.abort();
     await following;
+    await sink?.stop();
     await runner?.stop();
     await scheduler?.stop();
     await app?.close();

@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
-import { KafkaPublisher, Sink, type SinkTotals } from '../ingest/index.ts';
+import { KafkaPublisher, Metrics, Sink, type SinkTotals } from '../ingest/index.ts';
+import { buildOpsApp } from '../query/index.ts';
 import { MailtraceError, parseBrokers, StreamConfig, type StoreConfig } from '../schemas/index.ts';
 import type { Store } from '../store/index.ts';
-import { storeConfig, type Settings } from './config.ts';
+import { serveConfig, storeConfig, type Settings } from './config.ts';
 import { formatCount } from './format.ts';
 import { HELP } from './help.ts';
 
@@ -33,7 +34,7 @@ export function openPublisher(cfg: StreamConfig, stateDir: string): Promise<Kafk
  * what it stored.
  */
 export async function sinkCommand(args: string[], readEnv: () => Settings, openStore: (cfg: StoreConfig) => Promise<Store>): Promise<number> {
-  const { values } = parseArgs({ args, options: { data: { type: 'string' }, clickhouse: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...STREAM_FLAGS, group: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { data: { type: 'string' }, clickhouse: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...STREAM_FLAGS, group: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' } } });
   if (values.help) {
     process.stdout.write(`${HELP.sink}\n`);
     return 0;
@@ -45,15 +46,24 @@ export async function sinkCommand(args: string[], readEnv: () => Settings, openS
   const stream = streamConfig(values);
   const settings = readEnv();
   const cfg = storeConfig(values, settings);
+  // /health and /api/metrics only when asked for a port (several sinks may share a machine)
+  const ops = values.port !== undefined ? serveConfig({ host: values.host, port: values.port }, settings) : undefined;
+  if (!ops && values.host !== undefined) {
+    process.stderr.write(`mailtrace sink: --host goes with --port\n\n${HELP.sink}\n`);
+    return 2;
+  }
+  const metrics = new Metrics();
   const store = await openStore(cfg);
   const say = (msg: string) => process.stderr.write(`mailtrace: ${msg}\n`);
   let sink: Sink | undefined;
+  let app: Awaited<ReturnType<typeof buildOpsApp>> | undefined;
   try {
     let lastReport = 0;
     sink = await Sink.start({
       store,
       stream,
       onWarning: say,
+      metrics,
       onBatch: () => {
         const now = Date.now();
         if (now - lastReport < 10_000 || !sink) return;
@@ -61,6 +71,16 @@ export async function sinkCommand(args: string[], readEnv: () => Settings, openS
         say(`sink: ${totalsText(sink.totals)}`);
       },
     });
+    if (ops) {
+      const running = sink;
+      app = await buildOpsApp({ ready: () => running.ready(), metrics: () => metrics.render(), token: ops.token });
+      try {
+        const address = await app.listen({ host: ops.host, port: ops.port });
+        process.stdout.write(`mailtrace sink: /health and /api/metrics at ${address}\n`);
+      } catch (err) {
+        throw new MailtraceError('MT_ERR_BAD_CONFIG', `cannot listen on ${ops.host}:${ops.port}: ${(err as Error).message}`, { cause: err });
+      }
+    }
     process.stdout.write(`mailtrace sink: member of group ${stream.group} on ${stream.topic} (${stream.brokers.join(',')}), storing into ${cfg.kind === 'embedded' ? cfg.dataDir : new URL(cfg.url).host}\n`);
     await new Promise<void>((done) => {
       process.once('SIGINT', () => done());
@@ -69,6 +89,7 @@ export async function sinkCommand(args: string[], readEnv: () => Settings, openS
     await sink.stop();
     process.stdout.write(`mailtrace sink: stopped; ${totalsText(sink.totals)}\n`);
   } finally {
+    await app?.close();
     await sink?.stop();
     await store.close();
   }

@@ -1,4 +1,5 @@
 export { buildApp, type AppOptions } from './api/app.ts';
+export { buildOpsApp, type OpsOptions } from './api/ops.ts';
 export type { IngestHook, IngestLimits } from './api/ingest.ts';
 export { traceMessage, normalizeMessageId } from './trace/read.ts';
 export { searchMessages, summarize } from './sql/messages.ts';

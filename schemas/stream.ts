@@ -3,10 +3,11 @@ import { Rejection } from './rejection.ts';
 
 /**
  * The stream between ingestors and the store (Kafka): the topic's record contract and the
- * dead-letter record. Every record is JSON: `{"v":1,"t":"event","e":{…}}` with only the fields
- * that differ from a blank event (the reader fills the rest from the event model and validates
- * the whole with the MailEvent schema), or `{"v":1,"t":"rejection","r":{…}}` for a line the
- * ingestor kept aside (it reaches the store's rejected table like a local ingest's).
+ * dead-letter record. Every record is JSON: `{"v":1,"t":"events","e":[{…},…]}` — the events of
+ * one key, each with only the fields that differ from a blank event (the reader fills the rest
+ * from the event model and validates each with the MailEvent schema) —, `{"v":1,"t":"event","e":{…}}`
+ * for one event, or `{"v":1,"t":"rejection","r":{…}}` for a line the ingestor kept aside (it
+ * reaches the store's rejected table like a local ingest's).
  */
 export const STREAM_RECORD_VERSION = 1;
 export const DEFAULT_TOPIC = 'mailtrace.events';
@@ -37,6 +38,8 @@ export const DeadLetter = z.object({
   topic: z.string(),
   partition: z.number().int().nonnegative(),
   offset: z.string(),
+  /** the event's place in its record (records carry a list of events) */
+  index: z.number().int().nonnegative(),
   key: z.string(),
   /** the line the record came from, when the record says so */
   sourceFile: z.string(),

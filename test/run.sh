@@ -14,6 +14,9 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v gpg >/dev/null 2>&1 || need+=(gnupg)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v pflogsumm >/dev/null 2>&1 || need+=(pflogsumm)
+# the Kafka broker of the stream tests: Java runs it, Maven fetches its jars (test/harness/kafka/)
+command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || need+=(maven)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "== installing Debian packages the tests need: ${need[*]}"
@@ -24,6 +27,11 @@ if [ ${#need[@]} -gt 0 ]; then
   else
     echo "!! missing ${need[*]} and not root: the tests that need them will skip (and fail with CI=true)"
   fi
+fi
+
+if command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; then
+  echo "== the Kafka broker's jars (Maven Central, once)"
+  test/harness/kafka/fetch.sh >/dev/null || echo "!! could not fetch the Kafka jars; the stream tests will fail in CI and skip elsewhere"
 fi
 
 echo "== typecheck and architecture lint"

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { InputSpec } from '../sources/files.ts';
 import { runIngest, type IngestOptions, type IngestSummary } from './run.ts';
+import { METRIC, type Metrics } from '../metrics.ts';
 
 /**
  * Follow mode (`mailtrace ingest --follow`): growing logs read like `tail -F`, as a sequence of
@@ -31,6 +32,8 @@ export interface FollowOptions extends Omit<IngestOptions, 'inputs' | 'force'> {
   signal: AbortSignal;
   /** after each cycle that read something */
   onCycle?: (s: IngestSummary) => void;
+  /** counters and gauges for /metrics (ingest/metrics.ts) */
+  metrics?: Metrics;
 }
 
 export interface FollowTotals {
@@ -115,6 +118,19 @@ export async function followInputs(opts: FollowOptions): Promise<FollowTotals> {
         totals.events += s.events;
         totals.rejected += s.rejectedTotal;
         if (s.lines > 0 || s.badInputs.length > 0) opts.onCycle?.(s);
+        const m = opts.metrics;
+        if (m) {
+          m.count(...METRIC.followCycles);
+          m.count(...METRIC.eventsIn, s.events);
+          if (opts.store) m.count(...METRIC.eventsStored, s.events);
+          m.count(...METRIC.rejected, s.rejectedTotal);
+          if (s.stitched.messages > 0) m.observe(...METRIC.stitch, s.stitched.seconds);
+        }
+      }
+      if (opts.metrics) {
+        opts.metrics.set(...METRIC.followFiles, files.size);
+        opts.metrics.clear(METRIC.followBytes[0]);
+        for (const [path, st] of files) opts.metrics.set(...METRIC.followBytes, st.size, { file: path });
       }
       await delay(pollMs, undefined, { signal }).catch(() => {});
     }

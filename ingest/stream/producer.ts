@@ -2,7 +2,7 @@ import { CompressionTypes, type Message, type Producer } from 'kafkajs';
 import type { MailEvent, Rejection, StreamConfig } from '../../schemas/index.ts';
 import { Batcher, type FileCheckpoint } from '../../store/index.ts';
 import { CheckpointFile } from './checkpoints.ts';
-import { encodeEvent, encodeRejection, eventKey } from './codec.ts';
+import { encodeEventBody, encodeEvents, encodeRejection, eventKey } from './codec.ts';
 import { ensureTopics, kafkaClient, withRetry } from './kafka.ts';
 
 /**
@@ -18,17 +18,21 @@ export interface EventPublisher {
   getCheckpoint(fingerprint: string): Promise<FileCheckpoint | undefined>;
   setCheckpoints(cps: readonly FileCheckpoint[]): Promise<void>;
   close(): Promise<void>;
-  /** records the brokers acknowledged */
+  /** events and kept-aside lines the brokers acknowledged */
   readonly acknowledged: number;
 }
 
-/** records per send: ~1 MB of JSON before gzip, far below the broker's default message.max.bytes after it */
-const RECORDS_PER_SEND = 2_000;
+/** events per send, and per record within it (~100 KB of JSON a record, gzip'd with its batch; far below the broker's default message.max.bytes) */
+const EVENTS_PER_SEND = 8_000;
+const EVENTS_PER_RECORD = 250;
+
+/** what the batcher holds: an event's record body under its key, or a whole record (a rejection) */
+interface Item { key: string; body: string; whole: boolean }
 
 export class KafkaPublisher implements EventPublisher {
   readonly #producer: Producer;
   readonly #cfg: StreamConfig;
-  readonly #batcher: Batcher<Message>;
+  readonly #batcher: Batcher<Item>;
   readonly #checkpoints: CheckpointFile;
   readonly #warn: (msg: string) => void;
   #acknowledged = 0;
@@ -39,7 +43,7 @@ export class KafkaPublisher implements EventPublisher {
     this.#cfg = cfg;
     this.#warn = warn;
     this.#checkpoints = new CheckpointFile(stateDir);
-    this.#batcher = new Batcher<Message>({ maxItems: RECORDS_PER_SEND, maxDelayMs: 500, flush: (b) => this.#send(b) });
+    this.#batcher = new Batcher<Item>({ maxItems: EVENTS_PER_SEND, maxDelayMs: 500, flush: (b) => this.#send(b) });
   }
 
   /** Connect (retrying an unreachable cluster for cfg.retryForMs) and make sure the topic exists. */
@@ -66,21 +70,38 @@ export class KafkaPublisher implements EventPublisher {
   }
 
   event(e: MailEvent): Promise<void> | undefined {
-    return this.#batcher.add({ key: eventKey(e), value: encodeEvent(e) });
+    return this.#batcher.add({ key: eventKey(e), body: encodeEventBody(e), whole: false });
   }
 
   rejection(r: Rejection): Promise<void> | undefined {
-    return this.#batcher.add({ key: r.sourceFile, value: encodeRejection(r) });
+    return this.#batcher.add({ key: r.sourceFile, body: encodeRejection(r), whole: true });
   }
 
   flush(): Promise<void> {
     return this.#batcher.drain();
   }
 
-  async #send(messages: Message[]): Promise<void> {
-    await withRetry(`publishing ${messages.length} records to ${this.#cfg.topic}`, this.#cfg.retryForMs,
+  async #send(items: Item[]): Promise<void> {
+    // events of one key, in their order, packed into records of EVENTS_PER_RECORD
+    const messages: Message[] = [];
+    const byKey = new Map<string, string[]>();
+    for (const it of items) {
+      if (it.whole) {
+        messages.push({ key: it.key, value: it.body });
+        continue;
+      }
+      let list = byKey.get(it.key);
+      if (!list) byKey.set(it.key, (list = []));
+      list.push(it.body);
+      if (list.length >= EVENTS_PER_RECORD) {
+        messages.push({ key: it.key, value: encodeEvents(list) });
+        byKey.set(it.key, []);
+      }
+    }
+    for (const [key, list] of byKey) if (list.length > 0) messages.push({ key, value: encodeEvents(list) });
+    await withRetry(`publishing ${items.length} events and lines to ${this.#cfg.topic}`, this.#cfg.retryForMs,
       () => this.#producer.send({ topic: this.#cfg.topic, acks: -1, compression: CompressionTypes.GZIP, messages }), this.#warn);
-    this.#acknowledged += messages.length;
+    this.#acknowledged += items.length;
   }
 
   getCheckpoint(fingerprint: string): Promise<FileCheckpoint | undefined> {

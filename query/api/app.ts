@@ -35,6 +35,8 @@ export interface AppOptions {
   reportsDir?: string;
   /** the TLS policy and the runner of its checks (serve); without it the policy has no rules */
   policy?: PolicyHook;
+  /** the Prometheus text of the process's counters (ingest/metrics.ts), answered at /api/metrics */
+  metrics?: () => string;
   /** told of every route as it is registered (the README's route table is pinned against it) */
   onRoute?: (route: { method: string; url: string }) => void;
 }
@@ -76,6 +78,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       return { status: 'ok', store: store().mode };
     });
   });
+
+  // Prometheus scrapes /api/metrics: under /api, so beyond loopback it needs a token like the rest
+  const metrics = opts.metrics;
+  if (metrics) {
+    await app.register(async (m) => {
+      grant(m, 'viewer');
+      m.get('/api/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics()));
+    });
+  }
 
   // a route says the least role it needs; the read plugins grant viewers, every other route is admin's (access.ts)
   await app.register(async (messages) => {

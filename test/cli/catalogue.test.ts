@@ -3,7 +3,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { readSettings } from '../../cli/config.ts';
-import { buildApp } from '../../query/index.ts';
+import { buildApp, buildOpsApp } from '../../query/index.ts';
+import { METRIC } from '../../ingest/index.ts';
 import { EnvConfig, ERROR_CODES, MailtraceError } from '../../schemas/index.ts';
 import type { Store } from '../../store/index.ts';
 
@@ -49,13 +50,23 @@ test('every environment variable is in the README configuration table, and the t
 test('every route of the server is in the README route table, and the table names no route the server lacks', async () => {
   const routes: string[] = [];
   const app = await buildApp({
-    store: {} as Store, ingest: { spoolDir: '/nonexistent', run: async () => ({}) }, analyzeHeaders: async () => ({ messageId: '', protection: { mechanisms: [], endToEnd: false, evidence: '', known: true }, hops: [], rejected: [], authentication: [] }), dashboardDir: join(ROOT, 'dashboard', 'dist'),
+    store: {} as Store, metrics: () => '', ingest: { spoolDir: '/nonexistent', run: async () => ({}) }, analyzeHeaders: async () => ({ messageId: '', protection: { mechanisms: [], endToEnd: false, evidence: '', known: true }, hops: [], rejected: [], authentication: [] }), dashboardDir: join(ROOT, 'dashboard', 'dist'),
     onRoute: (r) => { if (r.method !== 'HEAD' && (r.url.startsWith('/api/') || r.url.startsWith('/docs') || r.url === '/health')) routes.push(`${r.method} ${r.url}`); },
   });
   await app.ready();
   await app.close();
   const documented = tableAfter('API').filter((r) => /^(GET|POST|PUT|DELETE) \//.test(r)).map((r) => r.split('?')[0]);
   assert.deepEqual([...documented].sort(), [...routes].sort());
+  // the sink's operations endpoints are among them
+  const ops: string[] = [];
+  const sinkApp = await buildOpsApp({ ready: async () => {}, metrics: () => '', onRoute: (r) => { if (r.method !== 'HEAD') ops.push(`${r.method} ${r.url}`); } });
+  await sinkApp.ready();
+  await sinkApp.close();
+  for (const r of ops) assert.ok(routes.includes(r), `${r} of the sink is a documented route`);
+});
+
+test('every metric is in the README metrics table, and the table names no other', () => {
+  assert.deepEqual(tableAfter('The stream (Kafka)').filter((r) => r.startsWith('mailtrace_')).sort(), Object.values(METRIC).map(([name]) => name).sort());
 });
 
 test('configuration is read once and a bad value names its variable and what it allows', () => {

@@ -90,7 +90,6 @@ export async function startKafka(opts: { partitions?: number; startTimeoutMs?: n
     'auto.create.topics.enable=false',
     // the first member of a group must not drain every partition before the second joins (harness notes)
     'group.initial.rebalance.delay.ms=1500',
-    'log.flush.interval.messages=1',
     '',
   ].join('\n'));
   const log4j = join(dir, 'log4j2.properties');
