@@ -7,7 +7,7 @@ import { formatCount } from './format.ts';
  * `ingest --follow` (and `serve --follow`): follow the paths until `signal` aborts; a line per
  * cycle that read something, then the totals. The cycle in hand finishes before it returns.
  */
-export async function follow(to: { store: Store } | { publish: EventPublisher }, settings: Settings, paths: readonly string[], signal: AbortSignal, metrics?: Metrics): Promise<FollowTotals> {
+export async function follow(to: { store: Store } | { publish: EventPublisher }, settings: Settings, paths: readonly string[], signal: AbortSignal, metrics?: Metrics, afterCycle?: (startedAt: number) => void): Promise<FollowTotals> {
   const say = (msg: string) => process.stderr.write(`mailtrace: ${msg}\n`);
   say(`following ${paths.join(', ')} (every second; stop with Ctrl-C)`);
   const totals = await followInputs({
@@ -15,6 +15,7 @@ export async function follow(to: { store: Store } | { publish: EventPublisher },
     paths,
     signal,
     metrics,
+    afterCycle,
     tzOffsetMin: settings.tzOffsetMin,
     exchangeRoles: settings.exchangeRoles,
     onWarning: say,

@@ -11,6 +11,7 @@ commands:
   ingest <file|dir|->...   parse mail logs and delivered messages into the store
   serve                    serve the API and dashboard
   sink                     store and stitch the events a Kafka topic carries (a consumer group member)
+  syslog --listen URL,…    receive forwarded syslog (UDP, TCP, TLS) into the store or the stream
   trace <id>               show one message's path (message-id or queue id)
   token new|hash           make an API token, or the SHA-256 the config file keeps of one
   policy check             check the TLS policy of the config file now (alerts once per incident)
@@ -30,7 +31,8 @@ Delivered messages are read beside the logs: .eml files, maildir folders, mbox f
 header, or only in a header) and their MIME structure gives its protection (S/MIME, PGP, IRM).
 
 options:
-  --format auto|postfix|exchange  input format (default auto: detected from each file's first lines)
+  --format auto|postfix|exchange|journal  input format (default auto: detected from each file's
+                         first lines; journal is \`journalctl -o json\` output, needed for stdin)
   --force                read files again even if already ingested (events are not duplicated)
   --workers N            threads parsing Postfix logs, a host's lines in one (default: a thread per core, up to 8, for 32 MiB+)
   --date-format mdy|dmy  day/month order of culture-formatted dates in Exchange Online CSV exports
@@ -106,6 +108,29 @@ options:
                          503) and GET /api/metrics (Prometheus text) on this port
   --host HOST            address for --port (default 127.0.0.1; anything else requires
                          $MAILTRACE_TOKEN, which /api/metrics then asks for)
+  --session-timeout S    seconds the group waits for a member that stopped answering (killed)
+                         before its partitions move to the others (default 30; 6 to 300)
+${STORE_HELP}
+  -h, --help`,
+  syslog: `usage: mailtrace syslog --listen udp://HOST:PORT[,tcp://HOST:PORT][,tls://HOST:PORT] [options]
+
+Receives the syslog that mail servers forward (rsyslog, syslog-ng, logger): over UDP one message
+per datagram; over TCP and TLS octet-counted frames (RFC 6587, RFC 5425) or one message per line.
+RFC 5424 and RFC 3164 messages. Each sender's messages are appended to its own file in the spool
+folder, which is followed into the store (or published with --kafka) every second, like
+\`ingest --follow\`: a restart continues where it stopped; nothing that reached the spool is lost.
+Runs until SIGINT or SIGTERM. UDP itself may lose datagrams under load: prefer TCP.
+
+options:
+  --listen URL[,URL…]    udp://, tcp:// or tls:// HOST:PORT (port 0 picks a free one; the
+                         addresses are printed)
+  --tls-cert FILE        PEM certificate for tls:// (with --tls-key)
+  --tls-key FILE         PEM private key for tls://
+  --spool DIR            where received messages wait to be read (default ./mailtrace-syslog-spool);
+                         a sender's file is closed at 64 MiB and deleted once read
+  --kafka HOST:PORT[,…]  publish to the stream instead of storing (as \`ingest --kafka\`)
+  --topic NAME           with --kafka: the topic (default mailtrace.events)
+  --state DIR            with --kafka: where the checkpoints are kept (default ./mailtrace-state)
 ${STORE_HELP}
   -h, --help`,
   demo: `usage: mailtrace demo [options]

@@ -15,6 +15,7 @@ import { reportCommand } from './report.ts';
 import { tokenCommand } from './token.ts';
 import { openPublisher, sinkCommand, STREAM_FLAGS, streamConfig } from './stream.ts';
 import { follow, stopSignal } from './follow.ts';
+import { syslogCommand } from './syslog.ts';
 import { readConfigFile, readSettings, serveConfig, storeConfig, type Settings } from './config.ts';
 import { formatCount, formatIngestSummary, formatTrace } from './format.ts';
 import { findOwner, removeOwner, writeOwner } from './owner.ts';
@@ -42,6 +43,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'ingest': return await ingestCommand(rest, settings);
       case 'serve': return await serveCommand(rest, false, settings);
       case 'sink': return await sinkCommand(rest, settings, openStore);
+      case 'syslog': return await syslogCommand(rest, settings, openStore);
       case 'demo': return await serveCommand(rest, true, settings);
       case 'trace': return await traceCommand(rest, settings);
       case 'token': return await tokenCommand(rest);
@@ -81,7 +83,7 @@ async function ingestCommand(args: string[], readEnv: () => Settings): Promise<n
   const dateOrder = values['date-format'];
   if (dateOrder !== undefined && dateOrder !== 'mdy' && dateOrder !== 'dmy') return usage('ingest', `unknown --date-format ${dateOrder} (mdy or dmy)`);
   if (positionals.length === 0) return usage('ingest', 'give at least one file, directory or -');
-  if (values.format !== 'auto' && values.format !== 'postfix' && values.format !== 'exchange') return usage('ingest', `unknown --format ${values.format}`);
+  if (values.format !== 'auto' && values.format !== 'postfix' && values.format !== 'exchange' && values.format !== 'journal') return usage('ingest', `unknown --format ${values.format}`);
   if (values.follow && (positionals.includes('-') || values.force)) return usage('ingest', '--follow takes files and directories (not - or --force)');
   if (values.kafka !== undefined) {
     if (values.data !== undefined || values.clickhouse !== undefined) return usage('ingest', '--kafka publishes to the stream: the sink stores (drop --data/--clickhouse)');

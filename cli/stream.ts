@@ -34,7 +34,7 @@ export function openPublisher(cfg: StreamConfig, stateDir: string): Promise<Kafk
  * what it stored.
  */
 export async function sinkCommand(args: string[], readEnv: () => Settings, openStore: (cfg: StoreConfig) => Promise<Store>): Promise<number> {
-  const { values } = parseArgs({ args, options: { data: { type: 'string' }, clickhouse: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...STREAM_FLAGS, group: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { data: { type: 'string' }, clickhouse: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...STREAM_FLAGS, group: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, 'session-timeout': { type: 'string' } } });
   if (values.help) {
     process.stdout.write(`${HELP.sink}\n`);
     return 0;
@@ -53,13 +53,35 @@ export async function sinkCommand(args: string[], readEnv: () => Settings, openS
     return 2;
   }
   const metrics = new Metrics();
+  const sessionSeconds = values['session-timeout'] === undefined ? 30 : Number(values['session-timeout']);
+  if (!(Number.isInteger(sessionSeconds) && sessionSeconds >= 6 && sessionSeconds <= 300)) {
+    process.stderr.write(`mailtrace sink: --session-timeout takes 6 to 300 seconds\n\n${HELP.sink}\n`);
+    return 2;
+  }
   const store = await openStore(cfg);
   const say = (msg: string) => process.stderr.write(`mailtrace: ${msg}\n`);
   let sink: Sink | undefined;
   let app: Awaited<ReturnType<typeof buildOpsApp>> | undefined;
   try {
+    // the endpoints answer from the start: /health says 503 while the member joins its group
+    if (ops) {
+      app = await buildOpsApp({
+        ready: async () => {
+          if (!sink) throw new Error('joining the consumer group');
+          await sink.ready();
+        },
+        metrics: () => metrics.render(), token: ops.token,
+      });
+      try {
+        const address = await app.listen({ host: ops.host, port: ops.port });
+        process.stdout.write(`mailtrace sink: /health and /api/metrics at ${address}\n`);
+      } catch (err) {
+        throw new MailtraceError('MT_ERR_BAD_CONFIG', `cannot listen on ${ops.host}:${ops.port}: ${(err as Error).message}`, { cause: err });
+      }
+    }
     let lastReport = 0;
     sink = await Sink.start({
+      sessionTimeoutMs: sessionSeconds * 1000,
       store,
       stream,
       onWarning: say,
@@ -71,16 +93,6 @@ export async function sinkCommand(args: string[], readEnv: () => Settings, openS
         say(`sink: ${totalsText(sink.totals)}`);
       },
     });
-    if (ops) {
-      const running = sink;
-      app = await buildOpsApp({ ready: () => running.ready(), metrics: () => metrics.render(), token: ops.token });
-      try {
-        const address = await app.listen({ host: ops.host, port: ops.port });
-        process.stdout.write(`mailtrace sink: /health and /api/metrics at ${address}\n`);
-      } catch (err) {
-        throw new MailtraceError('MT_ERR_BAD_CONFIG', `cannot listen on ${ops.host}:${ops.port}: ${(err as Error).message}`, { cause: err });
-      }
-    }
     process.stdout.write(`mailtrace sink: member of group ${stream.group} on ${stream.topic} (${stream.brokers.join(',')}), storing into ${cfg.kind === 'embedded' ? cfg.dataDir : new URL(cfg.url).host}\n`);
     await new Promise<void>((done) => {
       process.once('SIGINT', () => done());

@@ -6,3 +6,4 @@ export { analyzeHeaders } from './formats/headers/analyze.ts';
 export { decodeRecord, encodeEvent, encodeEventBody, encodeEvents, encodeRejection, eventKey, KafkaPublisher, Sink, type EventPublisher, type SinkBatchReport, type SinkTotals } from './stream/index.ts';
 export { followInputs, type FollowOptions, type FollowTotals } from './pipeline/follow.ts';
 export { Metrics, METRIC } from './metrics.ts';
+export { parseListen, SyslogReceiver, type ListenSpec } from './sources/syslog.ts';

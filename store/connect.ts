@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeFile, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { MailtraceError, type StoreConfig } from '../schemas/index.ts';
 
@@ -57,8 +58,20 @@ export async function connect(config: StoreConfig): Promise<Connected> {
   // copy of the same interface; the shapes match at run time (pinned versions, covered by store tests).
   type ClientConnection = NonNullable<Parameters<typeof createClient>[0]>['connection'];
   const client = createClient({ connection: connection as unknown as ClientConnection });
+  // Not chdb's rawInsert: when the process's stdin is not a terminal (`ingest -` from a pipe or a
+  // file) the engine takes stdin for an insert's external data and refuses the inlined rows
+  // (NOT_IMPLEMENTED: "both inlined and external data"). A file the engine reads itself, typed by
+  // the table it goes into, has no such ambiguity.
+  let seq = 0;
   const rawInsert: RawInsert = async (table, columns, tsv) => {
-    await connection.chdb.rawInsert({ table, columns, values: tsv, format: 'TabSeparated' });
+    // named like the store's batch files, which a later open removes if a kill left them
+    const path = join(resolve(config.dataDir), `.insert-${process.pid}-${1_000_000_000 + ++seq}.tsv`);
+    await writeFile(path, tsv);
+    try {
+      await client.command({ query: `INSERT INTO ${table} (${columns.map((c) => `\`${c}\``).join(', ')}) SELECT * FROM file({path:String}, 'TabSeparated')`, query_params: { path } });
+    } finally {
+      await rm(path, { force: true });
+    }
   };
   return { client, database: 'mailtrace', mode: 'embedded', rawInsert, dataDir: config.dataDir };
 }

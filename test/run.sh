@@ -17,6 +17,8 @@ command -v pflogsumm >/dev/null 2>&1 || need+=(pflogsumm)
 # the Kafka broker of the stream tests: Java runs it, Maven fetches its jars (test/harness/kafka/)
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need+=(maven)
+# a real journal file for the journal reader's test (written from the export format, read by journalctl)
+[ -x /lib/systemd/systemd-journal-remote ] || need+=(systemd-journal-remote)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "== installing Debian packages the tests need: ${need[*]}"

@@ -5,9 +5,10 @@ import { isMsgFile } from '../formats/headers/msg.ts';
 import { looksLikePostfix } from '../formats/postfix/index.ts';
 import { readAsWhole, sniff, type InputFile } from '../sources/files.ts';
 import { looksLikeMbox } from '../sources/mbox.ts';
+import { looksLikeJournal } from '../formats/journal.ts';
 import type { MessageFormat } from './messages.ts';
 
-export type Detected = 'postfix' | 'exchange' | MessageFormat;
+export type Detected = 'postfix' | 'exchange' | 'journal' | MessageFormat;
 
 /** An input's format from its first bytes and lines (undefined: none we read). */
 export async function detect(file: InputFile): Promise<Detected | undefined> {
@@ -15,6 +16,7 @@ export async function detect(file: InputFile): Promise<Detected | undefined> {
   if (!readAsWhole(file) && isMsgFile(await firstBytes(file.source ?? file.path, 8))) return 'msg';
   const lines = await sniff(file);
   if (looksLikeExchange(lines)) return 'exchange';
+  if (looksLikeJournal(lines)) return 'journal';
   if (lines.some(looksLikePostfix)) return 'postfix';
   if (looksLikeMbox(lines)) return 'mbox';
   return looksLikeMessage(lines) ? 'message' : undefined;

@@ -34,6 +34,8 @@ export interface FollowOptions extends Omit<IngestOptions, 'inputs' | 'force'> {
   onCycle?: (s: IngestSummary) => void;
   /** counters and gauges for /metrics (ingest/metrics.ts) */
   metrics?: Metrics;
+  /** after every cycle, with the time it began (the syslog spool deletes the parts it has read) */
+  afterCycle?: (startedAt: number) => void;
 }
 
 export interface FollowTotals {
@@ -65,6 +67,7 @@ export async function followInputs(opts: FollowOptions): Promise<FollowTotals> {
     while (!signal.aborted) {
       const inputs: InputSpec[] = [];
       const now = Date.now();
+      const startedAt = now;
       // rotated files first: their last lines come before the new file's first ones
       for (const r of [...rotated]) {
         const st = await r.handle.stat();
@@ -132,6 +135,7 @@ export async function followInputs(opts: FollowOptions): Promise<FollowTotals> {
         opts.metrics.clear(METRIC.followBytes[0]);
         for (const [path, st] of files) opts.metrics.set(...METRIC.followBytes, st.size, { file: path });
       }
+      opts.afterCycle?.(startedAt);
       await delay(pollMs, undefined, { signal }).catch(() => {});
     }
   } finally {

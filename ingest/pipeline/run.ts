@@ -5,20 +5,21 @@ import { STITCH_PENDING, stitchAll, stitchTouched, Touched, type StitchSummary }
 import { PostfixParser, type LineRef, type ParseSink } from '../formats/postfix/index.ts';
 import { ExchangeParser, type DateOrder, type ExchangeRole } from '../formats/exchange/index.ts';
 import type { LogParser } from '../formats/types.ts';
+import { JournalParser } from '../formats/journal.ts';
 import { expandInputs, fingerprint, openInput, readAsWhole, sniff, type InputFile, type InputSpec } from '../sources/files.ts';
 import { closeZips } from '../sources/zip.ts';
 import { readLines } from '../sources/lines.ts';
 import { logLineHandler } from './feed.ts';
 import { planShards, PostfixWorkers, readableByWorkers, type ParallelSink } from './parallel.ts';
 import { availableParallelism } from 'node:os';
-
-/** inputs adding up to this parse on every core unless `workers` says otherwise (threads cost ~0.3 s to start) */
-const PARALLEL_MIN_BYTES = 32 * 2 ** 20;
 import { readMessages } from './messages.ts';
 import type { EventPublisher } from '../stream/producer.ts';
 import { detect, type Detected } from './detect.ts';
 
-export type InputFormat = 'auto' | 'postfix' | 'exchange';
+/** inputs adding up to this parse on every core unless `workers` says otherwise (threads cost ~0.3 s to start) */
+const PARALLEL_MIN_BYTES = 32 * 2 ** 20;
+
+export type InputFormat = 'auto' | 'postfix' | 'exchange' | 'journal';
 
 export interface IngestOptions {
   /** paths (files, directories, `-`), or files to read under another name (uploaded bytes) */
@@ -202,12 +203,14 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   // combined syslog); Exchange roles come from the layout of all the trees given
   const postfix = new PostfixParser({ tzOffsetMin: opts.tzOffsetMin });
   const exchange = new ExchangeParser({ allPaths: files.map((f) => f.path), roles: opts.exchangeRoles, dateOrder: opts.dateOrder });
-  const parsers: LogParser[] = [postfix, exchange];
+  // journalctl -o json: the Postfix rules behind a reader of its own (its state apart from the syslog files')
+  const journal = new JournalParser({ tzOffsetMin: opts.tzOffsetMin });
+  const parsers: LogParser[] = [postfix, exchange, journal];
   /** Read one input into the store; throws when the input breaks (the caller records it and goes on). */
   async function ingestFile(file: InputFile, progressAt: (offset: number) => void): Promise<void> {
-      const format: Detected | undefined = opts.format === 'postfix' || opts.format === 'exchange' ? opts.format : await detect(file);
+      const format: Detected | undefined = opts.format === 'postfix' || opts.format === 'exchange' || opts.format === 'journal' ? opts.format : await detect(file);
       if (format === undefined) {
-        const why = 'not a recognized format (no Postfix lines, Exchange log header, message header block, mbox separator or Outlook .msg in its first 64 KiB)';
+        const why = 'not a recognized format (no Postfix lines, Exchange log header, journalctl JSON, message header block, mbox separator or Outlook .msg in its first 64 KiB)';
         warn(`skipping ${file.path}: ${why}`);
         summary.filesSkipped.push({ path: file.path, why });
         reject('unknown-format', `file skipped: ${why}`, { file: file.path, offset: 0, lineNumber: 0 }, '');
@@ -245,7 +248,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
         if (fp) await checkpoint(fp, file, format === 'mbox' && !readAsWhole(file) ? start + read.bytes : file.size, 0);
         return;
       }
-      const parser: LogParser = format === 'exchange' ? exchange : postfix;
+      const parser: LogParser = format === 'exchange' ? exchange : format === 'journal' ? journal : postfix;
       if (parser === postfix && parallelOk) {
         workers ??= new PostfixWorkers(workerCount, { tzOffsetMin: opts.tzOffsetMin, maxStoredRejectsPerFile: maxStoredRejects, batchBlocks: opts.batchBlocks ?? 8 },
           await planShards(files, workerCount), parallelSink);
@@ -334,9 +337,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
     }
 
   /** written once the whole run's events are stored (see above) */
-  async function checkpoint(fp: string, file: InputFile, offset: number, lines: number): Promise<void> {
-    checkpoints.push({ fingerprint: fp, path: file.path, offset, lines });
-  }
+  const checkpoint = async (fp: string, file: InputFile, offset: number, lines: number) => { checkpoints.push({ fingerprint: fp, path: file.path, offset, lines }); };
 
   const checkpoints: FileCheckpoint[] = [];
   /** fingerprint → path: the same file given twice is read once */

@@ -27,6 +27,11 @@ export interface SinkOptions {
   chunkRecords?: number;
   /** counters for /metrics (ingest/metrics.ts) */
   metrics?: Metrics;
+  /**
+   * how long the group waits for a member that stopped answering (killed) before its partitions
+   * move to the others (default 30 s); a restarted member joins only after that
+   */
+  sessionTimeoutMs?: number;
 }
 
 export interface SinkBatchReport {
@@ -96,8 +101,8 @@ export class Sink {
     }, warn);
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await withRetry('connecting the dead-letter producer', cfg.retryForMs, () => producer.connect(), warn);
-    // a batch is stored and stitched before its commit: the session must outlive a slow store
-    const consumer = kafka.consumer({ groupId: cfg.group, sessionTimeout: 60_000, heartbeatInterval: 3_000, maxBytesPerPartition: 4 << 20 });
+    // heartbeats go on while a batch is stored and stitched (settle), so the session need not outlive a slow store
+    const consumer = kafka.consumer({ groupId: cfg.group, sessionTimeout: opts.sessionTimeoutMs ?? 30_000, heartbeatInterval: 3_000, maxBytesPerPartition: 4 << 20 });
     const sink = new Sink(opts, consumer, producer, admin);
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       sink.assigned = (e.payload.memberAssignment[cfg.topic] ?? []).slice().sort((a, b) => a - b);
@@ -198,7 +203,13 @@ export class Sink {
       if (pending.offsets.size === 0) return;
       this.#pending = newPending();
       const t0 = performance.now();
-      if (pending.touched.size > 0) await this.#untilDone('stitching', p, () => stitchTouched(this.#opts.store, pending.touched));
+      // the group hears from this member while it stitches (a long stitch must not look like a dead member)
+      const beat = p ? setInterval(() => { p.heartbeat().catch(() => {}); }, 3_000) : undefined;
+      try {
+        if (pending.touched.size > 0) await this.#untilDone('stitching', p, () => stitchTouched(this.#opts.store, pending.touched));
+      } finally {
+        clearInterval(beat);
+      }
       this.#opts.metrics?.observe(...METRIC.stitch, (performance.now() - t0) / 1000);
       try {
         await this.#consumer.commitOffsets([...pending.offsets.values()]);
