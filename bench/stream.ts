@@ -5,11 +5,14 @@
  *               timed from the ingest's start until the sink has committed the topic's last record
  * through a real Apache Kafka broker on loopback (test/harness/kafka.ts). Prints events/s end to
  * end, their ratio (target ≥ ½), and the peak RSS of the ingestor and the sink (VmHWM, read from
- * /proc while they run). Run alone: node --import tsx bench/stream.ts --log FILE [--out DIR]
- * Prints one JSON line last.
+ * /proc while they run). Then the lag under a steady follow load: `ingest --follow --kafka` on a
+ * file a writer appends `--rate` lines/s to for `--seconds`, a sink of its own group, and every
+ * 250 ms the age of the oldest record the sink has not committed (stored and stitched) yet
+ * (target: stays below 2 s). Run alone: node --import tsx bench/stream.ts --log FILE [--out DIR]
+ * [--rate 5000] [--seconds 30]. Prints one JSON line last.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -18,7 +21,7 @@ import { startKafka } from '../test/harness/kafka.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'cli', 'bin.js');
-const { values } = parseArgs({ options: { log: { type: 'string' }, out: { type: 'string', default: join(ROOT, 'bench', 'out') } } });
+const { values } = parseArgs({ options: { log: { type: 'string' }, out: { type: 'string', default: join(ROOT, 'bench', 'out') }, rate: { type: 'string', default: '5000' }, seconds: { type: 'string', default: '30' } } });
 if (!values.log) throw new Error('--log FILE is required');
 const log = resolve(values.log);
 const out = resolve(values.out);
@@ -88,7 +91,8 @@ try {
   const sinkPeak = sink.peakMb();
   sink.proc.kill('SIGTERM');
   await sink.done;
-  result = { events, directSeconds, streamSeconds, publishSeconds, directEventsPerSecond: events / directSeconds, streamEventsPerSecond: events / streamSeconds, ratio: directSeconds / streamSeconds, ingestorPeakMb: ingest.peakMb(), sinkPeakMb: sinkPeak, directPeakMb: d.peakMb() };
+  const lag = await followLag(broker.brokers, admin);
+  result = { ...lag, events, directSeconds, streamSeconds, publishSeconds, directEventsPerSecond: events / directSeconds, streamEventsPerSecond: events / streamSeconds, ratio: directSeconds / streamSeconds, ingestorPeakMb: ingest.peakMb(), sinkPeakMb: sinkPeak, directPeakMb: d.peakMb() };
 } finally {
   await admin.disconnect();
   await broker.close();
@@ -100,4 +104,64 @@ console.log(`stream: ${r.events.toLocaleString()} events from ${log}`);
 console.log(`  in-process ingest (parse, store, stitch): ${r.directSeconds.toFixed(1)} s, ${Math.round(r.directEventsPerSecond).toLocaleString()} events/s, peak RSS ${r.directPeakMb} MB`);
 console.log(`  through Kafka (ingest --kafka → broker → sink, until the last record is committed): ${r.streamSeconds.toFixed(1)} s, ${Math.round(r.streamEventsPerSecond).toLocaleString()} events/s (${r.ratio.toFixed(2)}× the in-process path; target ≥ 0.5); publishing alone ${r.publishSeconds.toFixed(1)} s`);
 console.log(`  peak RSS: ingestor ${r.ingestorPeakMb} MB, sink ${r.sinkPeakMb} MB`);
+console.log(`  lag under a steady follow load of ${values.rate} lines/s for ${values.seconds} s (ingest --follow --kafka → sink; age of the oldest record not yet stored, stitched and committed): p50 ${r.lagP50.toFixed(2)} s, p95 ${r.lagP95.toFixed(2)} s, max ${r.lagMax.toFixed(2)} s (target: below 2 s); caught up ${r.catchUpSeconds.toFixed(1)} s after the writer stopped`);
 console.log(JSON.stringify(r));
+
+/** The follow-load phase: a writer at `rate` lines/s, a following ingestor, a sink; lag sampled every 250 ms. */
+async function followLag(brokers: string, admin: ReturnType<Kafka['admin']>): Promise<{ lagP50: number; lagP95: number; lagMax: number; catchUpSeconds: number }> {
+  const rate = Number(values.rate);
+  const seconds = Number(values.seconds);
+  const source = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+  const live = join(out, 'stream-bench-live.log');
+  const state = join(out, 'stream-bench-live-state');
+  const data = join(out, 'stream-bench-live-sink');
+  for (const p of [state, data]) rmSync(p, { recursive: true, force: true });
+  writeFileSync(live, '');
+  const topic = 'lag-events';
+  const group = 'lag-sink';
+  await admin.createTopics({ topics: [{ topic, numPartitions: 6 }], waitForLeaders: true });
+  const sink = run(['sink', '--kafka', brokers, '--topic', topic, '--group', group, '--data', data]);
+  while (!sink.out().includes('member of group')) await delay(200);
+  const follower = run(['ingest', '--follow', live, '--kafka', brokers, '--topic', topic, '--state', state]);
+  await delay(2_000);
+  const history: { t: number; end: number }[] = [];
+  const lags: number[] = [];
+  const sample = async (): Promise<number> => {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [mine] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    const end = ends.reduce((n, p) => n + Number(p.high), 0);
+    const committed = mine.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+    const now = performance.now();
+    history.push({ t: now, end });
+    // the oldest record not committed appeared when the end first passed the committed count
+    const first = history.find((h) => h.end > committed);
+    return committed >= end || !first ? 0 : (now - first.t) / 1000;
+  };
+  let written = 0;
+  const start = performance.now();
+  let nextSample = start;
+  while (performance.now() - start < seconds * 1000) {
+    const due = Math.floor(((performance.now() - start) / 1000) * rate);
+    if (due > written) {
+      const chunk = [];
+      for (; written < due; written++) chunk.push(source[written % source.length]);
+      appendFileSync(live, `${chunk.join('\n')}\n`);
+    }
+    if (performance.now() >= nextSample) {
+      lags.push(await sample());
+      nextSample += 250;
+    }
+    await delay(20);
+  }
+  const stopped = performance.now();
+  while ((await sample()) > 0) await delay(250);
+  const catchUpSeconds = (performance.now() - stopped) / 1000;
+  follower.proc.kill('SIGTERM');
+  sink.proc.kill('SIGTERM');
+  await Promise.all([follower.done, sink.done]);
+  for (const p of [state, data, live]) rmSync(p, { recursive: true, force: true });
+  // the first 5 s are the start (the follower's first cycles, the group's first fetches): left out
+  const steady = lags.slice(20).sort((a, b) => a - b);
+  const q = (f: number) => steady[Math.min(steady.length - 1, Math.floor(f * steady.length))] ?? 0;
+  return { lagP50: q(0.5), lagP95: q(0.95), lagMax: steady[steady.length - 1] ?? 0, catchUpSeconds };
+}

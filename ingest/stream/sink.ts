@@ -53,7 +53,7 @@ export interface SinkTotals {
 
 /** a settle once this many events are stored unstitched, or once the oldest has waited this long */
 const SETTLE_EVENTS = 100_000;
-const SETTLE_MS = 2_000;
+const SETTLE_MS = 1_000;
 
 interface Pending { touched: Touched; offsets: Map<string, { topic: string; partition: number; offset: string }>; events: number; since: number }
 function newPending(): Pending {
