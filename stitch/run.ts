@@ -34,6 +34,14 @@ export class Touched {
   get size(): number {
     return this.messageIds.size + this.queues.size + this.replies.size + this.sessionIds.size;
   }
+
+  /** Add what another touched set (or its lists, sent from a parse worker) names. */
+  merge(other: { messageIds: Iterable<string>; queues: Iterable<string>; replies: Iterable<string>; sessionIds: Iterable<string> }): void {
+    for (const id of other.messageIds) this.messageIds.add(id);
+    for (const q of other.queues) this.queues.add(q);
+    for (const r of other.replies) this.replies.add(r);
+    for (const s of other.sessionIds) this.sessionIds.add(s);
+  }
 }
 
 export interface StitchOptions {

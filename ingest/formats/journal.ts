@@ -15,9 +15,12 @@ import { PostfixParser, type PostfixParserOptions } from './postfix/index.ts';
  * Each entry becomes the line an rsyslog high-precision file would hold
  * (`2026-03-01T08:00:00.123456Z host postfix/smtpd[42]: text`, format notes §4.1) and goes to a
  * Postfix parser of its own: correlation, TLS and status rules are the Postfix ones, written once.
- * Verified against entries written by systemd-journal-remote and read back by journalctl on the
- * test machine (test/ingest/formats/journal.int.test.ts); entries of other programs are counted
- * as not modelled, like other daemons' lines in a maillog.
+ * UNVERIFIED against ../shared/reference/log-formats.md, which covers only journald's "short"
+ * output (§4.1): these field facts come from the systemd manual pages, and were checked against
+ * entries written by systemd-journal-remote and read back by journalctl on the test machine
+ * (test/ingest/formats/journal.int.test.ts) — not against a production journal. An entry that
+ * lacks a field is kept aside with its reason, never guessed; entries of other programs are
+ * counted as not modelled, like other daemons' lines in a maillog.
  */
 export function looksLikeJournal(lines: readonly string[]): boolean {
   const first = lines.find((l) => l.trim() !== '');

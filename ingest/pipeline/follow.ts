@@ -48,7 +48,7 @@ export interface FollowTotals {
 }
 
 interface Seen { ino: number; size: number; mtimeMs: number }
-interface Rotated { path: string; handle: FileHandle; ino: number; lastSize: number; quietSince: number }
+interface Rotated { path: string; handle: FileHandle; lastSize: number; quietSince: number }
 
 /** a rotated file is let go once its writer has not appended to it for this long */
 const ROTATED_QUIET_MS = 5_000;
@@ -67,7 +67,12 @@ export async function followInputs(opts: FollowOptions): Promise<FollowTotals> {
     while (!signal.aborted) {
       const inputs: InputSpec[] = [];
       const now = Date.now();
-      const startedAt = now;
+      /** a followed file renamed away (or gone): its rest is read through the handle (same fingerprint → its checkpoint) */
+      const retire = async (path: string, held: { handle: FileHandle }): Promise<void> => {
+        rotated.push({ path, handle: held.handle, lastSize: (await held.handle.stat()).size, quietSince: now });
+        inputs.unshift({ path: `/proc/self/fd/${held.handle.fd}`, name: path });
+        handles.delete(path);
+      };
       // rotated files first: their last lines come before the new file's first ones
       for (const r of [...rotated]) {
         const st = await r.handle.stat();
@@ -84,13 +89,7 @@ export async function followInputs(opts: FollowOptions): Promise<FollowTotals> {
       for (const [path, st] of files) {
         const before = seen.get(path);
         const held = handles.get(path);
-        if (held && held.ino !== st.ino) {
-          // renamed away: read the old file's rest through the handle (same fingerprint → its checkpoint)
-          const old = await held.handle.stat();
-          rotated.push({ path, handle: held.handle, ino: held.ino, lastSize: old.size, quietSince: now });
-          inputs.unshift({ path: `/proc/self/fd/${held.handle.fd}`, name: path });
-          handles.delete(path);
-        }
+        if (held && held.ino !== st.ino) await retire(path, held);
         // plain files named on the command line are the ones logrotate renames (folders of
         // Exchange logs get new files instead): only they are held open
         if (!handles.has(path) && direct.has(path) && !path.endsWith('.gz')) {
@@ -107,10 +106,7 @@ export async function followInputs(opts: FollowOptions): Promise<FollowTotals> {
       // a followed file that is gone (renamed with no successor yet): keep its handle for its rest
       for (const [path, held] of [...handles]) {
         if (files.has(path)) continue;
-        const old = await held.handle.stat();
-        rotated.push({ path, handle: held.handle, ino: held.ino, lastSize: old.size, quietSince: now });
-        inputs.unshift({ path: `/proc/self/fd/${held.handle.fd}`, name: path });
-        handles.delete(path);
+        await retire(path, held);
         seen.delete(path);
       }
       totals.files = files.size;
@@ -135,7 +131,7 @@ export async function followInputs(opts: FollowOptions): Promise<FollowTotals> {
         opts.metrics.clear(METRIC.followBytes[0]);
         for (const [path, st] of files) opts.metrics.set(...METRIC.followBytes, st.size, { file: path });
       }
-      opts.afterCycle?.(startedAt);
+      opts.afterCycle?.(now);
       await delay(pollMs, undefined, { signal }).catch(() => {});
     }
   } finally {

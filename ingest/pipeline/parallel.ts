@@ -213,10 +213,7 @@ export class PostfixWorkers {
       if (m.type !== 'finished') continue;
       events += m.events;
       unmodeled += m.unmodeled;
-      for (const id of m.touched.messageIds) touched.messageIds.add(id);
-      for (const q of m.touched.queues) touched.queues.add(q);
-      for (const r of m.touched.replies) touched.replies.add(r);
-      for (const s of m.touched.sessionIds) touched.sessionIds.add(s);
+      touched.merge(m.touched);
     }
     return { events, unmodeled };
   }

@@ -11,8 +11,12 @@ import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
  *                     not start with a digit, one message per line (§3.4.2, non-transparent framing)
  *   tls://HOST:PORT   the same over TLS (RFC 5425 uses octet counting), with --tls-cert/--tls-key
  * Messages are RFC 5424 (`<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG`, kept as they are: the
- * Postfix envelope reader takes them) or RFC 3164 (`<PRI>Mmm dd hh:mm:ss HOST TAG[PID]: MSG`, kept
- * without the `<PRI>`: then it is the classic syslog line).
+ * Postfix envelope reader takes them, format notes §4.1) or RFC 3164 (`<PRI>Mmm dd hh:mm:ss HOST
+ * TAG[PID]: MSG`, kept without the `<PRI>`: then it is the classic syslog line of §4.1).
+ * UNVERIFIED against ../shared/reference: the framing (RFC 6587/5425) and the `<PRI>` prefix of
+ * forwarded RFC 3164 are from the RFCs and checked against util-linux `logger` only, not against a
+ * real rsyslog or syslog-ng forwarder. A message that is neither shape reaches the spool as it came
+ * and the log reader keeps it aside (unknown-format), as it would from a file.
  *
  * Each sender (transport and address) gets its own spool file in `spoolDir`, appended to as
  * messages arrive; the follow loop (ingest/pipeline/follow.ts) reads the spool like any growing

@@ -165,10 +165,7 @@ export class Sink {
     if (p.isStale()) return; // the new owner reads these records again: stored twice, counted once
     // stitched and committed with what the other partitions bring in the next moments (settle)
     const pending = this.#pending;
-    for (const id of touched.messageIds) pending.touched.messageIds.add(id);
-    for (const q of touched.queues) pending.touched.queues.add(q);
-    for (const r of touched.replies) pending.touched.replies.add(r);
-    for (const id of touched.sessionIds) pending.touched.sessionIds.add(id);
+    pending.touched.merge(touched);
     pending.offsets.set(`${batch.topic}\u0000${batch.partition}`, { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() });
     pending.events += events.length;
     pending.since ||= Date.now();
