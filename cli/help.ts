@@ -12,6 +12,7 @@ commands:
   serve                    serve the API and dashboard
   sink                     store and stitch the events a Kafka topic carries (a consumer group member)
   syslog --listen URL,…    receive forwarded syslog (UDP, TCP, TLS) into the store or the stream
+  journal                  follow the systemd journal (its cursor the checkpoint) into the store or the stream
   trace <id>               show one message's path (message-id or queue id)
   token new|hash           make an API token, or the SHA-256 the config file keeps of one
   policy check             check the TLS policy of the config file now (alerts once per incident)
@@ -132,6 +133,29 @@ options:
   --topic NAME           with --kafka: the topic (default mailtrace.events)
   --state DIR            with --kafka: where the checkpoints are kept (default ./mailtrace-state)
 ${STORE_HELP}
+  -h, --help`,
+  journal: `usage: mailtrace journal [--file FILE]… [--directory DIR] [--match FIELD=VALUE]… [options]
+
+Follows the systemd journal, where modern distributions log Postfix: runs \`journalctl --follow
+-o json\` and appends each entry to a spool file, which is followed into the store (or published
+with --kafka) every second, like \`ingest --follow\`. The journal's cursor is the checkpoint: a
+restart asks journalctl for the entries after the last one spooled, so nothing is read twice or
+skipped. The first start reads every entry the journal still holds that matches. Runs until
+SIGINT or SIGTERM; if journalctl ends by itself it is started again after the last entry read.
+
+options:
+  --match FIELD=VALUE    a journalctl match (repeatable; the same field ORed, different fields
+                         ANDed); default SYSLOG_FACILITY=2, the mail facility Postfix logs to by
+                         default — e.g. --match _SYSTEMD_UNIT=postfix@-.service
+  --file FILE            read these journal files instead of the machine's journal (repeatable)
+  --directory DIR        read the journal files in DIR (e.g. another machine's, or a
+                         systemd-journal-remote folder)
+  --spool DIR            where entries wait to be read, with the cursor (default
+                         ./mailtrace-journal-spool); a file is closed at 64 MiB and deleted once read
+  --kafka HOST:PORT[,…]  publish to the stream instead of storing (as \`ingest --kafka\`)
+  --topic NAME           with --kafka: the topic (default mailtrace.events)
+  --state DIR            with --kafka: where the checkpoints are kept (default ./mailtrace-state)
+\${STORE_HELP}
   -h, --help`,
   demo: `usage: mailtrace demo [options]
 

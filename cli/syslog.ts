@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Metrics, parseListen, SyslogReceiver, type EventPublisher } from '../ingest/index.ts';
+import { parseListen, SyslogReceiver } from '../ingest/index.ts';
 import { MailtraceError, type StoreConfig } from '../schemas/index.ts';
 import type { Store } from '../store/index.ts';
-import { storeConfig, type Settings } from './config.ts';
-import { follow, stopSignal } from './follow.ts';
+import type { Settings } from './config.ts';
 import { HELP } from './help.ts';
-import { openPublisher, STREAM_FLAGS, streamConfig } from './stream.ts';
+import { runLive } from './live.ts';
+import { STREAM_FLAGS } from './stream.ts';
 
 /**
  * `mailtrace syslog --listen udp://…,tcp://…`: receive forwarded syslog, spool it per sender, and
@@ -36,29 +36,13 @@ export async function syslogCommand(args: string[], readEnv: () => Settings, ope
   if (listen.length === 0) return usage('--listen names no address');
   if (!values['tls-cert'] !== !values['tls-key']) return usage('--tls-cert and --tls-key go together');
   const tls = values['tls-cert'] ? { cert: read(values['tls-cert'], '--tls-cert'), key: read(values['tls-key']!, '--tls-key') } : undefined;
-  const settings = readEnv();
   const spoolDir = resolve(values.spool ?? './mailtrace-syslog-spool');
   const say = (msg: string) => process.stderr.write(`mailtrace: ${msg}\n`);
-  let to: { store: Store } | { publish: EventPublisher };
-  if (values.kafka !== undefined) {
-    if (values.data !== undefined || values.clickhouse !== undefined) return usage('--kafka publishes to the stream: the sink stores (drop --data/--clickhouse)');
-    to = { publish: await openPublisher(streamConfig(values), resolve(values.state ?? './mailtrace-state')) };
-  } else {
-    to = { store: await openStore(storeConfig(values, settings)) };
-  }
-  let receiver: SyslogReceiver | undefined;
-  try {
-    receiver = await SyslogReceiver.start({ listen, spoolDir, tls, onWarning: say });
-    process.stdout.write(`mailtrace syslog: listening on ${receiver.addresses.join(', ')}; spool ${spoolDir}\n`);
-    const r = receiver;
-    await follow(to, settings, [spoolDir], stopSignal(), new Metrics(), (startedAt) => r.cycleDone(startedAt));
-    say(`syslog: ${r.messages} messages received`);
-  } finally {
-    await receiver?.close();
-    if ('publish' in to) await to.publish.close();
-    else await to.store.close();
-  }
-  return 0;
+  return runLive(values, readEnv(), openStore, usage, async () => {
+    const r = await SyslogReceiver.start({ listen, spoolDir, tls, onWarning: say });
+    process.stdout.write(`mailtrace syslog: listening on ${r.addresses.join(', ')}; spool ${spoolDir}\n`);
+    return { spoolDir, cycleDone: (t) => r.cycleDone(t), summary: () => `syslog: ${r.messages} messages received`, close: () => r.close() };
+  });
 }
 
 function read(path: string, flag: string): Buffer {

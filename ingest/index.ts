@@ -7,3 +7,4 @@ export { decodeRecord, encodeEvent, encodeEventBody, encodeEvents, encodeRejecti
 export { followInputs, type FollowOptions, type FollowTotals } from './pipeline/follow.ts';
 export { Metrics, METRIC } from './metrics.ts';
 export { parseListen, SyslogReceiver, type ListenSpec } from './sources/syslog.ts';
+export { DEFAULT_JOURNAL_MATCHES, JournalFollower, type JournalFollowOptions } from './sources/journal-follow.ts';

@@ -1,5 +1,5 @@
 import type { LineRef, LogParser, ParseSink } from './types.ts';
-import { PostfixParser, type PostfixParserOptions } from './postfix/index.ts';
+import { PostfixParser, type HostContext, type PostfixParserOptions } from './postfix/index.ts';
 
 /**
  * `journalctl -o json` output: one JSON object per line (journalctl(1), "json" output mode;
@@ -90,5 +90,17 @@ export class JournalParser implements LogParser {
 
   flush(sink: ParseSink): void {
     this.#postfix.flush(sink);
+  }
+
+  settle(sink: ParseSink): void {
+    this.#postfix.settle(sink);
+  }
+
+  saveContext(): HostContext[] {
+    return this.#postfix.saveContext();
+  }
+
+  restoreContext(hosts: readonly HostContext[]): void {
+    this.#postfix.restoreContext(hosts);
   }
 }

@@ -1,8 +1,12 @@
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { InputSpec } from '../sources/files.ts';
-import { runIngest, type IngestOptions, type IngestSummary } from './run.ts';
+import { runIngest, type IngestOptions, type IngestSummary, type ResidentParsers } from './run.ts';
+import { PostfixParser, type HostContext } from '../formats/postfix/index.ts';
+import { JournalParser } from '../formats/journal.ts';
 import { METRIC, type Metrics } from '../metrics.ts';
 
 /**
@@ -20,8 +24,13 @@ import { METRIC, type Metrics } from '../metrics.ts';
  * - directories (an Exchange log folder): new files are picked up as they appear; `.gz` files in a
  *   followed folder are rotations of logs already followed and are skipped (backfill them with a
  *   plain `mailtrace ingest`)
- * - a run boundary is a run boundary: an SMTP session cut by it continues as it does between two
- *   `mailtrace ingest` runs (stitching joins the parts; what was not seen stays unknown)
+ * - one long read: the Postfix (and journal) parsers live from cycle to cycle, so an smtpd session
+ *   or an smtp connection's TLS summary cut by a cycle boundary goes on as in a single read of the
+ *   whole log; their state is saved with each cycle's checkpoints (as `follow-context:KEY` in the
+ *   store's meta table, or beside the checkpoints of a publishing ingestor), so a restart — after
+ *   a SIGKILL too — goes on with it. A session gives out what it holds once it is older than
+ *   SETTLE_HOLD_MS of log time. Exchange logs keep a run per cycle (their sessions are rebuilt by
+ *   stitching from the stored rows).
  */
 export interface FollowOptions extends Omit<IngestOptions, 'inputs' | 'force'> {
   /** files and directories to follow */
@@ -53,8 +62,39 @@ interface Rotated { path: string; handle: FileHandle; lastSize: number; quietSin
 /** a rotated file is let go once its writer has not appended to it for this long */
 const ROTATED_QUIET_MS = 5_000;
 
+/** the key a follower's context is saved under: this machine and the paths it follows */
+export function followKey(paths: readonly string[]): string {
+  const text = [hostname(), ...[...paths].map((p) => resolve(p)).sort()].join('\n');
+  return `${hostname()}-${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
+}
+
+interface SavedContext { v: 1; postfix: HostContext[]; journal: HostContext[] }
+
 export async function followInputs(opts: FollowOptions): Promise<FollowTotals> {
   const { paths, signal } = opts;
+  const key = followKey(paths);
+  const postfix = new PostfixParser({ tzOffsetMin: opts.tzOffsetMin });
+  const journal = new JournalParser({ tzOffsetMin: opts.tzOffsetMin });
+  const load = opts.store ? () => opts.store!.getMeta(`follow-context:${key}`) : () => opts.publish!.getContext(key);
+  const saved = await load();
+  if (saved) {
+    try {
+      const ctx = JSON.parse(saved) as SavedContext;
+      postfix.restoreContext(ctx.postfix);
+      journal.restoreContext(ctx.journal);
+    } catch (err) {
+      opts.onWarning?.(`the saved follow context ${key} is unreadable (${(err as Error).message}): starting without it (sessions open at the last stop lose their TLS link)`);
+    }
+  }
+  const resident: ResidentParsers = {
+    postfix,
+    journal,
+    save: async () => {
+      const text = JSON.stringify({ v: 1, postfix: postfix.saveContext(), journal: journal.saveContext() } satisfies SavedContext);
+      if (opts.store) await opts.store.setMeta(`follow-context:${key}`, text);
+      else await opts.publish!.setContext(key, text);
+    },
+  };
   const pollMs = opts.pollMs ?? 1_000;
   const totals: FollowTotals = { cycles: 0, lines: 0, events: 0, rejected: 0, files: 0 };
   const seen = new Map<string, Seen>();
@@ -111,7 +151,7 @@ export async function followInputs(opts: FollowOptions): Promise<FollowTotals> {
       }
       totals.files = files.size;
       if (inputs.length > 0) {
-        const s = await runIngest({ ...opts, inputs });
+        const s = await runIngest({ ...opts, inputs, resident });
         totals.cycles++;
         totals.lines += s.lines;
         totals.events += s.events;

@@ -3,6 +3,7 @@ import { admit } from './admit.ts';
 import { Batcher, eventBlockWriter, type FileCheckpoint, type Store } from '../../store/index.ts';
 import { STITCH_PENDING, stitchAll, stitchTouched, Touched, type StitchSummary } from '../../stitch/index.ts';
 import { PostfixParser, type LineRef, type ParseSink } from '../formats/postfix/index.ts';
+import type { IngestOptions, IngestSummary } from './options.ts';
 import { ExchangeParser, type DateOrder, type ExchangeRole } from '../formats/exchange/index.ts';
 import type { LogParser } from '../formats/types.ts';
 import { JournalParser } from '../formats/journal.ts';
@@ -19,76 +20,7 @@ import { detect, type Detected } from './detect.ts';
 /** inputs adding up to this parse on every core unless `workers` says otherwise (threads cost ~0.3 s to start) */
 const PARALLEL_MIN_BYTES = 32 * 2 ** 20;
 
-export type InputFormat = 'auto' | 'postfix' | 'exchange' | 'journal';
-
-export interface IngestOptions {
-  /** paths (files, directories, `-`), or files to read under another name (uploaded bytes) */
-  inputs: readonly InputSpec[];
-  /** where the run's events, kept-aside lines and checkpoints go; or `publish` */
-  store?: Store;
-  /**
-   * a stream instead of the store (ingest/stream/producer.ts): events and kept-aside lines become
-   * records, checkpoints stay on this machine, and the stream's sink stores and stitches them
-   */
-  publish?: EventPublisher;
-  format?: InputFormat;
-  /** Exchange server roles from configuration (short server name → role); inference fills the rest */
-  exchangeRoles?: ReadonlyMap<string, ExchangeRole>;
-  /** day/month order of culture-formatted dates in Exchange Online CSV exports that cannot tell by themselves */
-  dateOrder?: DateOrder;
-  /** minutes east of UTC for log stamps without a zone (classic syslog) */
-  tzOffsetMin?: number;
-  /** blocks of 16,384 events per store insert (default 8) */
-  batchBlocks?: number;
-  /** read files again even when their checkpoint says they are done */
-  force?: boolean;
-  /** rejected lines stored per file; more are still counted */
-  maxStoredRejectsPerFile?: number;
-  /**
-   * threads that parse Postfix logs (ingest/pipeline/parallel.ts); 0 or 1 parses in this thread.
-   * Default: one per core (at most 8) when the inputs add up to 32 MiB or more.
-   */
-  workers?: number;
-  onProgress?: (p: IngestProgress) => void;
-  /** progress of the stitching stage that follows the reading */
-  onStitchProgress?: (p: { messages: number; total: number }) => void;
-  onWarning?: (msg: string) => void;
-}
-
-export interface IngestProgress {
-  file: string;
-  bytes: number;
-  lines: number;
-  events: number;
-  rejected: number;
-}
-
-/** An input that could not be read to its end (MT_ERR_BAD_INPUT): the run went on without the rest of it. */
-export interface BadInput {
-  path: string;
-  reason: string;
-  /** byte offset (of the decompressed text for .gz, zip and UTF-16 inputs) up to which lines were read */
-  offset: number;
-}
-
-export interface IngestSummary {
-  files: number;
-  filesSkipped: { path: string; why: string }[];
-  /** inputs that failed alone: unreadable, vanished, truncated or corrupt compressed data, damaged zip entries, shrunk while read */
-  badInputs: BadInput[];
-  lines: number;
-  /** messages read from .eml, maildir, mbox and .msg inputs */
-  messages: number;
-  bytes: number;
-  events: number;
-  /** lines in a known envelope that no rule models (other daemons, statistics) */
-  unmodeled: number;
-  rejected: Partial<Record<RejectReason, number>>;
-  rejectedTotal: number;
-  /** the messages this run touched, re-stitched into hops */
-  stitched: StitchSummary;
-  seconds: number;
-}
+export type { BadInput, IngestOptions, IngestProgress, IngestSummary, InputFormat, ResidentParsers } from './options.ts';
 
 /**
  * The ingest pipeline: inputs → lines → parser (+ per-host correlation) → batched store writes.
@@ -172,7 +104,8 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
 
   const files = await expandInputs(opts.inputs, (path, reason) => badInput(path, reason, 0), warn);
   // Postfix parsed on every core: all the run's Postfix files or none (a host's correlation state lives in one place)
-  const workerCount = opts.workers ?? (files.reduce((n, f) => n + f.size, 0) >= PARALLEL_MIN_BYTES ? Math.min(8, availableParallelism()) : 1);
+  // resident parsers hold the state of one long read: no worker threads beside them
+  const workerCount = opts.resident ? 1 : opts.workers ?? (files.reduce((n, f) => n + f.size, 0) >= PARALLEL_MIN_BYTES ? Math.min(8, availableParallelism()) : 1);
   // the workers hand over events encoded for the store: a publishing run parses in this thread
   const parallelOk = workerCount > 1 && !publish && readableByWorkers(files);
   let workers: PostfixWorkers | undefined;
@@ -201,10 +134,10 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
 
   // one parser per format for the whole run: Postfix correlation spans files (one per host or a
   // combined syslog); Exchange roles come from the layout of all the trees given
-  const postfix = new PostfixParser({ tzOffsetMin: opts.tzOffsetMin });
+  const postfix = opts.resident?.postfix ?? new PostfixParser({ tzOffsetMin: opts.tzOffsetMin });
   const exchange = new ExchangeParser({ allPaths: files.map((f) => f.path), roles: opts.exchangeRoles, dateOrder: opts.dateOrder });
   // journalctl -o json: the Postfix rules behind a reader of its own (its state apart from the syslog files')
-  const journal = new JournalParser({ tzOffsetMin: opts.tzOffsetMin });
+  const journal = opts.resident?.journal ?? new JournalParser({ tzOffsetMin: opts.tzOffsetMin });
   const parsers: LogParser[] = [postfix, exchange, journal];
   /** Read one input into the store; throws when the input breaks (the caller records it and goes on). */
   async function ingestFile(file: InputFile, progressAt: (offset: number) => void): Promise<void> {
@@ -364,12 +297,20 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
     await workers?.close();
   }
   await closeZips();
-  for (const p of parsers) p.flush(sink);
+  if (opts.resident) {
+    postfix.settle(sink);
+    journal.settle(sink);
+    exchange.flush(sink);
+  } else {
+    for (const p of parsers) p.flush(sink);
+  }
   pushPartial(0);
   await events.close();
   await rejections.close();
   // a file counts as read only when the brokers acknowledged every record before its end
   await publish?.flush();
+  // what the resident parsers hold is saved before the checkpoints that pass its lines
+  await opts.resident?.save();
   // one insert: a kill while they are written must not leave some files read and others not (the
   // parsers' state across files would then differ on the next run)
   await book.set(checkpoints);

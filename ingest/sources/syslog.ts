@@ -1,8 +1,8 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { appendFileSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
+import { Spool } from './spool.ts';
+import { readdirSync } from 'node:fs';
 
 /**
  * A syslog receiver for mail servers that forward their logs (rsyslog, syslog-ng, `logger`):
@@ -18,11 +18,10 @@ import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
  * real rsyslog or syslog-ng forwarder. A message that is neither shape reaches the spool as it came
  * and the log reader keeps it aside (unknown-format), as it would from a file.
  *
- * Each sender (transport and address) gets its own spool file in `spoolDir`, appended to as
- * messages arrive; the follow loop (ingest/pipeline/follow.ts) reads the spool like any growing
- * log, with its checkpoints, so the store or the stream sees every message once and a restart
- * loses nothing that reached the spool. A spool part is closed at `partBytes` and deleted once a
- * follow cycle that began after its closing has finished (it was read to its end).
+ * Each sender (transport and address) gets its own file in the spool folder (ingest/sources/spool.ts),
+ * appended to as messages arrive and read by the follow loop like any growing log, with its
+ * checkpoints, so the store or the stream sees every message once and a restart loses nothing that
+ * reached the spool.
  */
 export interface ListenSpec { proto: 'udp' | 'tcp' | 'tls'; host: string; port: number }
 
@@ -51,19 +50,16 @@ export class SyslogReceiver {
   readonly #opts: SyslogOptions;
   readonly #servers: (Server | UdpSocket)[] = [];
   readonly #sockets = new Set<Socket>();
-  /** sender → its current spool part */
-  readonly #parts = new Map<string, { path: string; bytes: number }>();
-  /** closed parts and when they were closed */
-  readonly #closed: { path: string; at: number }[] = [];
+  readonly #spool: Spool;
   /** the addresses listened on (port 0 resolved) */
   readonly addresses: string[] = [];
   messages = 0;
 
   private constructor(opts: SyslogOptions) {
     this.#opts = opts;
-    mkdirSync(opts.spoolDir, { recursive: true });
-    // parts a previous run closed are read by the next follow cycle and then deleted
-    for (const n of readdirSync(opts.spoolDir)) if (/\.part\d+\.log$/.test(n)) this.#closed.push({ path: join(opts.spoolDir, n), at: 0 });
+    this.#spool = new Spool(opts.spoolDir, opts.partBytes);
+    // a line a killed receiver left half-written is ended (its sender sends it again, or it is lost with the connection)
+    for (const n of readdirSync(opts.spoolDir)) if (/^(udp|tcp|tls)-[^.]*(\.[^.]+)*\.log$/.test(n) && !/\.part\d+\.log$/.test(n)) this.#spool.recoverTail(n.slice(0, -4));
   }
 
   static async start(opts: SyslogOptions): Promise<SyslogReceiver> {
@@ -150,36 +146,13 @@ export class SyslogReceiver {
     // RFC 3164: the priority goes, the rest is the classic syslog line; RFC 5424 stays whole
     const line = /^<\d{1,3}>1 /.test(text) ? text : text.replace(/^<\d{1,3}>/, '');
     this.messages++;
-    const key = `${proto}-${sender.replace(/[^0-9A-Za-z.]/g, '_')}`;
-    let part = this.#parts.get(key);
-    if (!part) {
-      part = { path: join(this.#opts.spoolDir, `${key}.log`), bytes: sizeOf(join(this.#opts.spoolDir, `${key}.log`)) };
-      this.#parts.set(key, part);
-    }
     // messages with line breaks inside (not Postfix's) become one line each
-    const out = `${line.split(/\r?\n/).join('\n')}\n`;
-    appendFileSync(part.path, out);
-    part.bytes += Buffer.byteLength(out);
-    if (part.bytes >= (this.#opts.partBytes ?? 64 * 2 ** 20)) {
-      // close this part: renamed aside, a new one starts with the next message
-      const closed = part.path.replace(/\.log$/, `.part${Date.now()}.log`);
-      renameSync(part.path, closed);
-      this.#closed.push({ path: closed, at: Date.now() });
-      this.#parts.delete(key);
-    }
+    this.#spool.append(`${proto}-${sender.replace(/[^0-9A-Za-z.]/g, '_')}`, `${line.split(/\r?\n/).join('\n')}\n`);
   }
 
   /** After a follow cycle that began at `startedAt`: closed parts it read to their end are deleted. */
   cycleDone(startedAt: number): void {
-    for (const c of [...this.#closed]) {
-      if (c.at >= startedAt) continue;
-      try {
-        unlinkSync(c.path);
-      } catch {
-        // already gone
-      }
-      this.#closed.splice(this.#closed.indexOf(c), 1);
-    }
+    this.#spool.cycleDone(startedAt);
   }
 
   async close(): Promise<void> {
@@ -190,12 +163,3 @@ export class SyslogReceiver {
     })));
   }
 }
-
-function sizeOf(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
-}
-

@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync, fsyncSync, openSync, closeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { MailtraceError } from '../../schemas/index.ts';
 import type { FileCheckpoint } from '../../store/index.ts';
 
@@ -38,19 +38,41 @@ export class CheckpointFile {
     return this.#load().get(fingerprint);
   }
 
+  /** a follower's saved parser context (ingest/pipeline/follow.ts), or undefined */
+  getContext(key: string): string | undefined {
+    try {
+      return readFileSync(this.#contextPath(key), 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+
+  setContext(key: string, text: string): void {
+    writeAtomically(this.#contextPath(key), text);
+  }
+
+  #contextPath(key: string): string {
+    return join(dirname(this.path), `context-${key.replace(/[^0-9A-Za-z._-]/g, '_')}.json`);
+  }
+
   /** All of a run's checkpoints at once (they count as read together, as in the store). */
   async set(cps: readonly FileCheckpoint[]): Promise<void> {
     if (cps.length === 0) return;
     const all = this.#load();
     for (const c of cps) all.set(c.fingerprint, c);
-    const tmp = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify([...all.values()]));
-    const fd = openSync(tmp, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.path);
+    writeAtomically(this.path, JSON.stringify([...all.values()]));
   }
+}
+
+/** write, fsync, rename: a kill leaves the old version or the new one */
+function writeAtomically(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  const fd = openSync(tmp, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
 }

@@ -17,6 +17,9 @@ export interface EventPublisher {
   flush(): Promise<void>;
   getCheckpoint(fingerprint: string): Promise<FileCheckpoint | undefined>;
   setCheckpoints(cps: readonly FileCheckpoint[]): Promise<void>;
+  /** a follower's saved parser context, kept beside the checkpoints */
+  getContext(key: string): Promise<string | undefined>;
+  setContext(key: string, text: string): Promise<void>;
   close(): Promise<void>;
   /** events and kept-aside lines the brokers acknowledged */
   readonly acknowledged: number;
@@ -110,6 +113,14 @@ export class KafkaPublisher implements EventPublisher {
 
   setCheckpoints(cps: readonly FileCheckpoint[]): Promise<void> {
     return this.#checkpoints.set(cps);
+  }
+
+  async getContext(key: string): Promise<string | undefined> {
+    return this.#checkpoints.getContext(key);
+  }
+
+  async setContext(key: string, text: string): Promise<void> {
+    this.#checkpoints.setContext(key, text);
   }
 
   /** Send the rest once, then disconnect (later calls return the same promise). */

@@ -1,8 +1,16 @@
 import { newEvent, type MailEvent, type TlsInfo } from '../../../schemas/index.ts';
+import type { HostContext, OutboundTls, PendingReject, QueueEntry, Receipt, Session } from './state.ts';
+import { endOfInputTls, fromTlsRecord, isoOf, normalizeStatus, own, ownEnvelope, ownEvent, ownTls, tlsFeature } from './values.ts';
+
 import type { Envelope } from './envelope.ts';
-import { splitPeer, type DeliveryRecord, type PostfixRecord, type TlsRecord } from './records.ts';
+import { splitPeer, type DeliveryRecord, type PostfixRecord } from './records.ts';
 import { eventId } from '../../event-id.ts';
 import { withCertificate } from './certificate.ts';
+
+export { own, tlsFeature } from './values.ts';
+export type { HostContext } from './state.ts';
+
+type Emit = (e: MailEvent) => void;
 
 /**
  * Per-host correlation for Postfix. Lines that carry no queue id (connect, TLS summaries,
@@ -23,52 +31,6 @@ export interface CorrelatorLimits {
 
 export const DEFAULT_LIMITS: CorrelatorLimits = { maxQueues: 200_000, maxSessions: 20_000, expireMs: 6 * 3600_000 };
 
-interface Session {
-  client: string;
-  ip: string;
-  startMs: number;
-  tls: TlsRecord | undefined;
-  tlsFailed: boolean;
-  receipts: Receipt[];
-  /** NOQUEUE refusals not yet tied to a queue file: a later `QID: client=` in the same session is
-   * the transaction they were part of (Postfix creates the queue file at the first accepted RCPT) */
-  pending: PendingReject[];
-}
-
-interface PendingReject {
-  event: MailEvent;
-  /** queue id of the transaction that followed in this session ('' if none did) */
-  qid: string;
-  /** the line itself named the queue id */
-  fixed: boolean;
-  queue: QueueEntry | undefined;
-}
-
-interface Receipt {
-  qid: string;
-  ms: number;
-  env: Envelope;
-  client: string;
-  ip: string;
-  file: string;
-  offset: number;
-  queue: QueueEntry;
-}
-
-interface QueueEntry {
-  messageId: string;
-  sender: string;
-  lastMs: number;
-}
-
-interface OutboundTls {
-  tls: TlsRecord;
-  /** first queue id delivered on this connection; later ones need conn_use > 1 to share it */
-  boundQid: string;
-}
-
-type Emit = (e: MailEvent) => void;
-
 export class HostCorrelator {
   readonly host: string;
   readonly #limits: CorrelatorLimits;
@@ -76,6 +38,8 @@ export class HostCorrelator {
   readonly #queues = new Map<string, QueueEntry>();
   readonly #outbound = new Map<number, OutboundTls>();
   #lastSweepMs = 0;
+  /** the latest log time seen */
+  #lastMs = 0;
 
   constructor(host: string, limits: CorrelatorLimits = DEFAULT_LIMITS) {
     this.host = host;
@@ -88,6 +52,7 @@ export class HostCorrelator {
 
   handle(env: Envelope, rec: PostfixRecord, file: string, offset: number, emit: Emit): void {
     if (env.ms - this.#lastSweepMs > 60_000) this.#sweep(env.ms, emit);
+    if (env.ms > this.#lastMs) this.#lastMs = env.ms;
     switch (rec.t) {
       case 'connect': {
         // a TLS line stamped in the same second may come before its pid's `connect from` (§4.4 facts):
@@ -113,7 +78,7 @@ export class HostCorrelator {
             this.#sessions.set(env.pid, { client: own(peer.name), ip: own(peer.ip), startMs: env.ms, tls: ownTls(rec), tlsFailed: false, receipts: [], pending: [] });
           }
         } else {
-          this.#outbound.set(env.pid, { tls: ownTls(rec), boundQid: '' });
+          this.#outbound.set(env.pid, { tls: ownTls(rec), ms: env.ms, boundQid: '' });
         }
         break;
       case 'certificate':
@@ -214,6 +179,57 @@ export class HostCorrelator {
     for (const pid of [...this.#sessions.keys()]) this.#closeSession(pid, emit, 'end-of-input');
   }
 
+  /**
+   * A follow cycle ends and more lines will come: the state stays open, so a session or an smtp
+   * connection cut by the cycle boundary goes on as in one long read. A session older than
+   * `holdMs` of log time gives out what it holds now, as at the end of input (its later receipts
+   * follow when they come): nothing waits unboundedly for a disconnect that may never be logged.
+   */
+  settle(emit: Emit, holdMs: number): void {
+    const cutoff = this.#lastMs - holdMs;
+    for (const s of this.#sessions.values()) {
+      if (s.startMs >= cutoff || (s.receipts.length === 0 && s.pending.length === 0)) continue;
+      this.#emitReceipts(s, endOfInputTls(s), emit);
+      s.receipts = [];
+      s.pending = [];
+    }
+  }
+
+  /**
+   * The state worth carrying over: sessions of the last hour (or holding receipts), smtp
+   * connections young enough to be reused, queue entries touched within `holdMs` (a deferred
+   * message retried later than that is delivered without its message id in the event, as after a
+   * plain run boundary; stitching still joins it by queue id).
+   */
+  saveContext(holdMs: number): HostContext {
+    const queues = new Map<string, QueueEntry>();
+    const sessions: HostContext['sessions'] = [];
+    for (const [pid, s] of this.#sessions) {
+      if (s.startMs < this.#lastMs - 3600_000 && s.receipts.length === 0 && s.pending.length === 0) continue;
+      for (const r of s.receipts) queues.set(r.qid, r.queue);
+      for (const p of s.pending) if (p.queue && p.qid) queues.set(p.qid, p.queue);
+      sessions.push([pid, { ...s, receipts: s.receipts.map(({ queue: _q, ...r }) => r), pending: s.pending.map(({ queue, ...p }) => ({ ...p, queued: queue !== undefined })) }]);
+    }
+    // queue entries touched lately: a delivery or a bounce after the restart still names its message
+    for (const [qid, q] of this.#queues) if (q.lastMs >= this.#lastMs - holdMs && (q.messageId || q.sender)) queues.set(qid, q);
+    const outbound = [...this.#outbound].filter(([, o]) => o.ms >= this.#lastMs - holdMs);
+    return { host: this.host, lastMs: this.#lastMs, sessions, outbound, queues: [...queues] };
+  }
+
+  restoreContext(ctx: HostContext): void {
+    this.#lastMs = Math.max(this.#lastMs, ctx.lastMs);
+    for (const [qid, q] of ctx.queues) if (!this.#queues.has(qid)) this.#queues.set(qid, { ...q });
+    for (const [pid, o] of ctx.outbound) if (!this.#outbound.has(pid)) this.#outbound.set(pid, o);
+    for (const [pid, s] of ctx.sessions) {
+      if (this.#sessions.has(pid)) continue;
+      this.#sessions.set(pid, {
+        ...s,
+        receipts: s.receipts.map((r) => ({ ...r, queue: this.#touchQueue(r.qid, r.ms) })),
+        pending: s.pending.map(({ queued, ...p }) => ({ ...p, queue: queued && p.qid ? this.#touchQueue(p.qid, this.#lastMs) : undefined })),
+      });
+    }
+  }
+
   #event(env: Envelope, kind: MailEvent['kind'], qid: string, file: string, offset: number, queue?: QueueEntry): MailEvent {
     const q = queue ?? (qid ? this.#queues.get(qid) : undefined);
     const e = newEvent(eventId(this.host, env.ms, env.program, env.pid, env.text), isoOf(env.ms), this.host, kind);
@@ -293,10 +309,7 @@ export class HostCorrelator {
     const s = this.#sessions.get(pid);
     if (!s) return;
     this.#sessions.delete(pid);
-    const tls = s.tls
-      ? { ...fromTlsRecord(s.tls), tlsEvidence: 'smtpd-tls-line' }
-      : { tls: 'unknown' as const, tlsVersion: '', cipher: '', cipherBits: 0, tlsTrust: '' as const, tlsEvidence: '' };
-    this.#emitReceipts(s, tls, emit);
+    this.#emitReceipts(s, endOfInputTls(s), emit);
   }
 
   #emitReceipts(s: Session, tls: Pick<MailEvent, keyof TlsInfo | 'tlsEvidence'>, emit: Emit): void {
@@ -331,72 +344,4 @@ export class HostCorrelator {
     for (const [qid, q] of this.#queues) if (q.lastMs < cutoff) this.#queues.delete(qid);
     if (this.#outbound.size > this.#limits.maxSessions) this.#outbound.clear();
   }
-}
-
-/**
- * A copy of a string that does not pin the text it was cut from. Lines are slices of a decoded
- * read chunk (~1 MiB); anything kept in correlation state past its line must be detached, or a
- * handful of long-lived entries keep every chunk alive (parse RSS grew ~150 MB per million lines).
- */
-export function own(s: string): string {
-  return s.length < 13 ? s : (' ' + s).slice(1);
-}
-
-function ownTls(t: TlsRecord): TlsRecord {
-  const copy = { ...t };
-  for (const k of Object.keys(copy) as (keyof TlsRecord)[]) if (typeof copy[k] === 'string') (copy as Record<string, unknown>)[k] = own(copy[k] as string);
-  return copy;
-}
-
-function ownEnvelope(env: Envelope): Envelope {
-  return { ...env, host: own(env.host), program: own(env.program), instance: own(env.instance), text: own(env.text) };
-}
-
-function ownEvent(e: MailEvent): MailEvent {
-  const rec = e as unknown as Record<string, unknown>;
-  for (const k of Object.keys(rec)) if (typeof rec[k] === 'string') rec[k] = own(rec[k] as string);
-  return e;
-}
-
-/** levels that cannot fall back to plaintext: a delivery made under them was encrypted (§4.4) */
-const MANDATORY_LEVELS = new Set(['encrypt', 'dane', 'dane-only', 'secure', 'verify', 'fingerprint']);
-
-/**
- * Postfix ≥ 3.11 `tls=<level>[:<downgrade>][?][/<feature>…]` (§4.4): `may:none` and `none` went in
- * plaintext; a mandatory level, or a `requiretls` feature that held, went encrypted; `may` alone,
- * anything undecided (`?`) or a violated policy (`!`) proves nothing about the connection used.
- */
-export function tlsFeature(value: string): 'encrypted' | 'plaintext' | 'unknown' {
-  if (!value) return 'unknown';
-  const [levelPart, ...features] = value.split('/');
-  if (levelPart.startsWith('!') || levelPart.endsWith('?')) return 'unknown';
-  const [level, downgrade] = levelPart.split(':');
-  if (level === 'none' || downgrade === 'none') return 'plaintext';
-  if (MANDATORY_LEVELS.has(level)) return 'encrypted';
-  if (features.some((f) => f.startsWith('requiretls') && !f.endsWith('?'))) return 'encrypted';
-  return 'unknown';
-}
-
-function fromTlsRecord(t: TlsRecord): TlsInfo {
-  return { tls: 'encrypted', tlsVersion: t.version, cipher: t.cipher, cipherBits: t.bits, tlsTrust: t.trust };
-}
-
-function normalizeStatus(s: string): MailEvent['status'] {
-  switch (s) {
-    case 'sent': case 'deferred': case 'bounced': case 'expired': case 'undeliverable': case 'deliverable':
-      return s;
-    default:
-      return '';
-  }
-}
-
-/** ms → ISO text, remembering the last one: a log's lines come in runs of the same second */
-let lastMs = Number.NaN;
-let lastIso = '';
-function isoOf(ms: number): string {
-  if (ms !== lastMs) {
-    lastIso = new Date(ms).toISOString();
-    lastMs = ms;
-  }
-  return lastIso;
 }

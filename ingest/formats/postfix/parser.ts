@@ -3,7 +3,17 @@ import type { LineRef, LogParser, ParseSink } from '../types.ts';
 export type { LineRef, ParseSink } from '../types.ts';
 import { parseEnvelope, YearTracker } from './envelope.ts';
 import { parseRecord } from './records.ts';
-import { DEFAULT_LIMITS, HostCorrelator, own, type CorrelatorLimits } from './correlate.ts';
+import { DEFAULT_LIMITS, HostCorrelator, own, type CorrelatorLimits, type HostContext } from './correlate.ts';
+
+export type { HostContext } from './correlate.ts';
+
+/**
+ * How long (log time) a session held across follow cycles may keep its receipts waiting for its
+ * disconnect line, and how long an smtp connection's TLS summary is carried over a restart:
+ * smtpd's idle timeout is 300 s (postconf(5) smtpd_timeout) and an smtp connection is reused for
+ * at most 300 s (smtp_connection_reuse_time_limit), so state quiet for longer has ended.
+ */
+export const SETTLE_HOLD_MS = 300_000;
 
 export interface PostfixParserOptions {
   /** reference time for year-less syslog stamps (the file's mtime, or now) */
@@ -111,6 +121,27 @@ export class PostfixParser implements LogParser {
       this.#hosts.set(host.host, host);
     }
     host.handle(env, rec, ref.file, ref.offset, (e) => sink.event(e));
+  }
+
+  /** A follow cycle ends, more lines will come: keep the correlation state (HostCorrelator.settle). */
+  settle(sink: ParseSink, holdMs = SETTLE_HOLD_MS): void {
+    for (const h of this.#hosts.values()) h.settle((e) => sink.event(e), holdMs);
+  }
+
+  /** the correlation state as plain data (JSON-safe), for a follower's checkpoint */
+  saveContext(holdMs = SETTLE_HOLD_MS): HostContext[] {
+    return [...this.#hosts.values()].map((h) => h.saveContext(holdMs)).filter((c) => c.sessions.length > 0 || c.outbound.length > 0 || c.queues.length > 0);
+  }
+
+  restoreContext(hosts: readonly HostContext[]): void {
+    for (const ctx of hosts) {
+      let host = this.#hosts.get(ctx.host);
+      if (!host) {
+        host = new HostCorrelator(ctx.host, this.#opts.limits);
+        this.#hosts.set(host.host, host);
+      }
+      host.restoreContext(ctx);
+    }
   }
 
   /** End of input: emit what correlation still holds (sessions whose disconnect we never saw). */
