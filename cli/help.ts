@@ -13,6 +13,7 @@ commands:
   sink                     store and stitch the events a Kafka topic carries (a consumer group member)
   syslog --listen URL,…    receive forwarded syslog (UDP, TCP, TLS) into the store or the stream
   journal                  follow the systemd journal (its cursor the checkpoint) into the store or the stream
+  db init [--cluster NAME] create the store's tables (on a ClickHouse cluster: replicated + Distributed)
   trace <id>               show one message's path (message-id or queue id)
   token new|hash           make an API token, or the SHA-256 the config file keeps of one
   policy check             check the TLS policy of the config file now (alerts once per incident)
@@ -155,7 +156,24 @@ options:
   --kafka HOST:PORT[,…]  publish to the stream instead of storing (as \`ingest --kafka\`)
   --topic NAME           with --kafka: the topic (default mailtrace.events)
   --state DIR            with --kafka: where the checkpoints are kept (default ./mailtrace-state)
-\${STORE_HELP}
+${STORE_HELP}
+  -h, --help`,
+  db: `usage: mailtrace db init [--cluster NAME] [--keeper-path PATH] [--print] [options]
+
+Creates the store's tables, or brings them up to date (every statement is idempotent). Every
+mailtrace process does this by itself at start on one ClickHouse server or the embedded store;
+\`db init\` is for a ClickHouse cluster, where the processes only check the schema: with
+--cluster NAME (a cluster of the servers' remote_servers), each table is created ON CLUSTER as a
+replicated table \`T_local\` on every node and a Distributed table \`T\` over them, sharded so
+that rows that replace one another meet on one shard. Run it again after upgrading mailtrace.
+Needs the {shard} and {replica} macros and ClickHouse Keeper (or ZooKeeper) on the nodes.
+
+options:
+  --cluster NAME         the ClickHouse cluster
+  --keeper-path PATH     where each shard's replicas meet in Keeper (default
+                         /clickhouse/tables/{shard}; the database and table are appended)
+  --print                write the SQL to standard output instead of running it
+${STORE_HELP}
   -h, --help`,
   demo: `usage: mailtrace demo [options]
 

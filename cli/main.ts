@@ -15,6 +15,7 @@ import { reportCommand } from './report.ts';
 import { tokenCommand } from './token.ts';
 import { openPublisher, sinkCommand, STREAM_FLAGS, streamConfig } from './stream.ts';
 import { follow, stopSignal } from './follow.ts';
+import { dbCommand } from './db.ts';
 import { journalCommand } from './journal.ts';
 import { syslogCommand } from './syslog.ts';
 import { readConfigFile, readSettings, serveConfig, storeConfig, type Settings } from './config.ts';
@@ -46,6 +47,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'sink': return await sinkCommand(rest, settings, openStore);
       case 'syslog': return await syslogCommand(rest, settings, openStore);
       case 'journal': return await journalCommand(rest, settings, openStore);
+      case 'db': return await dbCommand(rest, settings, openStore);
       case 'demo': return await serveCommand(rest, true, settings);
       case 'trace': return await traceCommand(rest, settings);
       case 'token': return await tokenCommand(rest);

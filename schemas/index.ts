@@ -16,3 +16,4 @@ export * from './access.ts';
 export * from './config-file.ts';
 export * from './views.ts';
 export * from './stream.ts';
+export * from './cluster.ts';

@@ -40,10 +40,18 @@ export class Store {
   readonly #maxRows: number;
   /** a view made by withReadLimit shares the connection and leaves closing it to the store */
   readonly #isView: boolean;
+  /** the ClickHouse cluster whose Distributed tables these are (`db init --cluster`), or undefined */
+  readonly cluster: string | undefined;
+  readonly #writeSettings: ClickHouseSettings;
   #closed = false;
   #batchSeq = 0;
 
-  private constructor(conn: Connected, limiter: Limiter, settings: SessionSettings, timeoutMs: number, maxRows: number, isView: boolean) {
+  private constructor(conn: Connected, limiter: Limiter, settings: SessionSettings, timeoutMs: number, maxRows: number, isView: boolean, cluster: string | undefined) {
+    this.cluster = cluster;
+    // on a cluster, an insert returns once every shard has its rows (not queued on this node): the
+    // sink commits offsets and ingest writes checkpoints only after that (UNVERIFIED here: no
+    // ClickHouse cluster runs on the test machines; the setting is insert_distributed_sync, ClickHouse docs)
+    this.#writeSettings = cluster ? { ...WRITE_SETTINGS, insert_distributed_sync: 1 } : WRITE_SETTINGS;
     this.#conn = conn;
     this.#limiter = limiter;
     this.#settings = settings;
@@ -59,14 +67,18 @@ export class Store {
     // the embedded engine runs one statement at a time: up to 64 API reads may wait their turn
     const concurrency = conn.mode === 'embedded' ? 1 : limits.concurrency ?? 4;
     const limiter = new Limiter(concurrency, Math.max(64, concurrency * 16));
-    const store = new Store(conn, limiter, new SessionSettings(conn.mode === 'embedded'), limits.timeoutMs ?? 10_000, 0, false);
+    let cluster: string | undefined;
     try {
-      for (const sql of ddlStatements(conn.database)) await conn.client.command({ query: sql });
+      cluster = conn.mode === 'server' ? await clusterOf(conn) : undefined;
+      // a cluster's schema is `mailtrace db init --cluster`'s (ON CLUSTER, replicated): checked, not applied
+      if (cluster) await checkClusterSchema(conn, cluster);
+      else for (const sql of ddlStatements(conn.database)) await conn.client.command({ query: sql });
     } catch (err) {
       await conn.client.close();
+      if (err instanceof MailtraceError) throw err;
       throw new MailtraceError('MT_ERR_STORE_UNAVAILABLE', `cannot apply the schema: ${(err as Error).message}`, { cause: err });
     }
-    return store;
+    return new Store(conn, limiter, new SessionSettings(conn.mode === 'embedded'), limits.timeoutMs ?? 10_000, 0, false, cluster);
   }
 
   /**
@@ -75,7 +87,7 @@ export class Store {
    * must hold in memory. The API reads through one; closing a view leaves the store open.
    */
   withReadLimit(maxRows: number): Store {
-    return new Store(this.#conn, this.#limiter, this.#settings, this.#timeoutMs, maxRows, true);
+    return new Store(this.#conn, this.#limiter, this.#settings, this.#timeoutMs, maxRows, true, this.cluster);
   }
 
   get mode(): 'embedded' | 'server' {
@@ -107,7 +119,7 @@ export class Store {
   }
 
   async command(sql: string, params: QueryParams = {}): Promise<void> {
-    await this.#limiter.run(() => this.#statement(WRITE_SETTINGS, undefined, async (settings) => {
+    await this.#limiter.run(() => this.#statement(this.#writeSettings, undefined, async (settings) => {
       await this.#conn.client.command({ query: sql, query_params: params, clickhouse_settings: settings });
     }), Math.max(this.#timeoutMs, 120_000), false);
   }
@@ -166,7 +178,7 @@ export class Store {
       // UNVERIFIED here (no ClickHouse server on the test machines): the HTTP interface takes an
       // INSERT … FORMAT Native with the blocks as its body (ClickHouse docs, "Native" format)
       const cols = columns.map((c) => `\`${c}\``).join(', ');
-      await this.#limiter.run(() => this.#statement(WRITE_SETTINGS, undefined, (settings) => this.#conn.client.exec({
+      await this.#limiter.run(() => this.#statement(this.#writeSettings, undefined, (settings) => this.#conn.client.exec({
         query: `INSERT INTO ${this.table(table)} (${cols}) FORMAT Native`, values: Readable.from(chunks), clickhouse_settings: settings,
       }).then((r) => { r.stream.destroy(); })), Math.max(this.#timeoutMs, 300_000), false);
       return;
@@ -183,7 +195,7 @@ export class Store {
         started = true;
         // removed when the engine is done with it, which may be after its caller gave up waiting
         try {
-          await this.#statement(WRITE_SETTINGS, undefined, (settings) => this.#conn.client.command({
+          await this.#statement(this.#writeSettings, undefined, (settings) => this.#conn.client.command({
             query: `INSERT INTO ${this.table(table)} (${columns.map((c) => `\`${c}\``).join(', ')}) SELECT * FROM file({path:String}, {format:String}, {structure:String}) SETTINGS optimize_on_insert = 0`,
             query_params: { path, structure, format },
             clickhouse_settings: settings,
@@ -279,9 +291,28 @@ export class Store {
         // the engine's own parser: no settings, and none of the session's limits apply to it
         await raw(table, columns, typeof body === 'string' ? Buffer.from(body) : body);
       } else {
-        await this.#statement(WRITE_SETTINGS, undefined, (settings) => this.#conn.client.insert({ table, columns: [...columns] as [string, ...string[]], values: Readable.from([body]), format: 'TabSeparated', clickhouse_settings: settings }));
+        await this.#statement(this.#writeSettings, undefined, (settings) => this.#conn.client.insert({ table, columns: [...columns] as [string, ...string[]], values: Readable.from([body]), format: 'TabSeparated', clickhouse_settings: settings }));
       }
     }, Math.max(this.#timeoutMs, 300_000), false);
+  }
+}
+
+/** The cluster of a store whose events table is Distributed (made by `db init --cluster`). */
+async function clusterOf(conn: Connected): Promise<string | undefined> {
+  const rs = await conn.client.query({ query: 'SELECT engine, engine_full FROM system.tables WHERE database = {db:String} AND name = {t:String}', query_params: { db: conn.database, t: EVENTS_TABLE }, format: 'JSONEachRow' });
+  const [row] = await rs.json<{ engine: string; engine_full: string }>();
+  if (row?.engine !== 'Distributed') return undefined;
+  return /^Distributed\('([^']+)'/.exec(row.engine_full)?.[1];
+}
+
+/** Every column this version reads and writes is there on the cluster, or the answer says what to run. */
+async function checkClusterSchema(conn: Connected, cluster: string): Promise<void> {
+  const rs = await conn.client.query({ query: 'SELECT table, name FROM system.columns WHERE database = {db:String}', query_params: { db: conn.database }, format: 'JSONEachRow' });
+  const have = new Set((await rs.json<{ table: string; name: string }>()).map((r) => `${r.table}.${r.name}`));
+  const want = [...EVENT_COLUMNS.map((c) => `${EVENTS_TABLE}.${c}`), ...HOP_COLUMN_TYPES.map(([c]) => `${HOPS_TABLE}.${c}`), ...MESSAGE_COLUMN_TYPES.map(([c]) => `${MESSAGES_TABLE}.${c}`)];
+  const missing = want.filter((c) => !have.has(c));
+  if (missing.length > 0) {
+    throw new MailtraceError('MT_ERR_STORE_UNAVAILABLE', `the cluster's tables lack ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}: run \`mailtrace db init --cluster ${cluster}\` with this version`);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
-import { AUDIT_TABLE, AuditEntry, AuditQuery, auditRetentionDdl, auditTtl, DEFAULT_AUDIT_RETENTION_DAYS, type AuditAction, type AuditList } from '../../schemas/index.ts';
+import { AUDIT_TABLE, AuditEntry, forCluster, LOCAL_SUFFIX, AuditQuery, auditRetentionDdl, auditTtl, DEFAULT_AUDIT_RETENTION_DAYS, type AuditAction, type AuditList } from '../../schemas/index.ts';
 import { Batcher, isoFromStore, type Store } from '../../store/index.ts';
 import { callerOf } from './access.ts';
 
@@ -100,10 +100,11 @@ export class AuditLog {
 export async function applyAuditRetention(store: () => Store, days: number, log: FastifyBaseLogger): Promise<void> {
   try {
     const s = store();
+    // on a cluster the TTL is the local tables' (the Distributed one holds no rows)
     const [table] = await s.query<{ engine_full: string }>(
-      'SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = {table:String}', { db: s.database, table: AUDIT_TABLE });
+      'SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = {table:String}', { db: s.database, table: s.cluster ? `${AUDIT_TABLE}${LOCAL_SUFFIX}` : AUDIT_TABLE });
     if (/ TTL (.*?)(?: SETTINGS |$)/.exec(table?.engine_full ?? '')?.[1] === auditTtl(days)) return;
-    await s.command(auditRetentionDdl(s.database, days));
+    for (const sql of s.cluster ? forCluster(auditRetentionDdl(s.database, days), s.cluster) : [auditRetentionDdl(s.database, days)]) await s.command(sql);
   } catch (err) {
     log.error({ err, auditRetentionDays: days }, 'the audit log\'s retention could not be applied: its entries are kept as the table says');
   }
