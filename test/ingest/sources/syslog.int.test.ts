@@ -130,3 +130,62 @@ test('forwarded syslog over UDP, TCP and TLS (and logger): the store a file inge
     await store.close();
   }
 });
+
+test('a syslog receiver killed with SIGKILL and started again: every message that reached the spool is stored once', async (t) => {
+  if (!requireComponent(t, available())) return;
+  const log = join(work, 'maillog-kill');
+  await writePostfixLog(log, { messages: 300, seed: 17 });
+  const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+  const data = join(work, 'kill-data');
+  const spool = join(work, 'kill-spool');
+  let out = '';
+  let cycles = 0;
+  const start = () => {
+    const p: ChildProcess = spawn(process.execPath, [BIN, 'syslog', '--listen', 'tcp://127.0.0.1:0', '--spool', spool, '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
+    p.stdout!.on('data', (d) => { out += d; });
+    p.stderr!.on('data', (d: Buffer) => { out += d; cycles += (d.toString().match(/^mailtrace: \+/gm) ?? []).length; });
+    return { p, exited: new Promise<number | null>((r) => p.once('exit', (code) => r(code))) };
+  };
+  const port = async () => {
+    const deadline = Date.now() + 60_000;
+    let m: RegExpExecArray | null = null;
+    while (!(m = /listening on tcp:\/\/127\.0\.0\.1:(\d+)/.exec(out)) && Date.now() < deadline) await delay(100);
+    assert.ok(m, out);
+    return Number(m[1]);
+  };
+  const spooled = () => readdirSync(spool).reduce((n, f) => n + readFileSync(join(spool, f), 'utf8').split('\n').filter(Boolean).length, 0);
+  const send = async (p: number, part: string[]) => {
+    const c = tcpConnect(p, '127.0.0.1');
+    await new Promise((r) => c.once('connect', r));
+    await new Promise<void>((r) => c.end(part.map((l) => `<22>${l}\n`).join(''), () => r()));
+  };
+  const half = Math.floor(lines.length / 2);
+  let r = start();
+  await send(await port(), lines.slice(0, half));
+  const deadline = Date.now() + 60_000;
+  while (spooled() < half && Date.now() < deadline) await delay(20);
+  assert.equal(spooled(), half);
+  // killed as soon as the spool holds the first half: the follower is likely in the middle of reading it
+  r.p.kill('SIGKILL');
+  await r.exited;
+  out = '';
+  r = start();
+  await send(await port(), lines.slice(half));
+  while (spooled() < lines.length && Date.now() < deadline + 60_000) await delay(50);
+  let last = cycles;
+  let quietSince = Date.now();
+  while (Date.now() - quietSince < 3_000) {
+    await delay(100);
+    if (cycles !== last) { last = cycles; quietSince = Date.now(); }
+  }
+  r.p.kill('SIGTERM');
+  assert.equal(await r.exited, 0, out);
+  // the reference: the same lines from a file
+  const ref = spawnSync(process.execPath, [BIN, 'ingest', log, '--data', join(work, 'kill-ref')], { encoding: 'utf8', timeout: 300_000 });
+  assert.equal(ref.status, 0, ref.stderr);
+  const got = await snapshot(data);
+  const want = await snapshot(join(work, 'kill-ref'));
+  const ids = (rows: string[]) => rows.map((row) => (JSON.parse(row) as { id: string }).id).sort();
+  assert.deepEqual(ids(got.events), ids(want.events), 'every line an event, once');
+  assertSame(got, want, 'syslog across a SIGKILL vs file', ['hops']);
+});

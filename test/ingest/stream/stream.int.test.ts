@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -311,4 +311,62 @@ test('two sinks in one group split the partitions and store each event once', as
   await store.close();
   assert.ok(partitionsSeen[0].size > 0 && partitionsSeen[1].size > 0, `both members stored batches (${[...partitionsSeen[0]]} / ${[...partitionsSeen[1]]})`);
   assertSame(await snapshot(dir), reference, 'two sinks', STREAM_PARTS);
+});
+
+test('a following ingestor that publishes, killed with SIGKILL while lines keep coming and started again: every line stored once', async (t) => {
+  if (!requireComponent(t, available)) return;
+  // the two Postfix files one after the other, as one growing log
+  const lines = inputs.slice(0, 2).flatMap((f) => readFileSync(f, 'utf8').split('\n').filter(Boolean));
+  const log = join(work, 'follow.log');
+  writeFileSync(log, '');
+  const state = join(work, 'state-follow');
+  let cycles = 0;
+  const follower = () => {
+    const p = spawn(process.execPath, [BIN, 'ingest', '--follow', log, '--kafka', broker!.brokers, '--topic', 'events-follow', '--state', state], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(p);
+    p.stdout!.on('data', () => {});
+    p.stderr!.on('data', (d: Buffer) => { cycles += (d.toString().match(/^mailtrace: \+/gm) ?? []).length; });
+    return p;
+  };
+  const quiet = async () => {
+    const deadline = Date.now() + 120_000;
+    const start = cycles;
+    while (cycles === start && Date.now() < deadline) await delay(100);
+    let last = cycles;
+    let since = Date.now();
+    while (Date.now() - since < 2_500 && Date.now() < deadline) {
+      await delay(100);
+      if (cycles !== last) { last = cycles; since = Date.now(); }
+    }
+    assert.ok(Date.now() < deadline, 'the follower caught up in time');
+  };
+  const cut = [0.3, 0.55, 0.8, 1].map((f) => Math.floor(f * lines.length));
+  const chunk = (a: number, b: number) => lines.slice(a, b).join('\n') + '\n';
+  let p = follower();
+  for (let i = 0; i < 5; i++) appendFileSync(log, chunk(Math.floor((i * cut[0]) / 5), Math.floor(((i + 1) * cut[0]) / 5)));
+  await quiet();
+  // killed while a cycle is likely in hand (lines just appended), more lines while it is down
+  appendFileSync(log, chunk(cut[0], cut[1]));
+  await delay(400);
+  const killed = new Promise((r) => p.once('exit', r));
+  p.kill('SIGKILL');
+  await killed;
+  appendFileSync(log, chunk(cut[1], cut[2]));
+  p = follower();
+  await quiet();
+  appendFileSync(log, chunk(cut[2], cut[3]));
+  await quiet();
+  const stopped = new Promise<number | null>((r) => p.once('exit', (code) => r(code)));
+  p.kill('SIGTERM');
+  assert.equal(await stopped, 0);
+  const sink = startSink(join(work, 'sink-follow'), 'events-follow', 'gf');
+  await caughtUp('events-follow', 'gf');
+  assert.equal(await stopSink(sink), 0);
+  const got = await snapshot(join(work, 'sink-follow'));
+  // the reference: the finished log (same path, same bytes) ingested in one go
+  const ref = cli(['ingest', log, '--data', join(work, 'follow-ref')]);
+  assert.equal(ref.code, 0, ref.err);
+  const want = await snapshot(join(work, 'follow-ref'));
+  assert.ok(want.events.length > 20_000, `${want.events.length} events`);
+  assertSame(got, want, 'follow --kafka across a SIGKILL vs a direct ingest of the whole log', STREAM_PARTS);
 });
