@@ -54,6 +54,10 @@ export interface SinkTotals {
 /** a settle once this many events are stored unstitched, or once the oldest has waited this long */
 const SETTLE_EVENTS = 100_000;
 const SETTLE_MS = 1_000;
+/** settles at most this often when they are made early, because every partition is caught up */
+const SETTLE_EARLY_GAP_MS = 500;
+/** … and only while what waits is a light stream's (a follower's second at 5k lines/s is ~3k events) */
+const SETTLE_EARLY_EVENTS = 10_000;
 
 interface Pending { touched: Touched; offsets: Map<string, { topic: string; partition: number; offset: string }>; events: number; since: number }
 function newPending(): Pending {
@@ -72,6 +76,9 @@ export class Sink {
   #pending = newPending();
   #settling: Promise<void> = Promise.resolve();
   readonly #timer: NodeJS.Timeout;
+  /** records behind the end of each partition this member read, at its last batch */
+  readonly #behind = new Map<number, bigint>();
+  #lastSettleAt = 0;
   /** the partitions this member owns now (kept from the group's join events) */
   assigned: number[] = [];
 
@@ -106,6 +113,7 @@ export class Sink {
     const sink = new Sink(opts, consumer, producer, admin);
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       sink.assigned = (e.payload.memberAssignment[cfg.topic] ?? []).slice().sort((a, b) => a - b);
+      for (const part of [...sink.#behind.keys()]) if (!sink.assigned.includes(part)) sink.#behind.delete(part);
     });
     await withRetry('joining the consumer group', cfg.retryForMs, () => consumer.connect(), warn);
     await consumer.subscribe({ topic: cfg.topic, fromBeginning: true });
@@ -185,7 +193,12 @@ export class Sink {
       m.set(...METRIC.lag, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)), { topic: batch.topic, partition: String(batch.partition) });
     }
     this.#opts.onBatch?.({ partition: batch.partition, records: messages.length, events: events.length, rejections: rejections.length, deadLetters: dead.length, storeMs: t1 - t0 });
-    if (pending.events >= SETTLE_EVENTS || Date.now() - pending.since >= SETTLE_MS) await this.#settle(p);
+    // caught up on every partition it reads (a light stream, e.g. followers publishing once a
+    // second): settle now rather than when the oldest has waited SETTLE_MS, at most every
+    // SETTLE_EARLY_GAP_MS; under a backlog the partitions are behind and settles gather as before
+    this.#behind.set(batch.partition, BigInt(batch.highWatermark) - BigInt(last) - 1n);
+    const early = pending.events <= SETTLE_EARLY_EVENTS && [...this.#behind.values()].every((n) => n <= 0n) && Date.now() - this.#lastSettleAt >= SETTLE_EARLY_GAP_MS;
+    if (early || pending.events >= SETTLE_EVENTS || Date.now() - pending.since >= SETTLE_MS) await this.#settle(p);
   }
 
   /**
@@ -199,6 +212,7 @@ export class Sink {
       const pending = this.#pending;
       if (pending.offsets.size === 0) return;
       this.#pending = newPending();
+      this.#lastSettleAt = Date.now();
       const t0 = performance.now();
       // the group hears from this member while it stitches (a long stitch must not look like a dead member)
       const beat = p ? setInterval(() => { p.heartbeat().catch(() => {}); }, 3_000) : undefined;
@@ -208,11 +222,24 @@ export class Sink {
         clearInterval(beat);
       }
       this.#opts.metrics?.observe(...METRIC.stitch, (performance.now() - t0) / 1000);
+      // Only partitions this member still owns: one a rebalance gave to another member is read again
+      // by it from the group's offset (stored twice, counted once) and committed by it — an old
+      // offset committed from here after the new owner's would move the group's offset back, and
+      // the partition would look behind for good (the broker does not check who owns a partition).
+      const mine = [...pending.offsets.values()].filter((o) => this.assigned.includes(o.partition));
       try {
-        await this.#consumer.commitOffsets([...pending.offsets.values()]);
+        if (mine.length > 0) await this.#consumer.commitOffsets(mine);
       } catch (err) {
-        // a rebalance took a partition away: its new owner reads those records again (stored twice, counted once)
-        (this.#opts.onWarning ?? (() => {}))(`committing offsets failed (${(err as Error).message}); those records will be read again`);
+        // A partition a rebalance took away: its new owner reads those records again (stored twice,
+        // counted once). A partition still ours goes back to be committed with the next settle:
+        // kafkajs has moved past those records and would not read them again, so without a retry
+        // the group's offset would stay behind for good on a partition that gets nothing new.
+        for (const o of mine) {
+          const k = `${o.topic}\u0000${o.partition}`;
+          if (this.assigned.includes(o.partition) && !this.#pending.offsets.has(k)) this.#pending.offsets.set(k, o);
+        }
+        if (this.#pending.offsets.size > 0) this.#pending.since ||= Date.now();
+        (this.#opts.onWarning ?? (() => {}))(`committing offsets failed (${(err as Error).message}); ${this.#pending.offsets.size > 0 ? 'retried with the next settle' : 'those records will be read again by their new owner'}`);
       }
     });
     return this.#settling;
