@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
-import { checkClusterName, clusterDdlStatements, ddlStatements, EVENTS_TABLE, MailtraceError, type StoreConfig } from '../schemas/index.ts';
-import { connect } from '../store/connect.ts';
-import type { Store } from '../store/index.ts';
+import { checkClusterName, clusterDdlStatements, ddlStatements, type StoreConfig } from '../schemas/index.ts';
+import { applyClusterSchema, type Store } from '../store/index.ts';
 import { storeConfig, type Settings } from './config.ts';
 import { HELP } from './help.ts';
 
@@ -50,27 +49,7 @@ export async function dbCommand(args: string[], readEnv: () => Settings, openSto
     return 0;
   }
   if (cfg.kind !== 'server') return usage('--cluster needs a ClickHouse server: --clickhouse URL (or $MAILTRACE_CLICKHOUSE_URL), one of the cluster\'s nodes');
-  const conn = await connect(cfg);
-  try {
-    // a plain events table on this node (a mailtrace that ran before without the cluster) would
-    // keep its name: the Distributed table could not take it
-    const rs = await conn.client.query({ query: 'SELECT engine FROM system.tables WHERE database = {db:String} AND name = {t:String}', query_params: { db: database, t: EVENTS_TABLE }, format: 'JSONEachRow' });
-    const [row] = await rs.json<{ engine: string }>();
-    if (row && row.engine !== 'Distributed') {
-      throw new MailtraceError('MT_ERR_BAD_CONFIG', `${database}.${EVENTS_TABLE} on this node is a ${row.engine} table, not the cluster's Distributed one (a mailtrace ran here without --cluster): rename or move its tables away first, then run this again and copy the rows into the Distributed tables`);
-    }
-    say(`creating the schema on cluster ${values.cluster} (${statements.length} statements, each ON CLUSTER: every node answers, or the statement fails)`);
-    for (const [i, sql] of statements.entries()) {
-      try {
-        await conn.client.command({ query: sql, clickhouse_settings: { max_execution_time: 0 } });
-      } catch (err) {
-        throw new MailtraceError('MT_ERR_STORE_UNAVAILABLE', `statement ${i + 1} of ${statements.length} failed: ${(err as Error).message}\n  ${sql.split('\n')[0]}`, { cause: err });
-      }
-      if ((i + 1) % 10 === 0 || i + 1 === statements.length) say(`${i + 1}/${statements.length}`);
-    }
-    say(`the cluster schema is in place: mailtrace ingest, sink and serve use ${database}'s Distributed tables from any node`);
-    return 0;
-  } finally {
-    await conn.client.close();
-  }
+  await applyClusterSchema(cfg, values.cluster, { keeperPrefix: values['keeper-path'] }, say);
+  say(`the cluster schema is in place: mailtrace ingest, sink and serve use ${database}'s Distributed tables from any node`);
+  return 0;
 }
