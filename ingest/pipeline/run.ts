@@ -141,6 +141,11 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   const parsers: LogParser[] = [postfix, exchange, journal];
   /** Read one input into the store; throws when the input breaks (the caller records it and goes on). */
   async function ingestFile(file: InputFile, progressAt: (offset: number) => void): Promise<void> {
+      // nothing to tell a format by yet (a log just rotated, a followed file not written to yet): no verdict, no checkpoint
+      if (file.path !== '-' && file.size === 0 && !file.zip) {
+        summary.filesSkipped.push({ path: file.path, why: 'empty' });
+        return;
+      }
       const format: Detected | undefined = opts.format === 'postfix' || opts.format === 'exchange' || opts.format === 'journal' ? opts.format : await detect(file);
       if (format === undefined) {
         const why = 'not a recognized format (no Postfix lines, Exchange log header, journalctl JSON, message header block, mbox separator or Outlook .msg in its first 64 KiB)';
