@@ -107,9 +107,9 @@ options:
   --group NAME           the consumer group (default mailtrace-sink); sinks in one group share
                          the partitions
   --port PORT            answer GET /health (200 when the store and the brokers answer, else
-                         503) and GET /api/metrics (Prometheus text) on this port
+                         503) and GET /metrics (Prometheus text) on this port
   --host HOST            address for --port (default 127.0.0.1; anything else requires
-                         $MAILTRACE_TOKEN, which /api/metrics then asks for)
+                         $MAILTRACE_TOKEN, which /metrics then asks for)
   --session-timeout S    seconds the group waits for a member that stopped answering (killed)
                          before its partitions move to the others (default 30; 6 to 300)
 ${STORE_HELP}

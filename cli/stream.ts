@@ -46,7 +46,7 @@ export async function sinkCommand(args: string[], readEnv: () => Settings, openS
   const stream = streamConfig(values);
   const settings = readEnv();
   const cfg = storeConfig(values, settings);
-  // /health and /api/metrics only when asked for a port (several sinks may share a machine)
+  // /health and /metrics only when asked for a port (several sinks may share a machine)
   const ops = values.port !== undefined ? serveConfig({ host: values.host, port: values.port }, settings) : undefined;
   if (!ops && values.host !== undefined) {
     process.stderr.write(`mailtrace sink: --host goes with --port\n\n${HELP.sink}\n`);
@@ -74,7 +74,7 @@ export async function sinkCommand(args: string[], readEnv: () => Settings, openS
       });
       try {
         const address = await app.listen({ host: ops.host, port: ops.port });
-        process.stdout.write(`mailtrace sink: /health and /api/metrics at ${address}\n`);
+        process.stdout.write(`mailtrace sink: /health and /metrics at ${address}\n`);
       } catch (err) {
         throw new MailtraceError('MT_ERR_BAD_CONFIG', `cannot listen on ${ops.host}:${ops.port}: ${(err as Error).message}`, { cause: err });
       }

@@ -68,8 +68,15 @@ function isApi(req: FastifyRequest, prefix: string): boolean {
   return req.url.startsWith(prefix) || (req.routeOptions.url ?? '').startsWith(prefix);
 }
 
+/** Prometheus's default path: outside /api, but the same counters, so the same token. */
+export const METRICS_PATH = '/metrics';
+
+function isGuarded(req: FastifyRequest): boolean {
+  return isApi(req, '/api/') || req.url.split('?')[0] === METRICS_PATH || req.routeOptions.url === METRICS_PATH;
+}
+
 /**
- * Every /api request carries `Authorization: Bearer <token>`; nothing else counts (a token in the
+ * Every /api request (and /metrics) carries `Authorization: Bearer <token>`; nothing else counts (a token in the
  * URL would end up in logs, proxies and browser history). Checked in onRequest: before the body is
  * read and before any route touches the store. With no token at all the API is open (serve allows
  * that on loopback only) and every caller is an admin named loopback-open.
@@ -81,7 +88,7 @@ export function installAccess(app: FastifyInstance, opts: { token?: string; acce
   app.decorate('accessConfig', opts.access ?? {});
 
   app.addHook('onRequest', async (req) => {
-    if (!isApi(req, '/api/')) return;
+    if (!isGuarded(req)) return;
     const caller = open ?? identify(known, req.headers.authorization);
     if (!caller) throw new MailtraceError('MT_ERR_UNAUTHORIZED', 'missing or wrong bearer token');
     callers.set(req, caller);

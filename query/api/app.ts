@@ -7,6 +7,7 @@ import { grant, installAccess } from './access.ts';
 import { AuditLog, registerAudit } from './audit.ts';
 import { registerDocs } from './docs.ts';
 import { installErrorHandler } from './errors.ts';
+import { registerMetrics } from './ops.ts';
 import { registerIngest, type IngestHook } from './ingest.ts';
 import { HeadersBody, RejectedQuery, TraceParams } from './openapi.ts';
 import { installSecurityHeaders, limitUrlLength, loggerOptions, REQUEST_LIMITS } from './security.ts';
@@ -35,7 +36,7 @@ export interface AppOptions {
   reportsDir?: string;
   /** the TLS policy and the runner of its checks (serve); without it the policy has no rules */
   policy?: PolicyHook;
-  /** the Prometheus text of the process's counters (ingest/metrics.ts), answered at /api/metrics */
+  /** the Prometheus text of the process's counters (ingest/metrics.ts), answered at /metrics and /api/metrics */
   metrics?: () => string;
   /** told of every route as it is registered (the README's route table is pinned against it) */
   onRoute?: (route: { method: string; url: string }) => void;
@@ -79,14 +80,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     });
   });
 
-  // Prometheus scrapes /api/metrics: under /api, so beyond loopback it needs a token like the rest
-  const metrics = opts.metrics;
-  if (metrics) {
-    await app.register(async (m) => {
-      grant(m, 'viewer');
-      m.get('/api/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics()));
-    });
-  }
+  // Prometheus scrapes /metrics (or /api/metrics): beyond loopback it needs a token like /api
+  if (opts.metrics) await registerMetrics(app, opts.metrics);
 
   // a route says the least role it needs; the read plugins grant viewers, every other route is admin's (access.ts)
   await app.register(async (messages) => {

@@ -51,7 +51,7 @@ test('every route of the server is in the README route table, and the table name
   const routes: string[] = [];
   const app = await buildApp({
     store: {} as Store, metrics: () => '', ingest: { spoolDir: '/nonexistent', run: async () => ({}) }, analyzeHeaders: async () => ({ messageId: '', protection: { mechanisms: [], endToEnd: false, evidence: '', known: true }, hops: [], rejected: [], authentication: [] }), dashboardDir: join(ROOT, 'dashboard', 'dist'),
-    onRoute: (r) => { if (r.method !== 'HEAD' && (r.url.startsWith('/api/') || r.url.startsWith('/docs') || r.url === '/health')) routes.push(`${r.method} ${r.url}`); },
+    onRoute: (r) => { if (r.method !== 'HEAD' && (r.url.startsWith('/api/') || r.url.startsWith('/docs') || r.url === '/health' || r.url === '/metrics')) routes.push(`${r.method} ${r.url}`); },
   });
   await app.ready();
   await app.close();

@@ -93,7 +93,7 @@ async function healthy(base: string): Promise<number> {
 async function opsAddress(p: ChildProcess): Promise<string> {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const m = /\/health and \/api\/metrics at (http:\/\/\S+)/.exec(sinkOutput.get(p)?.text ?? '');
+    const m = /\/health and \/metrics at (http:\/\/\S+)/.exec(sinkOutput.get(p)?.text ?? '');
     if (m) return m[1];
     if (Date.now() > deadline) assert.fail(`the sink did not say where it listens: ${sinkOutput.get(p)?.text}`);
     await delay(100);
@@ -146,7 +146,7 @@ test('ingest --kafka, then a sink: the store a direct ingest makes; a second run
   // its operations endpoints: ready, and the counters say what it stored
   const base = await opsAddress(sink);
   assert.equal(await healthy(base), 200);
-  const metrics = await (await fetch(`${base}/api/metrics`)).text();
+  const metrics = await (await fetch(`${base}/metrics`)).text();
   const stored = Number(/^mailtrace_events_stored_total (\d+)$/m.exec(metrics)?.[1]);
   assert.equal(stored, reference.events.length, metrics);
   assert.match(metrics, /^mailtrace_consumer_lag\{topic="events-1",partition="\d+"\} 0$/m);

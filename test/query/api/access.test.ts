@@ -320,3 +320,18 @@ test('without redaction a viewer searches by address as before', async () => {
   assert.equal((await search(app, VIEWER, 'recipient=alice@example.test')).total, 1);
   assert.equal((await search(app, VIEWER, 'sender=s@example.org')).total, 1);
 });
+
+test('the Prometheus text answers at /metrics and /api/metrics: beyond loopback both need a token (a viewer\'s is enough); open without tokens', async () => {
+  const text = 'mailtrace_events_in_total 7\n';
+  const { app } = await world.app({ token: ENV_TOKEN, access: accessConfig(false), metrics: () => text });
+  const { app: open } = await world.app({ metrics: () => text });
+  for (const url of ['/metrics', '/api/metrics', '/metrics?x=1']) {
+    assert.equal((await app.inject({ url })).statusCode, 401, `${url} without a token`);
+    assert.equal((await app.inject({ url, headers: auth('wrong-token-0123456789abcdef') })).statusCode, 401, `${url} with a wrong token`);
+    const viewer = await app.inject({ url, headers: auth(VIEWER) });
+    assert.equal(viewer.statusCode, 200, `${url} as viewer`);
+    assert.equal(viewer.body, text);
+    assert.match(String(viewer.headers['content-type']), /^text\/plain; version=0\.0\.4/);
+    assert.equal((await open.inject({ url })).body, text, `${url} with no token configured`);
+  }
+});
