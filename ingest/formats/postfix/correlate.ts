@@ -197,9 +197,10 @@ export class HostCorrelator {
 
   /**
    * The state worth carrying over: sessions of the last hour (or holding receipts), smtp
-   * connections young enough to be reused, queue entries touched within `holdMs` (a deferred
-   * message retried later than that is delivered without its message id in the event, as after a
-   * plain run boundary; stitching still joins it by queue id).
+   * connections young enough to be reused, queue entries touched within `holdMs`, and deferred
+   * queue entries as long as memory keeps them (touched within the expiry window: each retry's
+   * qmgr `from=` line touches them; qmgr retries at most every maximal_backoff_time, 4000 s by
+   * default, postconf(5)) — so a retry after a restart still names its message id and sender.
    */
   saveContext(holdMs: number): HostContext {
     const queues = new Map<string, QueueEntry>();
@@ -211,7 +212,11 @@ export class HostCorrelator {
       sessions.push([pid, { ...s, receipts: s.receipts.map(({ queue: _q, ...r }) => r), pending: s.pending.map(({ queue, ...p }) => ({ ...p, queued: queue !== undefined })) }]);
     }
     // queue entries touched lately: a delivery or a bounce after the restart still names its message
-    for (const [qid, q] of this.#queues) if (q.lastMs >= this.#lastMs - holdMs && (q.messageId || q.sender)) queues.set(qid, q);
+    const recent = this.#lastMs - holdMs;
+    const kept = this.#lastMs - this.#limits.expireMs;
+    for (const [qid, q] of this.#queues) {
+      if ((q.lastMs >= recent || (q.deferred && q.lastMs >= kept)) && (q.messageId || q.sender)) queues.set(qid, q);
+    }
     const outbound = [...this.#outbound].filter(([, o]) => o.ms >= this.#lastMs - holdMs);
     return { host: this.host, lastMs: this.#lastMs, sessions, outbound, queues: [...queues] };
   }
@@ -256,6 +261,10 @@ export class HostCorrelator {
     e.relayPort = rec.relayPort;
     e.nextQueueId = rec.nextQid;
     e.status = normalizeStatus(rec.status);
+    if (e.status === 'deferred') {
+      const q = this.#queues.get(rec.qid);
+      if (q) q.deferred = true;
+    }
     e.dsn = rec.dsn;
     e.reply = rec.reply;
     e.delay = rec.delay;

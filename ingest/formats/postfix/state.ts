@@ -40,6 +40,8 @@ export interface QueueEntry {
   messageId: string;
   sender: string;
   lastMs: number;
+  /** a delivery of it was deferred: it stays queued and is retried (qmgr's `from=` touches it again) */
+  deferred?: boolean;
 }
 
 export interface OutboundTls {

@@ -65,3 +65,31 @@ test('a generated log read in 40 pieces, state saved and restored at each: the e
   const cuts = Array.from({ length: 39 }, (_, i) => Math.floor(((i + 1) * lines.length) / 40));
   assertSameEvents(inPieces(lines, cuts), want, '40 pieces');
 });
+
+test('a deferred message retried after a restart more than the hold later still names its message id and sender', () => {
+  // the real edge log (Postfix 3.7.11) deferred 29EE9988716 at 02:13:42; what follows are its own
+  // lines retimed: a connection 6 min later (so the save happens past SETTLE_HOLD_MS), then qmgr's
+  // retry — qmgr logs `from=… (queue active)` again when a deferred message re-enters the active
+  // queue — and the deferral again 10 min later
+  const dir = resolve(import.meta.dirname, '..', '..', '..', 'fixtures', 'postfix', 'real-3hop');
+  const edge = readFileSync(join(dir, 'edge.log'), 'utf8').split('\n').filter(Boolean);
+  const retimed = (needle: string, from: string, to: string) => {
+    const line = edge.find((l) => l.includes(needle));
+    assert.ok(line, needle);
+    return line.replace(from, to);
+  };
+  const later = [
+    retimed('smtpd[8740]: connect from', 'Nov 29 02:13:41 edge postfix-edge/smtpd[8740]', 'Nov 29 02:19:50 edge postfix-edge/smtpd[8801]'),
+    retimed('disconnect from localhost[127.0.0.1] quit=1', 'Nov 29 02:13:41 edge postfix-edge/smtpd[8740]', 'Nov 29 02:19:50 edge postfix-edge/smtpd[8801]'),
+    retimed('29EE9988716: from=', 'Nov 29 02:13:42', 'Nov 29 02:23:42'),
+    retimed('29EE9988716: to=', 'Nov 29 02:13:42 edge postfix-edge/smtp[8759]', 'Nov 29 02:23:42 edge postfix-edge/smtp[8812]'),
+  ];
+  const lines: Line[] = [...edge, ...later].map((text, i) => ({ text, file: 'edge.log', offset: i }));
+  const want = oneRead(lines);
+  const retry = [...want.values()].filter((e) => e.queueId === '29EE9988716' && e.kind === 'delivery' && e.ts.includes('T02:23:42'));
+  assert.equal(retry.length, 1);
+  assert.equal(retry[0].messageId, '<dead-domain.mx17gj3j.8320@client.mt.test>');
+  assert.equal(retry[0].sender, 'sender@example.test');
+  assert.equal(retry[0].status, 'deferred');
+  for (let cut = edge.length; cut < lines.length; cut++) assertSameEvents(inPieces(lines, [cut]), want, `cut at line ${cut}`);
+});
