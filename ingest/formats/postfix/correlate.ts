@@ -143,9 +143,16 @@ export class HostCorrelator {
         emit(this.#event(env, 'removed', rec.qid, file, offset));
         this.#queues.delete(rec.qid);
         break;
-      case 'delivery':
-        emit(this.#delivery(env, rec, file, offset));
+      case 'delivery': {
+        const e = this.#delivery(env, rec, file, offset);
+        // still queued, to be retried: worth carrying over a restart (saveContext)
+        if (e.status === 'deferred') {
+          const q = this.#queues.get(rec.qid);
+          if (q) q.deferred = true;
+        }
+        emit(e);
         break;
+      }
       case 'dsn': {
         const e = this.#event(env, 'dsn', rec.qid, file, offset);
         e.nextQueueId = rec.dsnQid;
@@ -198,9 +205,13 @@ export class HostCorrelator {
   /**
    * The state worth carrying over: sessions of the last hour (or holding receipts), smtp
    * connections young enough to be reused, queue entries touched within `holdMs`, and deferred
-   * queue entries as long as memory keeps them (touched within the expiry window: each retry's
-   * qmgr `from=` line touches them; qmgr retries at most every maximal_backoff_time, 4000 s by
-   * default, postconf(5)) — so a retry after a restart still names its message id and sender.
+   * queue entries by the rule memory keeps them by (touched within the expiry window) — so a retry
+   * after a restart still names its message id and sender as in one long read. UNVERIFIED (no row
+   * in shared/reference shows it): that qmgr logs `from=… (queue active)` again at each retry,
+   * which keeps touching the entry, and that retries come within the window (maximal_backoff_time,
+   * 4000 s by default). Where that is wrong the entry expires 6 h after its last line, in memory
+   * and in the saved state alike, and the retry's events lack the message id (stitching joins by
+   * queue id).
    */
   saveContext(holdMs: number): HostContext {
     const queues = new Map<string, QueueEntry>();
@@ -261,10 +272,6 @@ export class HostCorrelator {
     e.relayPort = rec.relayPort;
     e.nextQueueId = rec.nextQid;
     e.status = normalizeStatus(rec.status);
-    if (e.status === 'deferred') {
-      const q = this.#queues.get(rec.qid);
-      if (q) q.deferred = true;
-    }
     e.dsn = rec.dsn;
     e.reply = rec.reply;
     e.delay = rec.delay;

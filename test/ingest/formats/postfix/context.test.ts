@@ -69,8 +69,9 @@ test('a generated log read in 40 pieces, state saved and restored at each: the e
 test('a deferred message retried after a restart more than the hold later still names its message id and sender', () => {
   // the real edge log (Postfix 3.7.11) deferred 29EE9988716 at 02:13:42; what follows are its own
   // lines retimed: a connection 6 min later (so the save happens past SETTLE_HOLD_MS), then qmgr's
-  // retry — qmgr logs `from=… (queue active)` again when a deferred message re-enters the active
-  // queue — and the deferral again 10 min later
+  // retry — that qmgr logs `from=… (queue active)` again when a deferred message re-enters the
+  // active queue is UNVERIFIED (no real row in shared/reference shows a retry's lines) — and the
+  // deferral again 10 min later
   const dir = resolve(import.meta.dirname, '..', '..', '..', 'fixtures', 'postfix', 'real-3hop');
   const edge = readFileSync(join(dir, 'edge.log'), 'utf8').split('\n').filter(Boolean);
   const retimed = (needle: string, from: string, to: string) => {
